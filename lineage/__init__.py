@@ -1,0 +1,1 @@
+"""lineage: record where data came from."""
