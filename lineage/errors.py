@@ -125,3 +125,7 @@ def _describe(record: Any) -> str:
     key = getattr(record, "key", None)
     uid = getattr(record, "uid", None)
     return f"{key or '<no key>'} ({uid})" if uid else str(key or record)
+
+
+class ParameterBindError(ValidationError, TypeError):
+    """Arguments given to a tracked function do not match its signature."""

@@ -1,0 +1,20 @@
+"""Command-line arguments of the running process."""
+
+from __future__ import annotations
+
+import sys
+
+from lineage.capture.redact import redact_argv
+
+
+def capture_cli_args(argv: list[str] | None = None) -> list[str]:
+    """Return the command line, redacted; parser-agnostic (click, argparse, typer).
+
+    Args:
+        argv: Arguments to capture; defaults to ``sys.argv``. ``argv[0]`` is
+            kept as given (not made absolute).
+
+    Returns:
+        A new list; secrets replaced as described in `redact_argv`.
+    """
+    return redact_argv(list(sys.argv if argv is None else argv))

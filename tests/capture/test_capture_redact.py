@@ -1,0 +1,134 @@
+"""Tests for lineage.capture.redact."""
+
+from __future__ import annotations
+
+import pytest
+
+from lineage.capture.redact import (
+    REDACTED,
+    is_secret_name,
+    redact_argv,
+    redact_mapping,
+    redact_text,
+    redact_url,
+)
+
+SECRET_NAMES = [
+    "password", "PASSWORD", "passwd", "pwd", "passphrase", "secret", "token", "api_key",
+    "apikey", "api-key", "--api-key", "apiKey", "access_key", "secret_key", "private_key",
+    "privateKey", "credential", "credentials", "auth", "authorization", "session_key",
+    "AWS_SECRET_ACCESS_KEY", "github_token", "GITHUB_TOKEN", "HF_TOKEN", "OPENAI_API_KEY",
+    "clientSecret", "DB_PASSWORD", "dbpassword", "authtoken", "access_token", "db.password",
+    "-Dpassword",
+]
+HARMLESS_NAMES = [
+    "max_tokens", "n_tokens", "num_tokens", "tokens", "tokenizer", "--tokenizer",
+    "token_count", "min_password_length", "author", "key", "monkey", "keyboard", "lr",
+    "learning_rate", "input_path", "", "--", "_",
+]
+
+
+@pytest.mark.parametrize("name", SECRET_NAMES)
+def test_secret_names_are_flagged(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", HARMLESS_NAMES)
+def test_harmless_names_are_not_flagged(name: str) -> None:
+    assert not is_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://user:secret@host/x", "https://user:***@host/x"),
+        ("https://ghp_xxx@github.com/org/repo.git", "https://***@github.com/org/repo.git"),
+        ("https://host/x?token=abc&page=2", "https://host/x?token=***&page=2"),
+        ("https://host/x?api%5Fkey=abc", "https://host/x?api%5Fkey=***"),
+        ("https://host/cb#access_token=abc&state=1", "https://host/cb#access_token=***&state=1"),
+        (
+            "postgresql+psycopg://u:p%40ss@db:5432/x?sslmode=require&password=q",
+            "postgresql+psycopg://u:***@db:5432/x?sslmode=require&password=***",
+        ),
+        ("https://u:p@ss@host/x", "https://u:***@host/x"),
+        # not secrets: left as they are
+        ("ssh://git@github.com/org/repo.git", "ssh://git@github.com/org/repo.git"),
+        ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
+        ("https://github.com/o/r?max_tokens=5#L10", "https://github.com/o/r?max_tokens=5#L10"),
+        ("s3://bucket/key", "s3://bucket/key"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_redact_url(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["a.py", "--password", "hunter2"], ["a.py", "--password", REDACTED]),
+        (["a.py", "--password=hunter2"], ["a.py", f"--password={REDACTED}"]),
+        (["a.py", "--api-key=abc", "--n", "3"], ["a.py", f"--api-key={REDACTED}", "--n", "3"]),
+        (["a.py", "--github_token", "ghp_x"], ["a.py", "--github_token", REDACTED]),
+        (["a.py", "token=abc"], ["a.py", f"token={REDACTED}"]),
+        (["a.py", "+db.password=abc"], ["a.py", f"+db.password={REDACTED}"]),
+        (["a.py", "-Dpassword=abc"], ["a.py", f"-Dpassword={REDACTED}"]),
+        (["a.py", "--url=https://u:pw@h/x"], ["a.py", f"--url=https://u:{REDACTED}@h/x"]),
+        (["a.py", "https://u:pw@h/?password=x&a=b"], ["a.py", "https://u:***@h/?password=***&a=b"]),
+        (["a.py", "--remote", "https://ghp_x@h/o/r"], ["a.py", "--remote", "https://***@h/o/r"]),
+        # an option without a value: the next long option is not swallowed
+        (["a.py", "--token", "--verbose"], ["a.py", "--token", "--verbose"]),
+        (["a.py", "--password"], ["a.py", "--password"]),
+        # harmless: unchanged
+        (["a.py", "--tokenizer", "bert"], ["a.py", "--tokenizer", "bert"]),
+        (["a.py", "--max-tokens", "9", "n_tokens=5"], ["a.py", "--max-tokens", "9", "n_tokens=5"]),
+        (["a.py", "-p", "8080"], ["a.py", "-p", "8080"]),
+        (["a.py", "max_tokens=5", "tokenizer=bert"], ["a.py", "max_tokens=5", "tokenizer=bert"]),
+        (["a.py", "--lr=0.1", "data.csv"], ["a.py", "--lr=0.1", "data.csv"]),
+    ],
+)
+def test_redact_argv(argv: list[str], expected: list[str]) -> None:
+    original = list(argv)
+    assert redact_argv(argv) == expected
+    assert argv == original  # input untouched
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Config(password='hunter2', lr=0.1)", "Config(password='***', lr=0.1)"),
+        ('{"token": "abc", "n": 1}', '{"token": "***", "n": 1}'),
+        ("Authorization: Bearer xyz", "Authorization: Bearer ***"),
+        ("host=db password=pw user=u", "host=db password=*** user=u"),
+        ("see https://u:pw@h/x now", "see https://u:***@h/x now"),
+        ("max_tokens=5 tokenizer=bert", "max_tokens=5 tokenizer=bert"),
+    ],
+)
+def test_redact_text(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def test_redact_mapping_is_recursive_and_copies() -> None:
+    obj = {
+        "db": {"password": "pw", "host": "h", "port": 5432},
+        "runs": [{"token": "t1"}, {"api_key": 1234}],
+        "url": "https://u:secret@h/x",
+        "credentials": {"user": "u", "pass": "p"},
+        "auth": None,
+        "use_auth": True,
+        "max_tokens": 5,
+        "pair": ("https://tok@h/x", 1),
+    }
+    out = redact_mapping(obj)
+    assert out == {
+        "db": {"password": REDACTED, "host": "h", "port": 5432},
+        "runs": [{"token": REDACTED}, {"api_key": REDACTED}],
+        "url": "https://u:***@h/x",
+        "credentials": REDACTED,
+        "auth": None,
+        "use_auth": True,
+        "max_tokens": 5,
+        "pair": ("https://***@h/x", 1),
+    }
+    assert obj["db"]["password"] == "pw"  # the input is not modified
+    assert "secret" not in repr(out)
