@@ -1,0 +1,69 @@
+"""The current run, kept in a ContextVar.
+
+Threads and asyncio tasks each see their own current run. A run started by
+`track()` is also the process-wide fallback, so code in worker threads
+(which start with an empty context) still links to it.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING
+
+from lineage.errors import NoActiveRun
+
+if TYPE_CHECKING:
+    from lineage.models.run import Run
+
+_current_run: ContextVar[Run | None] = ContextVar("lineage_current_run", default=None)
+_process_run: list[Run] = []
+
+
+def current_run() -> Run | None:
+    """The run of this thread or task, else the process's tracked run, else None."""
+    run = _current_run.get()
+    if run is not None:
+        return run
+    return _process_run[-1] if _process_run else None
+
+
+def current_run_id() -> int | None:
+    """The id of `current_run()`, or None."""
+    run = current_run()
+    return None if run is None else run.id
+
+
+def require_run() -> Run:
+    """The current run.
+
+    Raises:
+        NoActiveRun: No run is being tracked here.
+    """
+    run = current_run()
+    if run is None:
+        raise NoActiveRun(
+            "no run is active. Call ln.track() first, or run this inside an @ln.flow/@ln.step function."
+        )
+    return run
+
+
+def enter_run(run: Run) -> Token:
+    """Make `run` current in this context; returns the token for `exit_run`."""
+    return _current_run.set(run)
+
+
+def exit_run(token: Token) -> None:
+    """Restore the run that was current before `enter_run`."""
+    _current_run.reset(token)
+
+
+def set_process_run(run: Run | None) -> None:
+    """Set (or clear, with None) the process-wide run of `track()`."""
+    _process_run.clear()
+    if run is not None:
+        _process_run.append(run)
+
+
+def process_run() -> Run | None:
+    """The run started by `track()` in this process, or None."""
+    return _process_run[-1] if _process_run else None

@@ -1,0 +1,129 @@
+"""Field-level optimistic concurrency: compare-and-swap on changed fields.
+
+``UPDATE t SET f = :new WHERE id = :id AND f IS NOT DISTINCT FROM :loaded``
+for each changed field. When another writer got there first, the row is
+re-read under a lock: fields changed by both writers conflict (unless both
+wrote the same value, or, for JSON fields, they changed disjoint key paths,
+which are merged); otherwise the change is applied on top of theirs.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from lineage.db.dialect import dumps, utcnow
+from lineage.db.jsonmerge import MergeConflict, merge_json
+from lineage.errors import ConflictError, DoesNotExist
+
+if TYPE_CHECKING:
+    from lineage.db.database import Connection, Database
+    from lineage.db.record import Record
+
+
+def update_changed(db: Database, record: Record) -> None:
+    """Write `record`'s changed fields; raise `ConflictError` on a real conflict."""
+    changes = record.changed_fields()
+    if not changes:
+        return
+    merged: dict[str, Any] = {}
+
+    def work(conn: Connection) -> None:
+        merged.clear()
+        if _compare_and_swap(conn, record, changes):
+            _record_history(conn, record, changes)
+            return
+        current = _locked_row(conn, record)
+        final = _resolve(record, changes, current)
+        _write(conn, record, final)
+        _record_history(conn, record, final)
+        merged.update(current)
+        merged.update(final)
+
+    db.write(work)
+    for name, value in merged.items():
+        setattr(record, name, value)
+    record.mark_saved(db.dialect)
+
+
+def _null_safe_eq(conn: Connection, column: str, kind: str) -> str:
+    if conn.dialect.name == "sqlite":
+        return f"{column} IS ?"
+    cast = "CAST(? AS jsonb)" if kind == "json" else "?"
+    return f"{column} IS NOT DISTINCT FROM {cast}"
+
+
+def _compare_and_swap(conn: Connection, record: Record, changes: dict[str, Any]) -> bool:
+    sets, params = [], []
+    for name, value in changes.items():
+        sets.append(f"{name} = ?")
+        params.append(conn.dialect.encode(record.fields[name].kind, value))
+    params.append(record.id)
+    checks = []
+    for name in changes:
+        kind = record.fields[name].kind
+        checks.append(_null_safe_eq(conn, name, kind))
+        raw = record._loaded_raw.get(name)
+        if kind == "json" and raw is not None and not isinstance(raw, str):
+            raw = dumps(raw)
+        params.append(raw)
+    sql = (f"UPDATE {record.__tablename__} SET {', '.join(sets)} "
+           f"WHERE id = ? AND {' AND '.join(checks)}")
+    return conn.execute(sql, params).rowcount == 1
+
+
+def _locked_row(conn: Connection, record: Record) -> dict[str, Any]:
+    lock = " FOR UPDATE" if conn.dialect.name != "sqlite" else ""
+    row = conn.fetchone(f"{record.select_sql()} WHERE id = ?{lock}", [record.id])
+    if row is None:
+        raise DoesNotExist(
+            f"{type(record).__name__} {record.uid} was deleted by another writer; "
+            "nothing to save into."
+        )
+    fresh = type(record).from_row(row, conn.dialect)
+    return {name: getattr(fresh, name) for name in record.fields}
+
+
+def _resolve(record: Record, changes: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    final: dict[str, Any] = {}
+    conflicts: list[str] = []
+    for name, mine in changes.items():
+        base = record._loaded.get(name)
+        theirs = current[name]
+        if theirs == base or theirs == mine:
+            final[name] = mine
+        elif record.fields[name].kind == "json":
+            try:
+                final[name] = merge_json(base, mine, theirs)
+            except MergeConflict as exc:
+                conflicts.append(f"{name}.{exc.path}" if exc.path else name)
+        else:
+            conflicts.append(name)
+    if conflicts:
+        raise ConflictError(type(record).__name__, record.uid, conflicts)
+    return final
+
+
+def _write(conn: Connection, record: Record, final: dict[str, Any]) -> None:
+    sets = ", ".join(f"{name} = ?" for name in final)
+    params = [conn.dialect.encode(record.fields[n].kind, v) for n, v in final.items()]
+    conn.execute(f"UPDATE {record.__tablename__} SET {sets} WHERE id = ?", [*params, record.id])
+
+
+def _record_history(conn: Connection, record: Record, changes: dict[str, Any]) -> None:
+    from lineage.context import current_run_id
+    from lineage.instance import current_user_id
+
+    values = {name: _jsonable(value) for name, value in changes.items()}
+    conn.execute(
+        "INSERT INTO record_change (registry, record_id, record_uid, fields, changed_at, "
+        "changed_by_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [type(record).__name__, record.id, record.uid, conn.dialect.encode("json", values),
+         conn.dialect.encode("datetime", utcnow()), current_user_id(), current_run_id()],
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return copy.deepcopy(value)

@@ -1,0 +1,246 @@
+"""Connections and transactions on SQLite and PostgreSQL through DB-API.
+
+SQLAlchemy is not used on this path: importing it alone costs more than the
+whole budget of a tracked script. One connection per thread and process;
+write transactions on SQLite start with ``BEGIN IMMEDIATE`` so "database is
+locked" never surfaces from a read-then-write transaction; transient errors
+(busy SQLite, PostgreSQL serialization failures and deadlocks) are retried
+by re-running the whole transaction function.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from lineage.db.dialect import Dialect, PostgresDialect
+from lineage.errors import DatabaseUnreachable
+
+T = TypeVar("T")
+
+#: How long SQLite waits on a lock before reporting busy (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+#: How many times a transaction is re-run after a transient failure.
+MAX_RETRIES = 20
+
+
+def redact_db_url(url: str) -> str:
+    """`url` with its password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
+
+
+class Connection:
+    """A thin wrapper over one DB-API connection with portable SQL."""
+
+    def __init__(self, raw: Any, dialect: Dialect) -> None:
+        self.raw = raw
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement and return the cursor."""
+        cursor = self.raw.cursor()
+        cursor.execute(self.dialect.sql(sql), tuple(params))
+        return cursor
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of a query."""
+        return self.execute(sql, params).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        """The first row of a query, or None."""
+        return self.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Database:
+    """The metadata database of one instance.
+
+    Args:
+        url: ``sqlite:///path`` or ``postgresql[+psycopg]://...``.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.dialect: Dialect = Dialect() if self.is_sqlite else PostgresDialect()
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    @property
+    def sqlite_path(self) -> Path:
+        """Path of the SQLite file."""
+        return Path(self.url.split("sqlite:///", 1)[1])
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password."""
+        return redact_db_url(self.url)
+
+    # --- connections ------------------------------------------------------
+    def connection(self) -> Connection:
+        """The connection of the calling thread, opened on first use."""
+        if os.getpid() != self._pid:  # forked: never share the parent's sockets
+            self._local = threading.local()
+            self._all = []
+            self._pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = Connection(self._open(), self.dialect)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn.raw)
+        return conn
+
+    def _open(self) -> Any:
+        if self.is_sqlite:
+            return _open_sqlite(self.sqlite_path)
+        return _open_postgres(self.url)
+
+    def close(self) -> None:
+        """Close every connection this process opened."""
+        if os.getpid() != self._pid:
+            return
+        with self._lock:
+            for raw in self._all:
+                try:
+                    raw.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    # --- transactions ---------------------------------------------------------
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[Connection]:
+        conn = self.connection()
+        if getattr(self._local, "depth", 0):
+            # Nested use joins the outer transaction.
+            self._local.depth += 1
+            try:
+                yield conn
+            finally:
+                self._local.depth -= 1
+            return
+        cursor = conn.raw.cursor()
+        cursor.execute("BEGIN IMMEDIATE" if (write and self.is_sqlite) else "BEGIN")
+        self._local.depth = 1
+        try:
+            yield conn
+            cursor.execute("COMMIT")
+        except BaseException:
+            try:
+                cursor.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+            raise
+        finally:
+            self._local.depth = 0
+
+    def in_transaction(self) -> bool:
+        """Whether the calling thread is inside a transaction."""
+        return bool(getattr(self._local, "depth", 0))
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in a write transaction, re-running it on transient errors.
+
+        `work` must have no effects outside the database: it may run more
+        than once.
+        """
+        return self._run(work, write=True)
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in a read transaction (a consistent snapshot)."""
+        return self._run(work, write=False)
+
+    def _run(self, work: Callable[[Connection], T], write: bool) -> T:
+        if self.in_transaction():
+            with self._transaction(write) as conn:
+                return work(conn)
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                with self._transaction(write) as conn:
+                    return work(conn)
+            except Exception as exc:  # noqa: BLE001 - filtered right below
+                if attempt == MAX_RETRIES or not self._is_transient(exc):
+                    raise
+                time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
+        raise AssertionError("unreachable")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of one read-only statement outside any explicit transaction."""
+        if self.in_transaction():
+            return self.connection().fetchall(sql, params)
+        return self.read(lambda conn: conn.fetchall(sql, params))
+
+    def _is_transient(self, exc: BaseException) -> bool:
+        if self.is_sqlite:
+            import sqlite3
+
+            return isinstance(exc, sqlite3.OperationalError) and (
+                "locked" in str(exc) or "busy" in str(exc)
+            )
+        sqlstate = getattr(exc, "sqlstate", None)
+        return sqlstate in {"40001", "40P01"}
+
+
+def _open_sqlite(path: Path) -> Any:
+    import sqlite3
+
+    try:
+        raw = sqlite3.connect(
+            str(path), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            check_same_thread=False,
+        )
+        raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        mode = raw.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raw.execute(f"PRAGMA journal_mode = {mode}")
+        raw.execute("PRAGMA synchronous = NORMAL")
+        raw.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise DatabaseUnreachable(
+            f"cannot open the SQLite database {path}: {exc}. Check that the folder exists "
+            "and is writable, or connect to another instance with ln.connect(...)."
+        ) from exc
+    return raw
+
+
+def _open_postgres(url: str) -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise DatabaseUnreachable(
+            "PostgreSQL support needs psycopg: pip install 'lineage[postgres]'"
+        ) from exc
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    conninfo = conninfo.replace("postgres://", "postgresql://", 1)
+    try:
+        raw = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        password = urlsplit(url).password
+        if password:
+            first_line = first_line.replace(password, "***")
+        raise DatabaseUnreachable(
+            f"cannot reach the database {redact_db_url(url)}: {first_line}. "
+            "Check that the server runs and the URL, user and database are right."
+        ) from None
+    return raw

@@ -1,0 +1,196 @@
+"""The few places where SQLite and PostgreSQL SQL differ.
+
+SQL in lineage is written once with ``?`` placeholders and portable syntax;
+a `Dialect` converts placeholders, encodes and decodes values, and renders
+JSON-path expressions.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def dumps(value: Any) -> str:
+    """Serialize JSON compactly (no NaN: callers make values JSON-safe first)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Dialect:
+    """Base dialect: SQLite semantics."""
+
+    name = "sqlite"
+
+    def sql(self, statement: str) -> str:
+        """Adapt a statement written with ``?`` placeholders."""
+        return statement
+
+    # --- values -----------------------------------------------------------
+    def encode(self, kind: str, value: Any) -> Any:
+        """Python value -> DB-API parameter for a column of `kind`."""
+        if value is None:
+            return None
+        if kind == "json":
+            return dumps(value)
+        if kind == "datetime":
+            return _iso(value)
+        if kind == "bool":
+            return 1 if value else 0
+        return value
+
+    def decode(self, kind: str, value: Any) -> Any:
+        """DB-API value -> Python value for a column of `kind`."""
+        if value is None:
+            return None
+        if kind == "json":
+            return json.loads(value) if isinstance(value, (str, bytes)) else value
+        if kind == "datetime":
+            if isinstance(value, datetime):
+                return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            return datetime.fromisoformat(value)
+        if kind == "bool":
+            return bool(value)
+        return value
+
+    def encode_param(self, value: Any) -> Any:
+        """A free-standing comparison parameter (not tied to a column)."""
+        if isinstance(value, bool):
+            return 1 if value else 0
+        if isinstance(value, datetime):
+            return _iso(value)
+        return value
+
+    # --- JSON paths ---------------------------------------------------------
+    def json_value(self, column: str, path: tuple[str, ...]) -> tuple[str, list[Any]]:
+        """SQL for the scalar at `path` (text, number) plus its parameters."""
+        return f"json_extract({column}, ?)", [_sqlite_path(path)]
+
+    def json_type_is(self, column: str, path: tuple[str, ...], types: tuple[str, ...]) -> tuple[str, list[Any]]:
+        """SQL testing the JSON type at `path` (``string number boolean null object array``)."""
+        sqlite_types: list[str] = []
+        for t in types:
+            sqlite_types += {
+                "string": ["text"],
+                "number": ["integer", "real"],
+                "boolean": ["true", "false"],
+                "null": ["null"],
+                "object": ["object"],
+                "array": ["array"],
+            }[t]
+        marks = ", ".join("?" for _ in sqlite_types)
+        return f"json_type({column}, ?) IN ({marks})", [_sqlite_path(path), *sqlite_types]
+
+    def json_equals(self, column: str, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+        """SQL testing that the JSON value at `path` equals `value`."""
+        p = _sqlite_path(path)
+        if value is None:
+            return "json_type(" + column + ", ?) = 'null'", [p]
+        if isinstance(value, bool):
+            return f"json_type({column}, ?) = ?", [p, "true" if value else "false"]
+        if isinstance(value, (int, float)):
+            return (f"(json_type({column}, ?) IN ('integer', 'real') AND json_extract({column}, ?) = ?)",
+                    [p, p, value])
+        if isinstance(value, str):
+            return f"(json_type({column}, ?) = 'text' AND json_extract({column}, ?) = ?)", [p, p, value]
+        return f"json_extract({column}, ?) = json(?)", [p, dumps(value)]
+
+    def numeric(self, expr: str) -> str:
+        """`expr` cast to a floating-point number."""
+        return f"CAST({expr} AS REAL)"
+
+    # --- strings ------------------------------------------------------------
+    def contains(self, expr: str, insensitive: bool) -> str:
+        """SQL for `expr` containing the next parameter."""
+        return f"instr(lower({expr}), lower(?)) > 0" if insensitive else f"instr({expr}, ?) > 0"
+
+    def startswith(self, expr: str, insensitive: bool) -> str:
+        """SQL for `expr` starting with the parameter (given twice: value, length)."""
+        if insensitive:
+            return f"lower(substr({expr}, 1, length(?))) = lower(?)"
+        return f"substr({expr}, 1, length(?)) = ?"
+
+    def endswith(self, expr: str, insensitive: bool) -> str:
+        """SQL for `expr` ending with the parameter (given twice: value, length)."""
+        if insensitive:
+            return f"lower(substr({expr}, -length(?))) = lower(?)"
+        return f"substr({expr}, -length(?)) = ?"
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL (psycopg 3) semantics."""
+
+    name = "postgresql"
+
+    def sql(self, statement: str) -> str:
+        return _pg_sql(statement)
+
+    def encode(self, kind: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if kind == "json":
+            return dumps(value)
+        return value
+
+    def decode(self, kind: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if kind == "json" and isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    def encode_param(self, value: Any) -> Any:
+        return value
+
+    def json_value(self, column: str, path: tuple[str, ...]) -> tuple[str, list[Any]]:
+        return f"({column} #>> CAST(? AS text[]))", [list(path)]
+
+    def json_type_is(self, column: str, path: tuple[str, ...], types: tuple[str, ...]) -> tuple[str, list[Any]]:
+        marks = ", ".join("?" for _ in types)
+        return f"jsonb_typeof({column} #> CAST(? AS text[])) IN ({marks})", [list(path), *types]
+
+    def json_equals(self, column: str, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+        return f"({column} #> CAST(? AS text[])) = CAST(? AS jsonb)", [list(path), dumps(value)]
+
+    def numeric(self, expr: str) -> str:
+        return f"CAST({expr} AS double precision)"
+
+    def contains(self, expr: str, insensitive: bool) -> str:
+        return f"strpos(lower({expr}), lower(?)) > 0" if insensitive else f"strpos({expr}, ?) > 0"
+
+    def startswith(self, expr: str, insensitive: bool) -> str:
+        if insensitive:
+            return f"lower(left({expr}, length(?))) = lower(?)"
+        return f"left({expr}, length(?)) = ?"
+
+    def endswith(self, expr: str, insensitive: bool) -> str:
+        if insensitive:
+            return f"lower(right({expr}, length(?))) = lower(?)"
+        return f"right({expr}, length(?)) = ?"
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(sep=" ", timespec="microseconds")
+
+
+def _sqlite_path(path: tuple[str, ...]) -> str:
+    parts = []
+    for part in path:
+        if part.isdigit():
+            parts.append(f"[{part}]")
+        else:
+            parts.append('."' + part.replace('"', '\\"') + '"')
+    return "$" + "".join(parts)
+
+
+@lru_cache(maxsize=2048)
+def _pg_sql(statement: str) -> str:
+    return statement.replace("%", "%%").replace("?", "%s")

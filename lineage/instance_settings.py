@@ -1,0 +1,143 @@
+"""Settings of the current instance: validated, persisted, overridable by env.
+
+``ln.settings.<name> = value`` validates the value (an unknown name or a
+value outside the allowed set raises `SettingsError`, a `ValueError`),
+stores it in the instance's database, and applies it at once. Environment
+variables ``LINEAGE_<NAME>`` override stored values for the process.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from lineage.errors import SettingsError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+IfHashExists = Literal["warn_return_existing", "error", "warn_create_new"]
+
+#: Setting names, their defaults and one-line help (also used by the CLI).
+SETTINGS_HELP = {
+    "upon_create_search_names": "warn about similar names when creating named records",
+    "upon_artifact_create_if_hash_exists": "what Artifact(...) does with content that exists",
+    "dev_dir": "folder that transform keys are relative to",
+    "sync_git_repo": "repository URL used to link sources to git blobs",
+    "storage": "default storage location of new artifacts (path or s3://bucket/prefix)",
+}
+
+
+def _model_class() -> type[BaseModel]:
+    from pydantic import BaseModel, ConfigDict, field_validator
+
+    class InstanceSettings(BaseModel):
+        """The validated values; see `SETTINGS_HELP`."""
+
+        model_config = ConfigDict(validate_assignment=True, extra="forbid")
+
+        upon_create_search_names: bool = True
+        upon_artifact_create_if_hash_exists: IfHashExists = "warn_return_existing"
+        dev_dir: str | None = None
+        sync_git_repo: str | None = None
+        storage: str | None = None
+
+        @field_validator("dev_dir")
+        @classmethod
+        def _absolute(cls, value: str | None) -> str | None:
+            return None if value in (None, "") else str(Path(value).expanduser().resolve())
+
+        @field_validator("sync_git_repo")
+        @classmethod
+        def _url(cls, value: str | None) -> str | None:
+            if value and not value.startswith(("https://", "http://", "git@", "ssh://")):
+                raise ValueError("must be a repository URL such as https://github.com/org/repo")
+            return value.rstrip("/").removesuffix(".git") if value else value
+
+    return InstanceSettings
+
+
+_MODEL: type[BaseModel] | None = None
+
+
+def settings_model() -> type[BaseModel]:
+    """The pydantic model class (built on first use: pydantic loads lazily)."""
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = _model_class()
+    return _MODEL
+
+
+def load_settings(stored: dict[str, Any], environ: dict[str, str] | None = None) -> BaseModel:
+    """Settings from stored values, overridden by ``LINEAGE_*`` variables."""
+    environ = dict(os.environ if environ is None else environ)
+    values = {k: v for k, v in stored.items() if k in SETTINGS_HELP}
+    for name in SETTINGS_HELP:
+        env_value = environ.get(f"LINEAGE_{name.upper()}")
+        if env_value is not None:
+            values[name] = env_value
+    return validate({}, values)
+
+
+def validate(current: dict[str, Any], changes: dict[str, Any]) -> BaseModel:
+    """A new settings object with `changes` applied, or a clear `SettingsError`."""
+    from pydantic import ValidationError as PydanticError
+
+    for name in changes:
+        check_name(name)
+    try:
+        return settings_model()(**{**current, **changes})
+    except PydanticError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        raise SettingsError(_message(name, changes.get(name), error)) from None
+
+
+def check_name(name: str) -> str:
+    """`name` if it is a setting, else a `SettingsError` listing the settings."""
+    if name not in SETTINGS_HELP:
+        raise SettingsError(
+            f"unknown setting {name!r}. Settings: {', '.join(SETTINGS_HELP)}."
+        )
+    return name
+
+
+def _message(name: str, value: Any, error: dict[str, Any]) -> str:
+    expected = (error.get("ctx") or {}).get("expected")
+    if expected:
+        return f"invalid value {value!r} for setting {name!r}: allowed values are {expected}."
+    return f"invalid value {value!r} for setting {name!r}: {error['msg']}."
+
+
+class Settings:
+    """``ln.settings``: the settings of the current instance.
+
+    Reading or writing connects to (or creates) the current instance, as
+    described in DESIGN section 4.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        check_name(name)
+        from lineage.instance import current_instance
+
+        return getattr(current_instance().settings, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        from lineage.instance import current_instance
+
+        current_instance().update_settings({check_name(name): value})
+
+    def __dir__(self) -> list[str]:
+        return sorted(SETTINGS_HELP)
+
+    def __repr__(self) -> str:
+        from lineage.instance import current_instance
+
+        values = current_instance().settings.model_dump()
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in values.items()) + ")"
+
+
+settings = Settings()

@@ -1,0 +1,195 @@
+"""Feature: a typed, named annotation of runs (``track(features=...)``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lineage.db.dialect import utcnow
+from lineage.db.fields import Field, ForeignKey, Index
+from lineage.db.record import Record, current_db
+from lineage.errors import ValidationError
+from lineage.models.named import NamedRecord
+
+if TYPE_CHECKING:
+    from lineage.models.label import Label
+    from lineage.models.run import Run
+
+_SIMPLE = {str: "str", int: "int", float: "float", bool: "bool"}
+
+
+class Feature(NamedRecord):
+    """A feature with a name and a dtype.
+
+    Args:
+        name: Unique name, used as a keyword in ``track(features=...)`` and
+            ``Run.filter(...)``.
+        dtype: ``str``, ``int``, ``float``, ``bool`` or a Label type
+            (``Label(name=..., is_type=True)``): values must then be labels of
+            that type, given as labels or names.
+    """
+
+    __tablename__ = "feature"
+    fields = {
+        "uid": Field("str", nullable=False, unique=True, length=12),
+        "name": Field("text", nullable=False, unique=True),
+        "dtype": Field("text", nullable=False),
+        "description": Field("text"),
+        "created_at": Field("datetime", nullable=False, default=utcnow),
+        "created_by_id": Field("bigint", references="user_account"),
+    }
+
+    def __init__(self, name: str, dtype: Any = str, description: str | None = None) -> None:
+        super().__init__(name, dtype=_dtype_string(dtype), description=description)
+
+    def label_type(self) -> Label | None:
+        """The Label type of a categorical feature, else None."""
+        if not self.dtype.startswith("cat[Label:"):
+            return None
+        from lineage.models.label import Label
+
+        return Label.get(uid=self.dtype[len("cat[Label:"):-1])
+
+    def validate(self, value: Any) -> tuple[Any, int | None]:
+        """Check `value` against the dtype; return (stored JSON value, label id).
+
+        Raises:
+            ValidationError: The value does not fit the dtype.
+        """
+        label_type = self.label_type()
+        if label_type is not None:
+            from lineage.models.label import Label
+
+            name = value.name if isinstance(value, Label) else value
+            label = Label.filter(name=name, type_id=label_type.id).first() if isinstance(name, str) else None
+            if label is None:
+                known = ", ".join(repr(r.name) for r in label_type.records.all()[:20])
+                raise ValidationError(
+                    f"feature {self.name!r} takes labels of type {label_type.name!r}; {value!r} is "
+                    f"not one. Known: {known or 'none'}. Create it with "
+                    f"ln.Label(name={name!r}, type=<the {label_type.name} type>).save()."
+                )
+            return label.name, label.id
+        ok = {
+            "str": isinstance(value, str),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+        }[self.dtype]
+        if not ok:
+            raise ValidationError(
+                f"feature {self.name!r} has dtype {self.dtype}, got {value!r} "
+                f"({type(value).__name__}). Pass a {self.dtype} value."
+            )
+        return value, None
+
+
+class FeatureValue(Record):
+    """The value of one feature for one run."""
+
+    __tablename__ = "run_feature_value"
+    fields = {
+        "run_id": Field("bigint", nullable=False, references="run", index=True),
+        "feature_id": Field("bigint", nullable=False, references="feature", index=True),
+        "value": Field("json"),
+        "label_id": Field("bigint", references="label"),
+    }
+    relations = {
+        "run": ForeignKey("run_id", "Run"),
+        "feature": ForeignKey("feature_id", "Feature"),
+        "label": ForeignKey("label_id", "Label"),
+    }
+    indexes = (Index("uq_run_feature", ("run_id", "feature_id"), unique=True),)
+
+    @property
+    def uid(self) -> str:  # type: ignore[override]
+        """Feature values have no uid of their own; their id stands in."""
+        return str(self.id)
+
+
+class RunFeatures:
+    """``run.features``: read and add feature values of one run."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def get_values(self) -> dict[str, Any]:
+        """Feature name -> value."""
+        rows = current_db().query(
+            "SELECT f.name, v.value FROM run_feature_value v JOIN feature f ON f.id = v.feature_id "
+            "WHERE v.run_id = ? ORDER BY f.name",
+            [self.run.id],
+        )
+        dialect = current_db().dialect
+        return {name: dialect.decode("json", value) for name, value in rows}
+
+    def add_values(self, values: dict[str, Any]) -> None:
+        """Validate and store feature values (replacing earlier values).
+
+        Raises:
+            ValidationError: An unknown feature name or a value of the wrong type.
+        """
+        resolved = validate_features(values)
+        db = current_db()
+
+        def work(conn: Any) -> None:
+            for feature, (value, label_id) in resolved:
+                conn.execute("DELETE FROM run_feature_value WHERE run_id = ? AND feature_id = ?",
+                             [self.run.id, feature.id])
+                conn.execute(
+                    "INSERT INTO run_feature_value (run_id, feature_id, value, label_id) VALUES (?, ?, ?, ?)",
+                    [self.run.id, feature.id, conn.dialect.encode("json", value), label_id],
+                )
+
+        db.write(work)
+
+
+def validate_features(values: dict[str, Any]) -> list[tuple[Feature, tuple[Any, int | None]]]:
+    """Resolve and validate feature values before anything is written."""
+    resolved = []
+    for name, value in values.items():
+        feature = Feature.filter(name=name).first()
+        if feature is None:
+            known = ", ".join(repr(f.name) for f in Feature.filter().all()[:30])
+            raise ValidationError(
+                f"unknown feature {name!r}. Known features: {known or 'none'}. Create it first: "
+                f"ln.Feature(name={name!r}, dtype=str).save()."
+            )
+        resolved.append((feature, feature.validate(value)))
+    return resolved
+
+
+def feature_lookup(alias: str, head: str, rest: list[str], op: str, value: Any,
+                   dialect: Any) -> tuple[str, list[Any]] | None:
+    """SQL for ``Run.filter(<feature>=value)``, or None if no such feature."""
+    if rest:
+        return None
+    feature = Feature.filter(name=head).first()
+    if feature is None:
+        return None
+    if op not in ("exact", "in"):
+        raise ValidationError(f"features support exact and __in lookups, not __{op}")
+    values = value if op == "in" else [value]
+    conditions, params = [], []
+    for v in values:
+        sql, p = dialect.json_equals("value", (), getattr(v, "name", v))
+        conditions.append(sql)
+        params.extend(p)
+    where = " OR ".join(conditions) or "1 = 0"
+    return (f"{alias}.id IN (SELECT run_id FROM run_feature_value WHERE feature_id = ? AND ({where}))",
+            [feature.id, *params])
+
+
+def _dtype_string(dtype: Any) -> str:
+    if dtype in _SIMPLE:
+        return _SIMPLE[dtype]
+    if isinstance(dtype, str) and (dtype in _SIMPLE.values() or dtype.startswith("cat[Label:")):
+        return dtype
+    if getattr(dtype, "__tablename__", None) == "label":
+        if not dtype.is_type:
+            raise ValidationError(f"Label {dtype.name!r} is not a type; create it with is_type=True.")
+        if dtype.id is None:
+            dtype.save()
+        return f"cat[Label:{dtype.uid}]"
+    raise ValidationError(
+        f"unsupported feature dtype {dtype!r}; use str, int, float, bool or a Label type."
+    )

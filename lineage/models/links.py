@@ -1,0 +1,33 @@
+"""Link tables between registries (many-to-many relations)."""
+
+from __future__ import annotations
+
+from lineage.db.dialect import utcnow
+from lineage.db.fields import Field, LinkTable
+
+RUN_INPUT = LinkTable(
+    "run_input", ("run_id", "run"), ("artifact_id", "artifact"),
+    extra={"created_at": Field("datetime", nullable=False, default=utcnow)},
+)
+ARTIFACT_PREVIOUS_RUN = LinkTable(
+    "artifact_previous_run", ("artifact_id", "artifact"), ("run_id", "run"),
+    extra={"created_at": Field("datetime", nullable=False, default=utcnow)},
+)
+PROJECT_ARTIFACT = LinkTable("project_artifact", ("project_id", "project"), ("artifact_id", "artifact"))
+PROJECT_RUN = LinkTable("project_run", ("project_id", "project"), ("run_id", "run"))
+PROJECT_TRANSFORM = LinkTable("project_transform", ("project_id", "project"), ("transform_id", "transform"))
+ARTIFACT_LABEL = LinkTable("artifact_label", ("artifact_id", "artifact"), ("label_id", "label"))
+
+LINK_TABLES = (
+    RUN_INPUT, ARTIFACT_PREVIOUS_RUN, PROJECT_ARTIFACT, PROJECT_RUN, PROJECT_TRANSFORM,
+    ARTIFACT_LABEL,
+)
+
+
+def link_rows_sql(link: LinkTable) -> str:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for one link row (two ids)."""
+    left, right = link.left[0], link.right[0]
+    extra = list(link.extra)
+    cols = ", ".join([left, right, *extra])
+    marks = ", ".join("?" for _ in range(2 + len(extra)))
+    return f"INSERT INTO {link.name} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"

@@ -1,0 +1,85 @@
+"""Run: one execution of a Transform, with everything it captured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lineage.db.dialect import utcnow
+from lineage.db.fields import Field, ForeignKey, ManyToMany, Reverse
+from lineage.db.record import Record
+
+#: Allowed values of `Run.status`.
+STATUSES = ("scheduled", "started", "completed", "errored", "aborted")
+
+
+class Run(Record):
+    """One execution of a transform.
+
+    Attributes:
+        entrypoint: Qualified name of the flow or step function, if any.
+        status: One of `STATUSES`.
+        params: Parameters (JSON; records as references).
+        cli_args: ``sys.argv`` with secrets redacted.
+        git: Commit, branch, dirty flag, remote and path of the source.
+        error: Traceback of an errored run.
+        external_id: Identifier in an external engine (Prefect task-run id, ...).
+    """
+
+    __tablename__ = "run"
+    uid_length = 16
+    fields = {
+        "uid": Field("str", nullable=False, unique=True, length=16),
+        "transform_id": Field("bigint", nullable=False, references="transform", index=True),
+        "entrypoint": Field("text"),
+        "name": Field("text"),
+        "status": Field("str", nullable=False, default="started", length=16, index=True),
+        "started_at": Field("datetime", nullable=False, default=utcnow, index=True),
+        "finished_at": Field("datetime"),
+        "params": Field("json"),
+        "cli_args": Field("json"),
+        "environment_id": Field("bigint", references="environment"),
+        "git": Field("json"),
+        "error": Field("text"),
+        "report_id": Field("bigint"),
+        "initiated_by_run_id": Field("bigint", references="run", index=True),
+        "external_id": Field("text", index=True),
+        "external_source": Field("str", length=64),
+        "pid": Field("int"),
+        "host": Field("text"),
+        "created_by_id": Field("bigint", references="user_account"),
+    }
+    relations = {
+        "transform": ForeignKey("transform_id", "Transform"),
+        "environment": ForeignKey("environment_id", "Environment"),
+        "initiated_by_run": ForeignKey("initiated_by_run_id", "Run"),
+        "initiated_runs": Reverse("Run", "initiated_by_run_id"),
+        "output_artifacts": Reverse("Artifact", "run_id"),
+        "input_artifacts": ManyToMany("run_input", "run_id", "artifact_id", "Artifact"),
+        "recreated_artifacts": ManyToMany("artifact_previous_run", "run_id", "artifact_id", "Artifact"),
+        "projects": ManyToMany("project_run", "run_id", "project_id", "Project"),
+        "feature_values": Reverse("FeatureValue", "run_id"),
+    }
+
+    @property
+    def report(self) -> Any:
+        """The artifact holding what the run printed, or None."""
+        if self.report_id is None:
+            return None
+        from lineage.artifact import Artifact
+
+        return Artifact.objects_unhidden().filter(id=self.report_id).first()
+
+    @property
+    def features(self) -> Any:
+        """Feature values of this run (``run.features.get_values()``)."""
+        from lineage.models.feature import RunFeatures
+
+        return RunFeatures(self)
+
+    @classmethod
+    def extra_lookup(cls, alias: str, head: str, rest: list[str], op: str, value: Any,
+                     dialect: Any) -> tuple[str, list[Any]] | None:
+        """``Run.filter(<feature name>=value)`` looks up feature values."""
+        from lineage.models.feature import feature_lookup
+
+        return feature_lookup(alias, head, rest, op, value, dialect)
