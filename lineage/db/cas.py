@@ -30,8 +30,10 @@ def update_changed(db: Database, record: Record) -> None:
 
     def work(conn: Connection) -> None:
         merged.clear()
-        if _compare_and_swap(conn, record, changes):
+        row = _compare_and_swap(conn, record, changes)
+        if row is not None:
             _record_history(conn, record, changes)
+            merged.update(row)
             return
         current = _locked_row(conn, record)
         final = _resolve(record, changes, current)
@@ -53,7 +55,8 @@ def _null_safe_eq(conn: Connection, column: str, kind: str) -> str:
     return f"{column} IS NOT DISTINCT FROM {cast}"
 
 
-def _compare_and_swap(conn: Connection, record: Record, changes: dict[str, Any]) -> bool:
+def _compare_and_swap(conn: Connection, record: Record, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """The updated row as field values, or None when another writer got there first."""
     sets, params = [], []
     for name, value in changes.items():
         sets.append(f"{name} = ?")
@@ -67,9 +70,14 @@ def _compare_and_swap(conn: Connection, record: Record, changes: dict[str, Any])
         if kind == "json" and raw is not None and not isinstance(raw, str):
             raw = dumps(raw)
         params.append(raw)
+    returning = ", ".join(record.columns())
     sql = (f"UPDATE {record.__tablename__} SET {', '.join(sets)} "
-           f"WHERE id = ? AND {' AND '.join(checks)}")
-    return conn.execute(sql, params).rowcount == 1
+           f"WHERE id = ? AND {' AND '.join(checks)} RETURNING {returning}")
+    row = conn.execute(sql, params).fetchone()
+    if row is None:
+        return None
+    fresh = type(record).from_row(row, conn.dialect)
+    return {name: getattr(fresh, name) for name in record.fields}
 
 
 def _locked_row(conn: Connection, record: Record) -> dict[str, Any]:

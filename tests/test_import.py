@@ -1,0 +1,42 @@
+"""``import lineage`` is light: it loads no database driver, engine or heavy library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = [
+    "sqlalchemy", "psycopg", "pandas", "pyarrow", "fsspec", "s3fs", "graphviz", "networkx",
+    "pydantic", "alembic", "git", "psutil", "rich", "click", "numpy",
+    "prefect", "dagster", "airflow", "snakemake",
+]
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_import_lineage_loads_nothing_heavy():
+    loaded = _modules_after("import lineage")
+    assert not [m for m in HEAVY if m in loaded]
+    assert not [m for m in loaded if m.startswith(("lineage.db", "lineage.models", "lineage.artifact"))]
+
+
+def test_touching_the_api_loads_no_sqlalchemy_or_driver_for_other_databases(tmp_path):
+    code = (
+        "import os, lineage as ln\n"
+        f"ln.init(storage={str(tmp_path / 'inst')!r})\n"
+        "ln.Project(name='x').save(); ln.Run.filter(status='started').count()\n"
+    )
+    # the instance exists first so no migration (the only SQLAlchemy user) runs
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                   env={"LINEAGE_CONFIG_DIR": str(tmp_path / "cfg"), "PATH": ""})
+    loaded = _modules_after(code.replace("ln.init", "ln.connect").replace("storage=", ""))
+    assert "sqlalchemy" not in loaded
+    assert "psycopg" not in loaded
+    assert "pandas" not in loaded
