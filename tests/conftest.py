@@ -87,6 +87,10 @@ def _truncate(url: str) -> None:
         if tables:
             conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
         conn.execute("DELETE FROM lineage_instance WHERE key IN ('settings', 'default_storage')")
+        from lineage.db.migrate import SCHEMA_VERSION
+
+        conn.execute("UPDATE lineage_instance SET value = %s WHERE key = 'schema_version'",
+                     [str(SCHEMA_VERSION)])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
