@@ -1,0 +1,275 @@
+"""The lineage graph of a run or artifact, as a `networkx.DiGraph`.
+
+Nodes are runs (``"run:<uid>"``) and artifacts (``"artifact:<uid>"``).
+Edges point the way data flowed:
+
+=================  ===================  ==========================================
+edge               ``relation``         meaning
+=================  ===================  ==========================================
+artifact -> run    ``"input"``          the run loaded, cached or opened it
+run -> artifact    ``"output"``         the run created it (``recreated=False``),
+                                        or created the same content earlier and
+                                        was superseded (``recreated=True``:
+                                        ``artifact.previous_runs``)
+run -> run         ``"initiated"``      a flow (or parent process) started a step
+artifact -> artif  ``"version"``        the next version of the same key
+=================  ===================  ==========================================
+
+*Upstream* of a node is everything with a path of input/output/initiated
+edges to it; *downstream* is everything it has such a path to. So upstream of
+an artifact is its creating runs (latest and previous), their inputs and
+initiating runs, recursively; downstream is the runs that loaded it, their
+outputs and the steps they started, recursively. The graph holds the focus,
+its upstream and its downstream, and every edge among those nodes.
+
+Version edges are not followed (the history of a key is not its
+derivation), but they connect the versions present in the graph, and the
+focus artifact's previous version (upstream) and next version (downstream)
+are added so the graph shows where it sits in its key's history.
+
+The whole graph comes from a constant number of queries (recursive CTEs,
+see `lineage.graph_sql`), whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from lineage.errors import DoesNotExist, ValidationError
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from lineage.db.database import Connection
+    from lineage.db.record import Record
+
+__all__ = ["lineage_graph", "node_id", "resolve_record"]
+
+#: Edge relations, in the order they are drawn in legends.
+RELATIONS = ("input", "output", "initiated", "version")
+
+
+def node_id(record: Record) -> str:
+    """The graph node id of a run or artifact (``"run:<uid>"``, ``"artifact:<uid>"``)."""
+    return f"{_kind_of(record)}:{record.uid}"
+
+
+def lineage_graph(record: Record | str, upstream: bool = True, downstream: bool = True,
+                  depth: int | None = None, *, versions: bool = True) -> nx.DiGraph:
+    """The lineage graph of a run or artifact.
+
+    Args:
+        record: A saved `Run` or `Artifact`, or a key or uid naming one
+            (see `resolve_record`).
+        upstream: Include what the record was derived from.
+        downstream: Include what was derived from the record.
+        depth: Follow at most this many edges from the record (None: all).
+            When more lineage exists beyond it, ``graph.graph["truncated"]``
+            is True and the nodes at the border have ``truncated=True``.
+        versions: Add the previous/next version of a focus artifact and
+            ``"version"`` edges between versions of a key.
+
+    Returns:
+        A `networkx.DiGraph`. Graph attributes: ``focus`` (node id),
+        ``upstream``, ``downstream``, ``depth``, ``truncated``. Run nodes:
+        ``kind="run"``, ``uid``, ``transform_key``, ``transform_uid``,
+        ``transform_version``, ``transform_kind``, ``entrypoint``, ``name``,
+        ``status``, ``started_at``, ``finished_at``. Artifact nodes:
+        ``kind="artifact"``, ``uid``, ``key``, ``version``, ``is_latest``,
+        ``description``, ``size``, ``hash``, ``artifact_kind``, ``suffix``,
+        ``created_at``. Every node also has ``focus`` and ``truncated``
+        (booleans). Edges: ``relation`` (see the module docstring) and, on
+        output edges, ``recreated``.
+
+    Raises:
+        ValidationError: `record` is not a saved run or artifact, or `depth`
+            is negative.
+        DoesNotExist: A string names no run or artifact.
+
+    Example:
+        >>> g = ln.lineage_graph(ln.Artifact.get(key="results/model.pkl"), downstream=False)
+        >>> [n for n, d in g.nodes(data=True) if d["kind"] == "run"]
+    """
+    import networkx as nx
+
+    from lineage.db.record import current_db
+
+    if isinstance(record, str):
+        record = resolve_record(record)
+    kind = _kind_of(record)
+    if record.id is None:
+        raise ValidationError(f"{type(record).__name__} {record.uid} is not saved yet; save() it first.")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+        raise ValidationError(f"depth must be a non-negative integer or None, got {depth!r}")
+    db = current_db()
+    fetched = db.read(lambda conn: _fetch(conn, kind[0], record.id, upstream, downstream,
+                                           depth, versions))
+    graph = nx.DiGraph(focus=node_id(record), upstream=upstream, downstream=downstream,
+                       depth=depth, truncated=False)
+    db_keys = _fill(graph, fetched, db.dialect, f"{kind[0]}{record.id}")
+    if depth is not None:
+        _cut(graph, fetched["depths"], db_keys, depth)
+    return graph
+
+
+def resolve_record(text: str) -> Record:
+    """The run or artifact a command-line argument names.
+
+    Tried in order: an artifact or run uid, an artifact key (its latest
+    version), a uid prefix (at least 4 characters, unambiguous), a transform
+    key (its latest run).
+
+    Raises:
+        DoesNotExist: Nothing matches; the message says what was tried.
+    """
+    from lineage.artifact import Artifact
+    from lineage.models.run import Run
+    from lineage.models.transform import Transform
+
+    for model in (Artifact, Run):
+        found = model.filter(uid=text).first()
+        if found is not None:
+            return found
+    found = Artifact.filter(key=text).order_by("-is_latest", "-version").first()
+    if found is not None:
+        return found
+    if len(text) >= 4:
+        matches = [*Artifact.filter(uid__startswith=text)[:2], *Run.filter(uid__startswith=text)[:2]]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise DoesNotExist(f"{text!r} is the start of several uids "
+                               f"({', '.join(m.uid for m in matches)}); give more characters.")
+    transform = Transform.filter(key=text).order_by("-version").first()
+    if transform is not None and transform.latest_run is not None:
+        return transform.latest_run
+    raise DoesNotExist(
+        f"no artifact or run matches {text!r} (tried artifact and run uids, artifact keys, "
+        "uid prefixes and transform keys). List candidates with `lineage runs` or "
+        "ln.Artifact.filter(key__startswith=...)."
+    )
+
+
+# --- internals -------------------------------------------------------------------
+def _kind_of(record: Any) -> str:
+    from lineage.artifact import Artifact
+    from lineage.models.run import Run
+
+    if isinstance(record, Artifact):
+        return "artifact"
+    if isinstance(record, Run):
+        return "run"
+    raise ValidationError(
+        f"lineage graphs start from a Run or an Artifact, got {type(record).__name__}. "
+        "For a transform, use transform.latest_run."
+    )
+
+
+def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstream: bool,
+           depth: int | None, versions: bool) -> dict[str, Any]:
+    """Every row the graph needs, in a constant number of queries."""
+    from lineage import graph_sql as q
+
+    dialect = conn.dialect.name
+    depths: dict[tuple[str, int], int] = {(kind, record_id): 0}
+    if upstream or downstream:
+        max_depth = None if depth is None else depth + 1  # one more hop tells what was cut
+        sql, seeds = q.traversal_sql(dialect, upstream, downstream, max_depth)
+        for _direction, node_kind, node, hops in conn.fetchall(sql, [kind, record_id] * seeds):
+            key = (node_kind, int(node))
+            hops = 0 if hops is None else int(hops)
+            depths[key] = min(hops, depths.get(key, hops))
+    run_ids = sorted(i for k, i in depths if k == "r")
+    artifact_ids = sorted(i for k, i in depths if k == "a")
+    runs = conn.fetchall(q.runs_sql(dialect), [q.ids_param(run_ids, dialect)]) if run_ids else []
+    artifacts = (conn.fetchall(q.artifacts_sql(dialect), [q.ids_param(artifact_ids, dialect)])
+                 if artifact_ids else [])
+    if versions and kind == "a":
+        focus = next(row for row in artifacts if row[0] == record_id)
+        key, version = focus[2], focus[3]
+        if key is not None:
+            rows = conn.fetchall(q.version_neighbors_sql(), [key, key, version, key, version])
+            for row in rows:
+                wanted = upstream if row[3] < version else downstream
+                if wanted and ("a", row[0]) not in depths:
+                    depths[("a", row[0])] = 1
+                    artifacts.append(row)
+                    artifact_ids.append(row[0])
+    links: list[tuple] = []
+    if run_ids and artifact_ids:
+        r, a = q.ids_param(run_ids, dialect), q.ids_param(artifact_ids, dialect)
+        links = conn.fetchall(q.links_sql(dialect), [r, a, a, r])
+    return {"depths": depths, "runs": runs, "artifacts": artifacts, "links": links}
+
+
+def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
+          focus_key: str) -> dict[str, tuple[str, int]]:
+    """Add nodes and edges from the fetched rows; return node -> (kind, database id)."""
+    from lineage.graph_sql import ARTIFACT_COLUMNS, RUN_COLUMNS
+
+    db_keys: dict[str, tuple[str, int]] = {}
+    run_nodes: dict[int, str] = {}
+    artifact_nodes: dict[int, str] = {}
+    run_rows = [dict(zip(RUN_COLUMNS, row)) for row in fetched["runs"]]
+    artifact_rows = [dict(zip(ARTIFACT_COLUMNS, row)) for row in fetched["artifacts"]]
+    for row in run_rows:
+        node = f"run:{row['uid']}"
+        run_nodes[row["id"]] = node
+        db_keys[node] = ("r", row["id"])
+        graph.add_node(
+            node, kind="run", uid=row["uid"], transform_key=row["transform_key"],
+            transform_uid=row["transform_uid"], transform_version=row["transform_version"],
+            transform_kind=row["transform_kind"], entrypoint=row["entrypoint"], name=row["name"],
+            status=row["status"], started_at=dialect.decode("datetime", row["started_at"]),
+            finished_at=dialect.decode("datetime", row["finished_at"]),
+            focus=focus_key == f"r{row['id']}", truncated=False,
+        )
+    for row in artifact_rows:
+        node = f"artifact:{row['uid']}"
+        artifact_nodes[row["id"]] = node
+        db_keys[node] = ("a", row["id"])
+        graph.add_node(
+            node, kind="artifact", uid=row["uid"], key=row["key"], version=row["version"],
+            is_latest=dialect.decode("bool", row["is_latest"]), description=row["description"],
+            size=row["size"], hash=row["hash"], artifact_kind=row["kind"], suffix=row["suffix"],
+            created_at=dialect.decode("datetime", row["created_at"]),
+            focus=focus_key == f"a{row['id']}", truncated=False,
+        )
+    for row in artifact_rows:
+        if row["run_id"] in run_nodes:
+            graph.add_edge(run_nodes[row["run_id"]], artifact_nodes[row["id"]],
+                           relation="output", recreated=False)
+    for relation, run_id, artifact_id in fetched["links"]:
+        run, artifact = run_nodes.get(run_id), artifact_nodes.get(artifact_id)
+        if run is None or artifact is None:
+            continue
+        if relation == "input":
+            graph.add_edge(artifact, run, relation="input")
+        elif not graph.has_edge(run, artifact):
+            graph.add_edge(run, artifact, relation="output", recreated=True)
+    for row in run_rows:
+        parent = run_nodes.get(row["initiated_by_run_id"])
+        if parent is not None:
+            graph.add_edge(parent, run_nodes[row["id"]], relation="initiated")
+    by_key: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for row in artifact_rows:
+        if row["key"] is not None:
+            by_key[row["key"]].append((row["version"], artifact_nodes[row["id"]]))
+    for members in by_key.values():
+        members.sort()
+        for (_, older), (_, newer) in zip(members, members[1:]):
+            if not graph.has_edge(older, newer):
+                graph.add_edge(older, newer, relation="version")
+    return db_keys
+
+
+def _cut(graph: nx.DiGraph, depths: dict[tuple[str, int], int], db_keys: dict[str, tuple[str, int]],
+         depth: int) -> None:
+    """Drop nodes deeper than `depth`, marking their neighbors as truncated."""
+    beyond = [n for n in graph.nodes if depths.get(db_keys[n], 0) > depth]
+    for node in beyond:
+        for neighbor in (*graph.predecessors(node), *graph.successors(node)):
+            graph.nodes[neighbor]["truncated"] = True
+    graph.remove_nodes_from(beyond)
+    graph.graph["truncated"] = bool(beyond)
