@@ -1,0 +1,287 @@
+"""``@ln.flow`` and ``@ln.step``: every call of the function is a Run.
+
+The decorators return definition objects (`Flow`, `Step`) that keep the
+wrapped function's name, docstring and signature (``functools.update_wrapper``)
+and hand each call to `lineage.lifecycle`:
+
+* the Transform is the function's source file (key ``my_workflow.py``, the
+  whole file as source), resolved once per process and instance;
+  ``run.entrypoint`` is the function's qualified name;
+* the call's arguments are bound to the (cached) signature with defaults
+  applied and stored as ``run.params``; saved artifacts passed as arguments
+  are recorded as inputs of the run;
+* ``run.initiated_by_run`` is the caller's run: the current run of this
+  thread or task, else the newest active flow or tracked run of the process
+  (worker threads of a ``ThreadPoolExecutor`` start with an empty context),
+  else the run of a parent process (``LINEAGE_PARENT_RUN_UID``);
+* an exception marks the run ``errored`` with its traceback (``aborted``
+  for ``KeyboardInterrupt`` and cancellation) and is re-raised unchanged.
+
+``async def`` functions are supported; the run covers the awaited call.
+A call costs two short write transactions (start, finish).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, ParamSpec, TypeVar, overload
+
+from lineage import lifecycle
+
+if TYPE_CHECKING:
+    from lineage.instance import Instance
+    from lineage.models.run import Run
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """What a definition needs per call, computed once per instance."""
+
+    instance: Instance
+    transform_id: int
+    project_ids: list[int]
+    git: dict[str, Any] | None
+
+
+class Flow(Generic[P, R]):
+    """A function whose every call is a Run of its file's Transform.
+
+    Args:
+        fn: The function (``def`` or ``async def``).
+        project: A project name, ``ln.Project`` or list of them: the
+            transform, every run and every artifact saved in a run are
+            linked to it (created by name if missing).
+        key: Transform key to use instead of the function's file.
+    """
+
+    kind: ClassVar[str] = "flow"
+
+    def __init__(self, fn: Callable[P, R], *, project: Any = None, key: str | None = None) -> None:
+        if not callable(fn):
+            raise TypeError(f"@{self.kind} decorates a function, got {fn!r}")
+        self.fn = fn
+        self.project = project
+        self.key = key
+        self.is_async = inspect.iscoroutinefunction(fn)
+        functools.update_wrapper(self, fn)
+        self._signature: inspect.Signature | None = None
+        self._resolved: _Resolved | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def signature(self) -> inspect.Signature:
+        """The wrapped function's signature (computed once)."""
+        if self._signature is None:
+            self._signature = inspect.signature(self.fn)
+        return self._signature
+
+    def with_options(self, *, project: Any = _UNSET, key: Any = _UNSET) -> Flow[P, R]:
+        """A copy of this definition with other options; this one is unchanged."""
+        return type(self)(
+            self.fn,
+            project=self.project if project is _UNSET else project,
+            key=self.key if key is _UNSET else key,
+        )
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.is_async:
+            return self._call_async(args, kwargs)  # type: ignore[return-value]
+        run, activation = self._begin(args, kwargs)
+        try:
+            result = self.fn(*args, **kwargs)
+        except BaseException as exc:
+            _end(run, activation, exc)
+            raise
+        _end(run, activation, None)
+        return result
+
+    async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        run, activation = self._begin(args, kwargs)
+        try:
+            result = await self.fn(*args, **kwargs)
+        except BaseException as exc:
+            _end(run, activation, exc)
+            raise
+        _end(run, activation, None)
+        return result
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        """Methods: bind the instance like a plain function would."""
+        if obj is None:
+            return self
+        import types
+
+        return types.MethodType(self, obj)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.__qualname__}>"
+
+    # --- runtime ------------------------------------------------------------------
+    def _begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Run, lifecycle.Activation]:
+        from lineage.capture.params import bind_arguments
+
+        params = bind_arguments(self.signature, self.__qualname__, args, kwargs)
+        resolved = self._resolve()
+        run = lifecycle.start_run(
+            resolved.transform_id, params=params, entrypoint=self.__qualname__,
+            projects=resolved.project_ids, git=resolved.git, inputs=_artifact_inputs(params),
+        )
+        return run, lifecycle.activate(run, process_wide=self.kind == "flow")
+
+    def _resolve(self) -> _Resolved:
+        from lineage.instance import current_instance
+
+        instance = current_instance()
+        resolved = self._resolved
+        if resolved is not None and resolved.instance is instance:
+            return resolved
+        with self._lock:
+            resolved = self._resolved
+            if resolved is not None and resolved.instance is instance:
+                return resolved
+            key, source, path = _function_transform(self.fn, instance, self.key)
+            transform = lifecycle.get_or_create_transform(key, source, self.kind)
+            project_ids = lifecycle.resolve_projects(self.project) if self.project else []
+            git = _git(path, instance.settings.sync_git_repo)
+            from lineage.tracking import install_exit_handlers
+
+            install_exit_handlers()
+            resolved = _Resolved(instance, transform.id, project_ids, git)
+            self._resolved = resolved
+            return resolved
+
+
+class Step(Flow[P, R]):
+    """A function whose every call is a Run initiated by the caller's run."""
+
+    kind: ClassVar[str] = "step"
+
+
+def _end(run: Run, activation: lifecycle.Activation, exc: BaseException | None) -> None:
+    status = lifecycle.status_for(exc)
+    try:
+        lifecycle.deactivate(activation)
+    finally:
+        try:
+            lifecycle.finish_run(run, status, exc if status != "completed" else None)
+        except Exception as error:
+            if exc is None:
+                raise
+            warnings.warn(f"lineage: could not record the end of run {run.uid}: {error}",
+                          RuntimeWarning, stacklevel=3)
+
+
+def _artifact_inputs(params: dict[str, Any]) -> list[int]:
+    ids: list[int] = []
+    for value in params.values():
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        for item in items:
+            if getattr(type(item), "__tablename__", None) == "artifact":
+                artifact_id = getattr(item, "id", None)
+                if artifact_id is not None and artifact_id not in ids:
+                    ids.append(artifact_id)
+    return ids
+
+
+@functools.lru_cache(maxsize=256)
+def _file_source(path: str) -> str | None:
+    from lineage.capture.source import read_source
+
+    try:
+        return read_source(Path(path))
+    except OSError:
+        return None
+
+
+def _function_transform(fn: Callable[..., Any], instance: Instance,
+                        key: str | None) -> tuple[str, str | None, Path | None]:
+    """(key, source, file) of the Transform a function belongs to."""
+    from lineage.capture.source import (function_source, notebook_path, notebook_source,
+                                        transform_key_for_function)
+
+    func = inspect.unwrap(fn)
+    dev_dir = instance.settings.dev_dir
+    key = key or transform_key_for_function(func, Path(dev_dir) if dev_dir else None)
+    try:
+        file = inspect.getsourcefile(func)
+    except TypeError:
+        file = None
+    if file and ("ipykernel_" in file or file.startswith("<ipython-input")):
+        notebook = notebook_path()
+        if notebook is not None and notebook.is_file():
+            return key, notebook_source(notebook), notebook
+        return key, function_source(func), None
+    if file and Path(file).is_file():
+        source = _file_source(str(Path(file).resolve()))
+        if source is not None:
+            return key, source, Path(file)
+    return key, function_source(func), None
+
+
+_git_cache: dict[tuple[str, str | None], dict[str, Any] | None] = {}
+
+
+def _git(path: Path | None, sync_git_repo: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    cache_key = (str(path), sync_git_repo)
+    if cache_key not in _git_cache:
+        from lineage.capture.git import capture_git
+
+        _git_cache[cache_key] = capture_git(path, sync_git_repo)
+    return _git_cache[cache_key]
+
+
+# --- decorators --------------------------------------------------------------------------
+@overload
+def flow(fn: Callable[P, R], /) -> Flow[P, R]: ...
+
+
+@overload
+def flow(*, project: Any = None, key: str | None = None) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
+
+
+def flow(fn: Callable[P, R] | None = None, /, *, project: Any = None,
+         key: str | None = None) -> Flow[P, R] | Callable[[Callable[P, R]], Flow[P, R]]:
+    """Decorate a workflow function: each call is a Run of its file's Transform.
+
+    Use as ``@ln.flow`` or ``@ln.flow(project="My project")``.
+
+    Args:
+        fn: The function (when used without parentheses).
+        project: Project name(s) or record(s) to link the transform, the
+            runs and their artifacts to.
+        key: Transform key instead of the function's file.
+    """
+    if fn is not None:
+        return Flow(fn, project=project, key=key)
+    return lambda f: Flow(f, project=project, key=key)
+
+
+@overload
+def step(fn: Callable[P, R], /) -> Step[P, R]: ...
+
+
+@overload
+def step(*, project: Any = None, key: str | None = None) -> Callable[[Callable[P, R]], Step[P, R]]: ...
+
+
+def step(fn: Callable[P, R] | None = None, /, *, project: Any = None,
+         key: str | None = None) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
+    """Decorate a step: each call is a Run initiated by the caller's run.
+
+    Use as ``@ln.step`` or ``@ln.step()``. Arguments as for `flow`; a step
+    also inherits the projects of the run that calls it.
+    """
+    if fn is not None:
+        return Step(fn, project=project, key=key)
+    return lambda f: Step(f, project=project, key=key)

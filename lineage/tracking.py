@@ -1,0 +1,421 @@
+"""``ln.track()`` and ``ln.finish()``: track a whole script or notebook.
+
+A tracked run is never left ``started``:
+
+* normal exit without `finish()`: an ``atexit`` handler finishes it as
+  ``completed``;
+* an uncaught exception: a ``sys.excepthook`` (chained to the previous
+  one, which still prints the traceback) records ``errored`` with the
+  traceback, ``aborted`` for ``KeyboardInterrupt``;
+* SIGTERM, and SIGINT when it would kill the process: the handler records
+  ``aborted`` for every active run of the process, then lets the signal
+  act as before (the previous handler is called, or with the default
+  disposition the process is killed by the same signal, so the exit status
+  is the conventional one).
+
+A second `track()` while a run is tracked raises `RunAlreadyActive` naming
+the active run (call `finish()` first); in a notebook, where re-running the
+cell is normal, the previous run is finished as ``completed`` with a
+warning and a new one starts.
+
+The handlers are installed by the first `track()` (or the first flow or
+step call), never at import, and chain whatever was installed before.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tempfile
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from lineage import lifecycle
+from lineage.errors import NoActiveRun, RunAlreadyActive
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from lineage.models.run import Run
+
+
+@dataclass
+class _Tracked:
+    """The run of `track()` in this process."""
+
+    run: Run
+    activation: lifecycle.Activation
+    pid: int
+    report: _Report | None
+
+
+_tracked: _Tracked | None = None
+_lock = threading.RLock()
+
+
+def track(
+    params: Mapping[str, Any] | None = None,
+    *,
+    project: Any = None,
+    features: Mapping[str, Any] | None = None,
+    key: str | None = None,
+) -> Run:
+    """Start tracking the running script or notebook as a Run.
+
+    Captures the source (a new Transform version when it changed), the
+    params, ``sys.argv`` (redacted), the environment, the git state, and
+    what the script prints (stdout/stderr) as the run's report.
+
+    Args:
+        params: Parameters of the run (JSON; nested dicts are queryable as
+            ``ln.Run.filter(params__a__b=...)``; records stored as references).
+        project: A project name, an `ln.Project`, or a list of them; created
+            by name if missing. The transform, the run and every artifact
+            saved in the run are linked to it.
+        features: Feature values, validated against ``ln.Feature`` before
+            anything is written.
+        key: Transform key to use instead of the script path.
+
+    Returns:
+        The started Run.
+
+    Raises:
+        RunAlreadyActive: A run is already tracked in this process (or a
+            flow/step run is active here); call ``ln.finish()`` first.
+        ValidationError: An unknown feature or a value of the wrong type.
+    """
+    global _tracked
+    with _lock:
+        _check_no_active_run()
+        resolved = lifecycle.validate_features(features)
+        from lineage.instance import current_instance
+
+        instance = current_instance()
+        transform, path = _script_transform(instance, key)
+        git = _git(path, instance)
+        run = lifecycle.start_run(transform, params=params, projects=project or (),
+                                  features=resolved, git=git)
+        activation = lifecycle.activate(run, process_wide=True, set_context=False)
+        install_exit_handlers()
+        report = _Report.start() if _kind() == "script" else None
+        _tracked = _Tracked(run, activation, os.getpid(), report)
+        return run
+
+
+def finish() -> Run:
+    """Finish the run started by `track()` as ``completed``.
+
+    Also called automatically when the script ends.
+
+    Returns:
+        The finished Run.
+
+    Raises:
+        NoActiveRun: `track()` was not called (or the run is finished).
+    """
+    state = _own_state()
+    if state is None:
+        raise NoActiveRun("ln.finish() was called but no run is tracked: call ln.track() first.")
+    return _finish_tracked(state, "completed")
+
+
+def tracked_run() -> Run | None:
+    """The run started by `track()` in this process and not finished, or None."""
+    state = _own_state()
+    return state.run if state is not None else None
+
+
+# --- starting -------------------------------------------------------------------------
+def _check_no_active_run() -> None:
+    from lineage.context import _current_run
+
+    state = _own_state()
+    if state is not None:
+        if _kind() == "notebook":
+            warnings.warn(
+                f"finishing run {state.run.uid} of {_transform_key(state.run)} and starting a new "
+                "one (ln.track() was called again).", UserWarning, stacklevel=3)
+            _finish_tracked(state, "completed")
+            return
+        raise RunAlreadyActive(
+            f"run {state.run.uid} of {_transform_key(state.run)} is already tracked in this "
+            "process. Call ln.finish() before calling ln.track() again.")
+    running = _current_run.get()
+    if running is not None and running.pid == os.getpid() and running.id in lifecycle._active:
+        raise RunAlreadyActive(
+            f"run {running.uid} ({running.entrypoint or _transform_key(running)}) is active here: "
+            "ln.track() tracks a whole script and cannot start inside a flow or step. Call it at "
+            "the top of the script instead.")
+
+
+def _transform_key(run: Run) -> str:
+    from lineage.models.transform import Transform
+
+    rows = Transform.filter(id=run.transform_id).all()
+    return repr(rows[0].key) if rows else "its transform"
+
+
+def _own_state() -> _Tracked | None:
+    global _tracked
+    state = _tracked
+    if state is not None and state.pid != os.getpid():
+        _tracked = None  # inherited through fork: the parent process owns it
+        return None
+    return state
+
+
+def _kind() -> str:
+    from lineage.capture.source import detect_kind
+
+    return detect_kind()
+
+
+def _script_transform(instance: Any, key: str | None) -> tuple[Any, Path | None]:
+    from lineage.capture.source import (current_script_path, notebook_source, read_source,
+                                        transform_key)
+
+    path = current_script_path()
+    kind = _kind()
+    source: str | None = None
+    if path is not None:
+        try:
+            is_notebook = kind == "notebook" or path.suffix == ".ipynb"
+            source = notebook_source(path) if is_notebook else read_source(path)
+        except OSError:
+            source = None
+        if key is None:
+            dev_dir = instance.settings.dev_dir
+            main = sys.modules.get("__main__")
+            key = transform_key(path, Path(dev_dir) if dev_dir else None,
+                                package=getattr(main, "__package__", None) or None)
+    key = key or "__main__.py"
+    return lifecycle.get_or_create_transform(key, source, kind), path
+
+
+def _git(path: Path | None, instance: Any) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    from lineage.capture.git import capture_git
+
+    return capture_git(path, instance.settings.sync_git_repo)
+
+
+# --- finishing --------------------------------------------------------------------------
+def _finish_tracked(state: _Tracked, status: str, error: Any = None) -> Run:
+    global _tracked
+    with _lock:
+        if _tracked is state:
+            _tracked = None
+    report = state.report
+    if report is not None:
+        report.stop()
+    try:
+        lifecycle.finish_run(state.run, status, error)
+    finally:
+        lifecycle.deactivate(state.activation)
+        if report is not None:
+            _store_report(state.run, report)
+    return state.run
+
+
+def _store_report(run: Run, report: _Report) -> None:
+    # TODO(report): save report.path as the run's report artifact and set
+    # run.report_id once lineage.artifact.Artifact can save files; until then
+    # the captured output is discarded (nothing is stored).
+    report.discard()
+
+
+# --- exit handling ------------------------------------------------------------------------
+_installed = False
+_previous_excepthook: Any = None
+_previous_handlers: dict[int, Any] = {}
+_signal_exit = lifecycle.terminating_signals
+
+
+def install_exit_handlers() -> None:
+    """Install the atexit handler, excepthook and signal handlers (once per process)."""
+    global _installed, _previous_excepthook
+    if _installed:
+        return
+    with _lock:
+        if _installed:
+            return
+        import atexit
+
+        atexit.register(_at_exit)
+        _previous_excepthook = sys.excepthook
+        sys.excepthook = _excepthook
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                _install_signal(signum)
+        _installed = True
+
+
+def _install_signal(signum: int) -> None:
+    try:
+        previous = signal.getsignal(signum)
+    except (ValueError, OSError):
+        return
+    if previous in (signal.SIG_IGN, None):
+        return  # ignored, or installed from C: leave it alone
+    if signum == signal.SIGINT and previous is signal.default_int_handler:
+        return  # KeyboardInterrupt reaches the wrappers and the excepthook
+    _previous_handlers[signum] = previous
+    try:
+        signal.signal(signum, _on_signal)
+    except (ValueError, OSError):
+        _previous_handlers.pop(signum, None)
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    previous = _previous_handlers.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        try:
+            previous(signum, frame)
+        except SystemExit:
+            _signal_exit.append(signum)  # the exit handlers record "aborted"
+            raise
+        return
+    _signal_exit.append(signum)
+    reason = f"aborted by signal {signal.Signals(signum).name}"
+    if any(getattr(r, "_db", None) is not None and r._db.in_transaction()
+           for r in lifecycle.active_runs()):
+        # A transaction of this thread is open: unwind it first (it rolls
+        # back); the wrappers and the atexit handler then record "aborted".
+        raise SystemExit(128 + signum)
+    _abort_everything(reason)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _abort_everything(reason: str) -> None:
+    state = _own_state()
+    if state is not None:
+        try:
+            _finish_tracked(state, "aborted", reason)
+        except Exception:  # noqa: BLE001 - the process is ending
+            pass
+    lifecycle.abort_active_runs(reason)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+    try:
+        hook = _previous_excepthook or sys.__excepthook__
+        hook(exc_type, exc, tb)
+    finally:
+        state = _own_state()
+        if state is not None:
+            if exc.__traceback__ is None:
+                exc = exc.with_traceback(tb)
+            status = "aborted" if _signal_exit else lifecycle.status_for(exc)
+            if status == "completed":
+                status = "errored"  # an uncaught exception never completes a run
+            try:
+                _finish_tracked(state, status, exc)
+            except Exception as error:  # noqa: BLE001 - never hide the user's traceback
+                print(f"lineage: could not record the end of run {state.run.uid}: {error}",
+                      file=sys.__stderr__)
+
+
+def _at_exit() -> None:
+    state = _own_state()
+    if state is not None:
+        status = "aborted" if _signal_exit else "completed"
+        reason = (f"aborted by signal {signal.Signals(_signal_exit[0]).name}"
+                  if _signal_exit else None)
+        try:
+            _finish_tracked(state, status, reason)
+        except Exception as error:  # noqa: BLE001 - exit must go on
+            print(f"lineage: could not record the end of run {state.run.uid}: {error}",
+                  file=sys.__stderr__)
+    reason = ("aborted by signal " + signal.Signals(_signal_exit[0]).name if _signal_exit
+              else "the process exited while this run was still running")
+    lifecycle.abort_active_runs(reason)
+
+
+# --- report -------------------------------------------------------------------------------
+class _Tee:
+    """A text stream that also copies everything written to a file."""
+
+    def __init__(self, stream: TextIO, copy: TextIO) -> None:
+        self._stream = stream
+        self._copy = copy
+
+    def write(self, text: str) -> int:
+        written = self._stream.write(text)
+        try:
+            self._copy.write(text)
+        except (OSError, ValueError):
+            pass
+        return written
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._stream.flush()
+        try:
+            self._copy.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _Report:
+    """stdout and stderr of a tracked script, copied to a temporary file."""
+
+    def __init__(self, path: Path, file: TextIO) -> None:
+        self.path = path
+        self.file = file
+        self.tees: list[tuple[str, _Tee]] = []
+
+    @classmethod
+    def start(cls) -> _Report | None:
+        try:
+            fd, name = tempfile.mkstemp(prefix="lineage-report-", suffix=".txt")
+            file = os.fdopen(fd, "w", encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        report = cls(Path(name), file)
+        for attribute in ("stdout", "stderr"):
+            stream = getattr(sys, attribute)
+            if stream is None:
+                continue
+            tee = _Tee(stream, file)
+            setattr(sys, attribute, tee)
+            report.tees.append((attribute, tee))
+        return report
+
+    def stop(self) -> None:
+        """Restore the streams (unless replaced since) and close the file."""
+        for attribute, tee in self.tees:
+            if getattr(sys, attribute) is tee:
+                setattr(sys, attribute, tee._stream)
+            try:
+                tee._stream.flush()
+            except (OSError, ValueError):
+                pass
+        self.tees.clear()
+        try:
+            self.file.close()
+        except OSError:
+            pass
+
+    def discard(self) -> None:
+        """Delete the file."""
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
