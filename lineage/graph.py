@@ -199,7 +199,7 @@ def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstre
     links: list[tuple] = []
     if run_ids and artifact_ids:
         r, a = q.ids_param(run_ids, dialect), q.ids_param(artifact_ids, dialect)
-        links = conn.fetchall(q.links_sql(dialect), [r, a, a, r])
+        links = conn.fetchall(q.links_sql(dialect), [r, a])
     return {"depths": depths, "runs": runs, "artifacts": artifacts, "links": links}
 
 

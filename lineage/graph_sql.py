@@ -172,15 +172,16 @@ def artifacts_sql(dialect: str) -> str:
 
 
 def links_sql(dialect: str) -> str:
-    """``(relation, run_id, artifact_id)`` link rows among given runs and artifacts.
+    """``(relation, run_id, artifact_id)`` link rows touching the given nodes.
 
-    Parameters: run ids, artifact ids, artifact ids, run ids.
+    Parameters: run ids (inputs of these runs), artifact ids (earlier
+    creators of these artifacts). Each list is probed through an index once
+    per id; the caller keeps the rows whose other end is in the graph.
     """
     return (
-        "SELECT 'input', run_id, artifact_id FROM run_input "
-        f"WHERE {ids_condition('run_id', dialect)} AND {ids_condition('artifact_id', dialect)} "
+        f"SELECT 'input', run_id, artifact_id FROM run_input WHERE {ids_condition('run_id', dialect)} "
         "UNION ALL SELECT 'recreated', run_id, artifact_id FROM artifact_previous_run "
-        f"WHERE {ids_condition('artifact_id', dialect)} AND {ids_condition('run_id', dialect)}"
+        f"WHERE {ids_condition('artifact_id', dialect)}"
     )
 
 
