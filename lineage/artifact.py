@@ -76,3 +76,10 @@ class Artifact(Record):
         if self.key is None:
             return Artifact.filter(id=self.id)
         return Artifact.filter(key=self.key).order_by("version")
+
+    def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
+                     **kwargs: Any) -> Any:
+        """Draw this artifact's lineage with Graphviz; see `lineage.graph_render.view_lineage`."""
+        from lineage.graph_render import view_lineage
+
+        return view_lineage(self, filename, format, **kwargs)

@@ -83,3 +83,10 @@ class Run(Record):
         from lineage.models.feature import feature_lookup
 
         return feature_lookup(alias, head, rest, op, value, dialect)
+
+    def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
+                     **kwargs: Any) -> Any:
+        """Draw this run's lineage with Graphviz; see `lineage.graph_render.view_lineage`."""
+        from lineage.graph_render import view_lineage
+
+        return view_lineage(self, filename, format, **kwargs)

@@ -1,0 +1,209 @@
+"""Keep large lineage graphs readable: collapse repeated structure, cap the rest.
+
+`collapse` merges every group of more than `threshold` nodes that play the
+same part in the graph into one node with a count: 10,000 runs of the same
+step, each reading its own shard and writing its own part, become one run
+node "×10000" between one shard node "×10000" and one part node "×10000";
+the middle of a 1,000-step chain of the same step becomes one step node and
+one artifact node with edges in both directions.
+
+"The same part" is colour refinement (the 1-dimensional Weisfeiler-Lehman
+test) for a few rounds: nodes start coloured by kind (run: transform key,
+entrypoint, status; artifact: file extension) and repeatedly take on the
+multiset of (edge relation, direction, neighbour colour). The focus node has
+its own colour, so it and its close surroundings are never merged. A group
+whose members hang off different individual nodes (steps of two different
+flow runs) is split by those nodes when every part stays large.
+
+`cap` then keeps at most `max_nodes` nodes, nearest to the focus first, and
+marks the graph truncated: 10,000 boxes are never drawn.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict, deque
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+#: Groups with more members than this are collapsed by default.
+DEFAULT_THRESHOLD = 8
+#: Default node budget of a drawing.
+DEFAULT_MAX_NODES = 300
+#: Rounds of colour refinement: how far "the same shape" looks.
+ROUNDS = 3
+
+
+def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD, rounds: int = ROUNDS) -> nx.DiGraph:
+    """A copy of `graph` with each group of more than `threshold` look-alike nodes merged.
+
+    Args:
+        graph: A lineage graph (`lineage.graph.lineage_graph`).
+        threshold: Merge groups larger than this.
+        rounds: Refinement rounds (how many hops of surroundings must match).
+
+    Returns:
+        A new graph. A merged node has id ``"group:<n>"``, the members' kind,
+        ``collapsed=True``, ``count`` and ``members`` (original node ids),
+        shared attributes (``transform_key``, ``entrypoint``, ``status``
+        where all members agree, else None), ``key`` as a pattern such as
+        ``"shards/*.csv"``, and ``started_at``/``started_last`` for runs.
+        Edges carry ``relation`` and ``count`` (original edges merged).
+        ``graph.graph["collapsed"]`` is the number of nodes merged away.
+    """
+    groups = _groups(graph, threshold, rounds)
+    owner: dict[str, str] = {}
+    for index, members in enumerate(groups):
+        for member in members:
+            owner[member] = f"group:{index}"
+    out = type(graph)()
+    out.graph.update(graph.graph)
+    out.graph["collapsed"] = sum(len(m) - 1 for m in groups)
+    for node, data in graph.nodes(data=True):
+        if node not in owner:
+            out.add_node(node, **data, collapsed=False)
+    for index, members in enumerate(groups):
+        out.add_node(f"group:{index}", **_group_attributes(graph, members))
+    for source, target, data in graph.edges(data=True):
+        a, b = owner.get(source, source), owner.get(target, target)
+        if out.has_edge(a, b):
+            merged = out.edges[a, b]
+            merged["count"] += 1
+            if "recreated" in data:  # re-created only if every merged edge is
+                merged["recreated"] = merged.get("recreated", True) and data["recreated"]
+        else:
+            out.add_edge(a, b, **data, count=1)
+    return out
+
+
+def cap(graph: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES) -> nx.DiGraph:
+    """A copy of `graph` with at most `max_nodes` nodes, the nearest to the focus.
+
+    Nearness ignores edge direction. Kept nodes with a dropped neighbour get
+    ``truncated=True``; ``graph.graph["truncated"]`` becomes True and
+    ``graph.graph["hidden"]`` counts the dropped nodes.
+    """
+    if graph.number_of_nodes() <= max_nodes:
+        return graph
+    focus = graph.graph.get("focus")
+    start = focus if focus in graph else next(iter(graph.nodes))
+    order, seen, queue = [], {start}, deque([start])
+    while queue and len(order) < max_nodes:
+        node = queue.popleft()
+        order.append(node)
+        for neighbor in sorted({*graph.predecessors(node), *graph.successors(node)}):
+            if neighbor not in seen:
+                seen.add(neighbor)
+                queue.append(neighbor)
+    kept = set(order)
+    out = graph.subgraph(kept).copy()
+    for node in kept:
+        if any(n not in kept for n in (*graph.predecessors(node), *graph.successors(node))):
+            out.nodes[node]["truncated"] = True
+    out.graph["truncated"] = True
+    out.graph["hidden"] = graph.number_of_nodes() - len(kept) + graph.graph.get("hidden", 0)
+    return out
+
+
+# --- grouping ----------------------------------------------------------------------
+def _initial_colour(node: str, data: dict[str, Any]) -> tuple:
+    if data.get("focus"):
+        return ("focus", node)
+    if data.get("kind") == "run":
+        return ("run", data.get("transform_key"), data.get("entrypoint"), data.get("status"),
+                data.get("truncated", False))
+    return ("artifact", os.path.splitext(data.get("key") or "")[1], data.get("truncated", False))
+
+
+def _refine(graph: nx.DiGraph, rounds: int) -> dict[str, int]:
+    """Colour refinement: node -> colour id."""
+    palette: dict[Any, int] = {}
+    colour = {n: palette.setdefault(_initial_colour(n, d), len(palette))
+              for n, d in graph.nodes(data=True)}
+    classes = len(set(colour.values()))
+    for _ in range(rounds):
+        palette = {}
+        new = {}
+        for node in graph.nodes:
+            around = Counter()
+            for pred in graph.predecessors(node):
+                around[("in", _edge_kind(graph.edges[pred, node]), colour[pred])] += 1
+            for succ in graph.successors(node):
+                around[("out", _edge_kind(graph.edges[node, succ]), colour[succ])] += 1
+            signature = (colour[node], tuple(sorted(around.items())))
+            new[node] = palette.setdefault(signature, len(palette))
+        colour = new
+        if len(palette) == classes:
+            break
+        classes = len(palette)
+    return colour
+
+
+def _edge_kind(data: dict[str, Any]) -> tuple:
+    return (data.get("relation"), bool(data.get("recreated")))
+
+
+def _groups(graph: nx.DiGraph, threshold: int, rounds: int) -> list[list[str]]:
+    """Lists of nodes to merge (each longer than `threshold`)."""
+    if graph.number_of_nodes() <= threshold:
+        return []
+    by_colour: dict[int, list[str]] = defaultdict(list)
+    for node, colour in _refine(graph, rounds).items():
+        by_colour[colour].append(node)
+    candidates = [sorted(m) for m in by_colour.values() if len(m) > threshold]
+    grouped = {n for members in candidates for n in members}
+    groups = []
+    for members in candidates:
+        parts: dict[frozenset, list[str]] = defaultdict(list)
+        for node in members:
+            anchors = frozenset(
+                [("in", p) for p in graph.predecessors(node) if p not in grouped]
+                + [("out", s) for s in graph.successors(node) if s not in grouped]
+            )
+            parts[anchors].append(node)
+        if len(parts) > 1 and all(len(p) > threshold for p in parts.values()):
+            groups.extend(parts.values())
+        else:
+            groups.append(members)
+    return groups
+
+
+def _group_attributes(graph: nx.DiGraph, members: list[str]) -> dict[str, Any]:
+    datas = [graph.nodes[m] for m in members]
+    first = datas[0]
+
+    def shared(name: str) -> Any:
+        values = {d.get(name) for d in datas}
+        return values.pop() if len(values) == 1 else None
+
+    attributes: dict[str, Any] = {
+        "kind": first["kind"], "collapsed": True, "count": len(members), "members": members,
+        "focus": False, "truncated": any(d.get("truncated") for d in datas),
+    }
+    if first["kind"] == "run":
+        starts = [d["started_at"] for d in datas if d.get("started_at") is not None]
+        attributes.update(
+            transform_key=shared("transform_key"), entrypoint=shared("entrypoint"),
+            status=shared("status"), started_at=min(starts, default=None),
+            started_last=max(starts, default=None),
+        )
+    else:
+        attributes.update(key=key_pattern([d.get("key") for d in datas]), version=shared("version"))
+    return attributes
+
+
+def key_pattern(keys: list[str | None]) -> str | None:
+    """A glob-like summary of keys: ``["s/1.csv", "s/2.csv"] -> "s/*.csv"``."""
+    present = [k for k in keys if k]
+    if not present:
+        return None
+    if len(set(present)) == 1:
+        return present[0]
+    prefix = os.path.commonprefix(present)
+    suffix = os.path.commonprefix([k[::-1] for k in present])[::-1]
+    room = min(len(k) for k in present) - len(prefix)  # prefix and suffix must not overlap
+    if len(suffix) > room:
+        suffix = suffix[len(suffix) - room:] if room > 0 else ""
+    return f"{prefix}*{suffix}"

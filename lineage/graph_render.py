@@ -1,0 +1,297 @@
+"""Draw lineage graphs with Graphviz (the `graphviz` package and the `dot` program).
+
+Visual language (left to right, the way data flowed):
+
+* runs: rounded boxes (blue; red when errored, dashed border while still
+  running) labelled with transform key, entrypoint and start time;
+* artifacts: note shapes (yellow) labelled with key and version;
+* the focus record: thick orange border;
+* merged groups (see `lineage.graph_collapse`): 3-D boxes for runs, doubled
+  notes for artifacts, labelled ``×N``;
+* edges: solid for inputs and outputs, dashed "re-created" for earlier
+  creators of the same content, dotted "initiated" from a flow to its steps,
+  dashed grey "next version" between versions of a key;
+* ``⋯`` next to a node: more lineage exists beyond the depth limit or the
+  node budget (a note under the drawing says which).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lineage.errors import GraphvizNotInstalled, ValidationError
+
+if TYPE_CHECKING:
+    import graphviz
+    import networkx as nx
+
+    from lineage.db.record import Record
+
+__all__ = ["render", "to_dot", "view_lineage"]
+
+#: Output formats `render` accepts (``dot`` needs no Graphviz program).
+FORMATS = ("svg", "png", "pdf", "dot")
+FONT = "Helvetica"
+INSTALL_HINT = (
+    "Install Graphviz so the `dot` program is on PATH: `apt-get install graphviz` (Debian/Ubuntu), "
+    "`brew install graphviz` (macOS) or `conda install graphviz`."
+)
+
+_RUN = {"shape": "box", "style": "rounded,filled", "fillcolor": "#E7EEFB", "color": "#4A6FA5"}
+_RUN_ERRORED = {"fillcolor": "#FBE3E1", "color": "#B03A2E"}
+_ARTIFACT = {"shape": "note", "style": "filled", "fillcolor": "#FFF5D6", "color": "#A57F1C"}
+_FOCUS = {"color": "#D9480F", "penwidth": "3"}
+_EDGES = {
+    "input": {"color": "#5F6B7A"},
+    "output": {"color": "#2F4F7F"},
+    "recreated": {"color": "#2F4F7F", "style": "dashed", "label": "re-created"},
+    "initiated": {"color": "#7A869A", "style": "dotted", "arrowhead": "empty", "label": "initiated"},
+    "version": {"color": "#A0A0A0", "style": "dashed", "label": "next version"},
+}
+
+
+def view_lineage(record: Record | str, filename: str | os.PathLike[str] | None = None,
+                 format: str | None = None, *, upstream: bool = True,  # noqa: A002
+                 downstream: bool = True, depth: int | None = None, collapse: bool = True,
+                 threshold: int | None = None, max_nodes: int | None = None,
+                 display: bool | None = None) -> Path:
+    """Draw the lineage of a run or artifact and write it to a file.
+
+    Args:
+        record: A saved `Run` or `Artifact` (or a key/uid naming one).
+        filename: Where to write. Without a suffix, ``.<format>`` is added.
+            None: ``lineage-<uid>.<format>`` in the instance's cache folder.
+        format: ``svg``, ``png``, ``pdf`` or ``dot`` (the Graphviz source,
+            no Graphviz program needed). None: taken from the filename's
+            suffix, else ``svg``.
+        upstream: Include what the record was derived from.
+        downstream: Include what was derived from the record.
+        depth: Follow at most this many edges (None: all).
+        collapse: Merge large groups of look-alike runs and artifacts.
+        threshold: Merge groups larger than this
+            (default `lineage.graph_collapse.DEFAULT_THRESHOLD`).
+        max_nodes: Draw at most this many nodes, the nearest to the record
+            (default `lineage.graph_collapse.DEFAULT_MAX_NODES`).
+        display: Show the picture inline (None: when running in Jupyter).
+
+    Returns:
+        The path written.
+
+    Raises:
+        GraphvizNotInstalled: The `dot` program is missing; the ``.dot``
+            source was written next to the requested file and the message
+            says where and how to install Graphviz.
+        ValidationError: Unknown format, or a filename suffix that
+            contradicts `format`.
+    """
+    from lineage.graph import lineage_graph
+
+    graph = lineage_graph(record, upstream=upstream, downstream=downstream, depth=depth)
+    fmt, path = _target(graph, filename, format)
+    if collapse:
+        graph = simplify(graph, threshold, max_nodes)
+    written = render(graph, path, fmt)
+    if display if display is not None else _in_notebook():
+        _display(written, fmt)
+    return written
+
+
+def simplify(graph: nx.DiGraph, threshold: int | None = None,
+             max_nodes: int | None = None) -> nx.DiGraph:
+    """`graph` with large look-alike groups merged and at most `max_nodes` nodes."""
+    from lineage.graph_collapse import DEFAULT_MAX_NODES, DEFAULT_THRESHOLD, cap, collapse
+
+    merged = collapse(graph, DEFAULT_THRESHOLD if threshold is None else threshold)
+    return cap(merged, DEFAULT_MAX_NODES if max_nodes is None else max_nodes)
+
+
+def render(graph: nx.DiGraph, path: str | os.PathLike[str], format: str = "svg") -> Path:  # noqa: A002
+    """Write `graph` drawn by Graphviz to `path` (no collapsing here; see `simplify`).
+
+    Raises:
+        GraphvizNotInstalled: `format` is not ``dot`` and the `dot` program
+            is missing; the DOT source is written to ``<path stem>.dot``.
+    """
+    if format not in FORMATS:
+        raise ValidationError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = to_dot(graph)
+    if format == "dot":
+        _write(path, source.source.encode("utf-8"))
+        return path
+    dot_path = path.with_suffix(".dot")
+    if shutil.which("dot") is None:
+        _write(dot_path, source.source.encode("utf-8"))
+        raise GraphvizNotInstalled(f"cannot draw {path.name}: {INSTALL_HINT} The DOT source was "
+                                   f"written to {dot_path}; render it later with "
+                                   f"`dot -T{format} {dot_path} -o {path}`.")
+    import graphviz
+
+    try:
+        data = source.pipe(format=format)
+    except graphviz.ExecutableNotFound as exc:  # removed between the check and the call
+        _write(dot_path, source.source.encode("utf-8"))
+        raise GraphvizNotInstalled(f"cannot draw {path.name}: {INSTALL_HINT} The DOT source was "
+                                   f"written to {dot_path}.") from exc
+    _write(path, data)
+    return path
+
+
+def to_dot(graph: nx.DiGraph) -> graphviz.Digraph:
+    """The Graphviz drawing of a lineage graph (collapsed or not)."""
+    import graphviz
+
+    dot = graphviz.Digraph(
+        "lineage",
+        graph_attr={"rankdir": "LR", "fontname": FONT, "fontsize": "10", "nodesep": "0.25",
+                    "ranksep": "0.45", "labelloc": "b", "labeljust": "l"},
+        node_attr={"fontname": FONT, "fontsize": "10", "margin": "0.12,0.06"},
+        edge_attr={"fontname": FONT, "fontsize": "8", "arrowsize": "0.7", "fontcolor": "#666666"},
+    )
+    names = {node: f"n{i}" for i, node in enumerate(sorted(graph.nodes))}
+    for node in sorted(graph.nodes):
+        data = graph.nodes[node]
+        dot.node(names[node], label=_label(data), tooltip=_tooltip(node, data), **_style(data))
+        if data.get("truncated"):
+            more = f"{names[node]}_more"
+            dot.node(more, label="⋯", shape="plaintext", fontsize="14", tooltip="more lineage")
+            dot.edge(more, names[node], style="dotted", dir="none", color="#999999")
+    for source, target, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        kind = "recreated" if data.get("recreated") else data.get("relation", "input")
+        dot.edge(names[source], names[target], **_EDGES.get(kind, {}))
+    note = _note(graph)
+    if note:
+        dot.attr(label=note)
+    return dot
+
+
+# --- labels and styles ----------------------------------------------------------------
+def _label(data: dict[str, Any]) -> str:
+    lines: list[str] = []
+    if data["kind"] == "run":
+        lines.append(f"<B>{_h(data.get('transform_key') or '(mixed transforms)')}</B>")
+        if data.get("entrypoint"):
+            lines.append(_h(data["entrypoint"]))
+        if data.get("collapsed"):
+            lines.append(f"×{data['count']} runs")
+            if data.get("started_at"):
+                lines.append(f"{_time(data['started_at'])} … {_time(data['started_last'])}")
+        else:
+            if data.get("started_at"):
+                lines.append(_time(data["started_at"]))
+        if data.get("status") not in (None, "completed"):
+            lines.append(f"<I>{_h(data['status'])}</I>")
+    else:
+        key = data.get("key") or f"(no key) {data.get('uid', '')[:8]}"
+        lines.append(f"<B>{_h(key)}</B>")
+        if data.get("collapsed"):
+            lines.append(f"×{data['count']} artifacts")
+        elif data.get("version") is not None:
+            lines.append(f"v{data['version']}" + ("" if data.get("is_latest") else " (not latest)"))
+    return "<" + "<BR/>".join(lines) + ">"
+
+
+def _tooltip(node: str, data: dict[str, Any]) -> str:
+    if data.get("collapsed"):
+        return f"{data['count']} {data['kind']}s merged"
+    return node
+
+
+def _style(data: dict[str, Any]) -> dict[str, str]:
+    if data["kind"] == "run":
+        style = dict(_RUN)
+        if data.get("status") == "errored":
+            style.update(_RUN_ERRORED)
+        if data.get("status") in ("started", "scheduled"):
+            style["style"] = "rounded,filled,dashed"
+        if data.get("collapsed"):
+            style.update(shape="box3d", style="filled")
+    else:
+        style = dict(_ARTIFACT)
+        if data.get("collapsed"):
+            style["peripheries"] = "2"
+    if data.get("focus"):
+        style.update(_FOCUS)
+    return style
+
+
+def _note(graph: nx.DiGraph) -> str:
+    parts = []
+    hidden = graph.graph.get("hidden")
+    if hidden:
+        parts.append(f"{hidden} more nodes not drawn (⋯ marks where); draw less with depth=...")
+    elif graph.graph.get("truncated"):
+        parts.append(f"Lineage continues beyond depth {graph.graph.get('depth')} (⋯ marks where).")
+    merged = graph.graph.get("collapsed")
+    if merged:
+        parts.append(f"{merged} look-alike runs and artifacts merged into ×N groups.")
+    return "\\l".join(parts) + ("\\l" if parts else "")
+
+
+def _h(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _time(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)
+
+
+# --- files and display --------------------------------------------------------------------
+def _target(graph: nx.DiGraph, filename: str | os.PathLike[str] | None,
+            format: str | None) -> tuple[str, Path]:  # noqa: A002
+    if format is not None and format not in FORMATS:
+        raise ValidationError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    if filename is None:
+        from lineage.instance import current_instance
+
+        fmt = format or "svg"
+        uid = graph.graph["focus"].split(":", 1)[1]
+        return fmt, current_instance().cache_dir / "lineage" / f"lineage-{uid}.{fmt}"
+    path = Path(filename).expanduser()
+    suffix = path.suffix.lstrip(".").lower()
+    if suffix == "gv":
+        suffix = "dot"
+    if suffix in FORMATS:
+        if format is not None and format != suffix:
+            raise ValidationError(f"{path.name} asks for {suffix} but format={format!r}; "
+                                  "make them agree or leave format out.")
+        return suffix, path
+    fmt = format or "svg"
+    return fmt, path.with_name(f"{path.name}.{fmt}")
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (IPython is never imported here)."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = ipython.get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _display(path: Path, fmt: str) -> None:
+    from IPython.display import SVG, Image, display
+
+    if fmt == "svg":
+        display(SVG(filename=str(path)))
+    elif fmt == "png":
+        display(Image(filename=str(path)))
