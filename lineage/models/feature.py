@@ -120,6 +120,10 @@ class RunFeatures:
             [self.run.id],
         )
         dialect = current_db().dialect
+        # psycopg returns jsonb already decoded: a JSON string arrives as a str
+        # that must not be decoded a second time.
+        if dialect.name != "sqlite":
+            return dict(rows)
         return {name: dialect.decode("json", value) for name, value in rows}
 
     def add_values(self, values: dict[str, Any]) -> None:
