@@ -51,7 +51,8 @@ def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD, rounds: int 
         where all members agree, else None), ``key`` as a pattern such as
         ``"shards/*.csv"``, and ``started_at``/``started_last`` for runs.
         Edges carry ``relation`` and ``count`` (original edges merged).
-        ``graph.graph["collapsed"]`` is the number of nodes merged away.
+        ``graph.graph["collapsed"]`` is ``(members, groups)``: how many
+        nodes were merged into how many group nodes (absent if none).
     """
     groups = _groups(graph, threshold, rounds)
     owner: dict[str, str] = {}
@@ -60,7 +61,8 @@ def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD, rounds: int 
             owner[member] = f"group:{index}"
     out = type(graph)()
     out.graph.update(graph.graph)
-    out.graph["collapsed"] = sum(len(m) - 1 for m in groups)
+    if groups:
+        out.graph["collapsed"] = (sum(len(m) for m in groups), len(groups))
     for node, data in graph.nodes(data=True):
         if node not in owner:
             out.add_node(node, **data, collapsed=False)
@@ -146,27 +148,41 @@ def _edge_kind(data: dict[str, Any]) -> tuple:
 
 
 def _groups(graph: nx.DiGraph, threshold: int, rounds: int) -> list[list[str]]:
-    """Lists of nodes to merge (each longer than `threshold`)."""
+    """Lists of nodes to merge (each longer than `threshold`).
+
+    Start from the colour classes larger than `threshold`, then split a
+    class by what its members hang off (individual nodes, or groups) as long
+    as every part stays larger than `threshold`: steps of two flow runs
+    become two groups, but the ends of a long chain do not unravel it.
+    """
     if graph.number_of_nodes() <= threshold:
         return []
     by_colour: dict[int, list[str]] = defaultdict(list)
     for node, colour in _refine(graph, rounds).items():
         by_colour[colour].append(node)
-    candidates = [sorted(m) for m in by_colour.values() if len(m) > threshold]
-    grouped = {n for members in candidates for n in members}
-    groups = []
-    for members in candidates:
-        parts: dict[frozenset, list[str]] = defaultdict(list)
-        for node in members:
-            anchors = frozenset(
-                [("in", p) for p in graph.predecessors(node) if p not in grouped]
-                + [("out", s) for s in graph.successors(node) if s not in grouped]
-            )
-            parts[anchors].append(node)
-        if len(parts) > 1 and all(len(p) > threshold for p in parts.values()):
-            groups.extend(parts.values())
-        else:
-            groups.append(members)
+    groups = [sorted(m) for m in by_colour.values() if len(m) > threshold]
+    changed = True
+    while changed:
+        changed = False
+        label = {n: n for n in graph.nodes}
+        for index, members in enumerate(groups):
+            for member in members:
+                label[member] = index
+        next_groups = []
+        for members in groups:
+            parts: dict[frozenset, list[str]] = defaultdict(list)
+            for node in members:
+                anchors = frozenset(
+                    [("in", _edge_kind(graph.edges[p, node]), label[p]) for p in graph.predecessors(node)]
+                    + [("out", _edge_kind(graph.edges[node, s]), label[s]) for s in graph.successors(node)]
+                )
+                parts[anchors].append(node)
+            if len(parts) > 1 and all(len(p) > threshold for p in parts.values()):
+                next_groups.extend(parts.values())
+                changed = True
+            else:
+                next_groups.append(members)
+        groups = next_groups
     return groups
 
 

@@ -21,7 +21,6 @@ import html
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -231,7 +230,9 @@ def _note(graph: nx.DiGraph) -> str:
         parts.append(f"Lineage continues beyond depth {graph.graph.get('depth')} (⋯ marks where).")
     merged = graph.graph.get("collapsed")
     if merged:
-        parts.append(f"{merged} look-alike runs and artifacts merged into ×N groups.")
+        members, groups = merged
+        parts.append(f"{members} look-alike runs and artifacts drawn as {groups} ×N group"
+                     f"{'s' if groups > 1 else ''}; collapse=False draws each.")
     return "\\l".join(parts) + ("\\l" if parts else "")
 
 
@@ -269,13 +270,15 @@ def _target(graph: nx.DiGraph, filename: str | os.PathLike[str] | None,
 
 def _write(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    import secrets
+
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "xb") as handle:  # default permissions, unlike mkstemp's 0600
             handle.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
