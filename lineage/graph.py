@@ -113,12 +113,17 @@ def lineage_graph(record: Record | str, upstream: bool = True, downstream: bool 
     return graph
 
 
-def resolve_record(text: str) -> Record:
+def resolve_record(text: str, transforms: bool = False) -> Record:
     """The run or artifact a command-line argument names.
 
     Tried in order: an artifact or run uid, an artifact key (its latest
     version), a uid prefix (at least 4 characters, unambiguous), a transform
     key (its latest run).
+
+    Args:
+        text: A uid, uid prefix or key.
+        transforms: Return the transform itself for a transform key or uid
+            (instead of its latest run).
 
     Raises:
         DoesNotExist: Nothing matches; the message says what was tried.
@@ -127,7 +132,7 @@ def resolve_record(text: str) -> Record:
     from lineage.models.run import Run
     from lineage.models.transform import Transform
 
-    for model in (Artifact, Run):
+    for model in (Artifact, Run, Transform) if transforms else (Artifact, Run):
         found = model.filter(uid=text).first()
         if found is not None:
             return found
@@ -142,6 +147,8 @@ def resolve_record(text: str) -> Record:
             raise DoesNotExist(f"{text!r} is the start of several uids "
                                f"({', '.join(m.uid for m in matches)}); give more characters.")
     transform = Transform.filter(key=text).order_by("-version").first()
+    if transform is not None and transforms:
+        return transform
     if transform is not None and transform.latest_run is not None:
         return transform.latest_run
     raise DoesNotExist(

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from lineage.db.record import Record
 
-__all__ = ["render", "to_dot", "view_lineage"]
+__all__ = ["output_target", "render", "simplify", "to_dot", "view_lineage"]
 
 #: Output formats `render` accepts (``dot`` needs no Graphviz program).
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -92,7 +92,7 @@ def view_lineage(record: Record | str, filename: str | os.PathLike[str] | None =
     from lineage.graph import lineage_graph
 
     graph = lineage_graph(record, upstream=upstream, downstream=downstream, depth=depth)
-    fmt, path = _target(graph, filename, format)
+    fmt, path = output_target(graph, filename, format)
     if collapse:
         graph = simplify(graph, threshold, max_nodes)
     written = render(graph, path, fmt)
@@ -245,8 +245,9 @@ def _time(value: Any) -> str:
 
 
 # --- files and display --------------------------------------------------------------------
-def _target(graph: nx.DiGraph, filename: str | os.PathLike[str] | None,
-            format: str | None) -> tuple[str, Path]:  # noqa: A002
+def output_target(graph: nx.DiGraph, filename: str | os.PathLike[str] | None,
+                  format: str | None) -> tuple[str, Path]:  # noqa: A002
+    """The format and path to write: from `format`, else the filename suffix, else svg."""
     if format is not None and format not in FORMATS:
         raise ValidationError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if filename is None:

@@ -1,0 +1,315 @@
+"""`record.describe()`: a readable summary printed with rich.
+
+Runs, artifacts and transforms get a tree of what matters about them (a
+run: transform, params, inputs, outputs, environment, git; an artifact: its
+run, versions, projects); any other record gets a table of its fields.
+Lists are cut after `LIST_LIMIT` items with a count of the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from lineage.db.record import Record
+
+__all__ = ["describe", "describe_renderable", "human_size", "when"]
+
+#: How many items of a list (inputs, versions, ...) are shown.
+LIST_LIMIT = 20
+STATUS_STYLE = {"completed": "green", "errored": "red", "aborted": "yellow", "started": "cyan",
+                "scheduled": "cyan"}
+
+
+def describe(record: Record, console: Console | None = None) -> None:
+    """Print a summary of `record` (a tree for runs, artifacts and transforms).
+
+    Args:
+        record: Any saved or unsaved record.
+        console: Where to print (default: a rich console on standard output).
+    """
+    from rich.console import Console
+
+    (console or Console(soft_wrap=True)).print(describe_renderable(record))
+
+
+def describe_renderable(record: Record) -> RenderableType:
+    """The rich renderable `describe` prints (a `Tree` or a `Table`)."""
+    from lineage.artifact import Artifact
+    from lineage.models.run import Run
+    from lineage.models.transform import Transform
+
+    if record.id is not None:
+        if isinstance(record, Run):
+            return run_tree(record)
+        if isinstance(record, Artifact):
+            return artifact_tree(record)
+        if isinstance(record, Transform):
+            return transform_tree(record)
+    return field_table(record)
+
+
+# --- runs -------------------------------------------------------------------------------
+def run_tree(run: Any) -> Any:
+    """A tree: transform, timing, parent, params, CLI, inputs, outputs, environment, git."""
+    from rich.tree import Tree
+
+    tree = Tree(f"[bold]Run[/] {run.uid}  {status(run.status)}  {duration(run)}".rstrip())
+    transform = run.transform
+    if transform is not None:
+        tree.add(f"transform: [bold]{_e(transform.key)}[/] (v{transform.version}, {transform.kind}, "
+                 f"uid {transform.uid})")
+    if run.entrypoint:
+        tree.add(f"entrypoint: {_e(run.entrypoint)}")
+    if run.name:
+        tree.add(f"name: {_e(run.name)}")
+    tree.add(f"started: {when(run.started_at)}   finished: {when(run.finished_at) or '-'}")
+    parent = run.initiated_by_run
+    if parent is not None:
+        tree.add(f"initiated by: {run_line(parent)}")
+    if run.external_id:
+        tree.add(f"external: {_e(run.external_source or '?')} {_e(run.external_id)}")
+    add_mapping(tree.add("params"), run.params or {})
+    if run.cli_args:
+        tree.add("cli args: " + _e(" ".join(str(a) for a in run.cli_args)))
+    features = run.features.get_values()
+    if features:
+        add_mapping(tree.add("features"), features)
+    add_list(tree, "inputs", run.input_artifacts.order_by("id"), artifact_line)
+    add_list(tree, "outputs", run.output_artifacts.order_by("id"), artifact_line)
+    add_list(tree, "re-created earlier (now credited to a later run)",
+             run.recreated_artifacts.order_by("id"), artifact_line)
+    add_list(tree, "initiated runs", run.initiated_runs.order_by("started_at", "id"), run_line)
+    _add_environment(tree, run)
+    _add_git(tree, run.git)
+    projects = [p.name for p in run.projects]
+    if projects:
+        tree.add("projects: " + _e(", ".join(projects)))
+    if run.report_id is not None:
+        report = run.report
+        tree.add(f"report: {artifact_line(report) if report is not None else run.report_id}")
+    if run.error:
+        node = tree.add("[red]error[/]")
+        for line in run.error.rstrip().splitlines()[-8:]:
+            node.add(_e(line))
+    return tree
+
+
+def _add_environment(tree: Any, run: Any) -> None:
+    env = run.environment
+    if env is None:
+        return
+    host = env.host or {}
+    node = tree.add(f"environment: Python {_e(env.python_version or '?')} on {_e(env.platform or '?')}, "
+                    f"{len(env.packages or {})} packages (uid {env.uid})")
+    if host:
+        facts = [f"{k} {host[k]}" for k in ("hostname", "os", "os_release", "cpu_count", "memory_mib")
+                 if host.get(k) is not None]
+        node.add("host: " + _e(", ".join(facts)))
+
+
+def _add_git(tree: Any, git: dict[str, Any] | None) -> None:
+    if not git:
+        return
+    dirty = {True: "dirty", False: "clean"}.get(git.get("dirty"), "dirty?")
+    node = tree.add(_e(f"git: {(git.get('commit') or 'no commit')[:12]} on "
+                       f"{git.get('branch') or 'detached HEAD'} ({dirty})"))
+    for name in ("path", "remote", "url"):
+        if git.get(name):
+            node.add(f"{name}: {_e(str(git[name]))}")
+
+
+# --- artifacts --------------------------------------------------------------------------
+def artifact_tree(artifact: Any) -> Any:
+    """A tree: content facts, creating run, earlier creators, users, versions, projects."""
+    from rich.tree import Tree
+
+    latest = "latest" if artifact.is_latest else "[yellow]not latest[/]"
+    hidden = "  [red]storage ongoing[/]" if artifact.storage_ongoing else ""
+    tree = Tree(f"[bold]Artifact[/] {_e(artifact.key or '(no key)')}  v{artifact.version} ({latest})"
+                f"  uid {artifact.uid}{hidden}")
+    if artifact.description:
+        tree.add(f"description: {_e(artifact.description)}")
+    facts = [artifact.kind, human_size(artifact.size)]
+    if artifact.suffix:
+        facts.insert(1, artifact.suffix)
+    if artifact.n_files:
+        facts.append(f"{artifact.n_files} files")
+    if artifact.otype:
+        facts.append(artifact.otype)
+    tree.add(" · ".join(_e(str(f)) for f in facts if f))
+    if artifact.hash:
+        tree.add(f"{artifact.hash_type}: {artifact.hash}")
+    storage = artifact.storage
+    if storage is not None or artifact.object_key:
+        root = getattr(storage, "root", None) if storage is not None else None
+        tree.add(f"stored: {_e(str(root or '?'))} / {_e(artifact.object_key or '?')}")
+    tree.add(f"created: {when(artifact.created_at)}")
+    run = artifact.run
+    if run is not None:
+        node = tree.add(f"run: {run_line(run)}")
+        parent = run.initiated_by_run
+        if parent is not None:
+            node.add(f"initiated by: {run_line(parent)}")
+        add_list(node, "inputs", run.input_artifacts.order_by("id"), artifact_line)
+    add_list(tree, "previous runs (created the same content earlier)",
+             artifact.previous_runs.order_by("started_at", "id"), run_line)
+    add_list(tree, "used as input by", artifact.input_of_runs.order_by("started_at", "id"), run_line)
+    if artifact.key is not None:
+        add_list(tree, "versions", artifact.versions,
+                 lambda v: artifact_line(v) + ("  [bold]← this one[/]" if v.id == artifact.id else ""),
+                 always=True)
+    projects = [p.name for p in artifact.projects]
+    if projects:
+        tree.add("projects: " + _e(", ".join(projects)))
+    labels = [label.name for label in artifact.labels]
+    if labels:
+        tree.add("labels: " + _e(", ".join(labels)))
+    return tree
+
+
+# --- transforms -------------------------------------------------------------------------
+def transform_tree(transform: Any) -> Any:
+    """A tree: identity, source size, recent runs, versions, projects."""
+    from rich.tree import Tree
+
+    latest = "latest" if transform.is_latest else "[yellow]not latest[/]"
+    tree = Tree(f"[bold]Transform[/] {_e(transform.key)}  v{transform.version} ({latest})  "
+                f"{transform.kind}  uid {transform.uid}")
+    if transform.description:
+        tree.add(f"description: {_e(transform.description)}")
+    if transform.reference:
+        tree.add(f"reference: {_e(transform.reference)}")
+    source = transform.source_code or ""
+    tree.add(f"source: {len(source.splitlines())} lines, sha256 {(transform.hash or '?')[:16]}…")
+    tree.add(f"created: {when(transform.created_at)}")
+    runs = transform.runs
+    total = runs.count()
+    node = tree.add(f"runs: {total}")
+    for run in runs.order_by("-started_at", "-id")[:LIST_LIMIT]:
+        node.add(run_line(run, with_transform=False))
+    if total > LIST_LIMIT:
+        node.add(f"[dim]… {total - LIST_LIMIT} older[/]")
+    add_list(tree, "versions", transform.versions,
+             lambda t: f"v{t.version} uid {t.uid} {when(t.created_at)}"
+             + ("  [bold]← this one[/]" if t.id == transform.id else ""), always=True)
+    projects = [p.name for p in transform.projects]
+    if projects:
+        tree.add("projects: " + _e(", ".join(projects)))
+    return tree
+
+
+# --- anything else ----------------------------------------------------------------------
+def field_table(record: Any) -> Any:
+    """A two-column table of the record's fields."""
+    from rich.table import Table
+
+    name = type(record).__name__
+    title = f"{name} {getattr(record, 'uid', '')}".strip() + (" (not saved)" if record.id is None else "")
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for field in record.columns():
+        value = getattr(record, field, None)
+        if value is None or value == "":
+            continue
+        table.add_row(field, _e(when(value) if isinstance(value, datetime) else _short(value)))
+    return table
+
+
+# --- shared pieces --------------------------------------------------------------------------
+def run_line(run: Any, with_transform: bool = True) -> str:
+    """One line about a run: uid, transform key, entrypoint, status, start."""
+    parts = [f"run {run.uid}"]
+    if with_transform:
+        transform = run.transform
+        parts.append(f"[bold]{_e(transform.key)}[/]" if transform is not None else "?")
+    if run.entrypoint:
+        parts.append(_e(run.entrypoint))
+    parts.append(status(run.status))
+    parts.append(when(run.started_at))
+    return " · ".join(parts)
+
+
+def artifact_line(artifact: Any) -> str:
+    """One line about an artifact: key, version, size, uid."""
+    return (f"{_e(artifact.key or '(no key)')} v{artifact.version} · {human_size(artifact.size)} · "
+            f"uid {artifact.uid}")
+
+
+def add_list(node: Any, label: str, items: Any, line: Any, always: bool = False) -> None:
+    """Add ``label (count)`` with one child per item, at most `LIST_LIMIT`."""
+    from lineage.db.query import QuerySet
+
+    lazy = isinstance(items, QuerySet)
+    shown = list(items[:LIST_LIMIT + 1]) if lazy else list(items)
+    if not shown and not always:
+        return
+    total = items.count() if lazy and len(shown) > LIST_LIMIT else len(shown)
+    child = node.add(f"{label} ({total})")
+    for item in shown[:LIST_LIMIT]:
+        child.add(line(item))
+    if total > LIST_LIMIT:
+        child.add(f"[dim]… {total - LIST_LIMIT} more[/]")
+
+
+def add_mapping(node: Any, values: dict[str, Any]) -> None:
+    """Add nested ``name = value`` children."""
+    if not values:
+        node.add("[dim](none)[/]")
+    for name, value in values.items():
+        if isinstance(value, dict) and value and not any(str(k).startswith("__") for k in value):
+            add_mapping(node.add(_e(str(name))), value)
+        else:
+            node.add(f"{_e(str(name))} = {_e(_short(value))}")
+
+
+def status(value: str | None) -> str:
+    """A run status with its colour."""
+    style = STATUS_STYLE.get(value or "", "")
+    return f"[{style}]{value}[/]" if style else str(value)
+
+
+def duration(run: Any) -> str:
+    """How long a finished run took, or ``""``."""
+    if run.finished_at is None or run.started_at is None:
+        return ""
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def when(value: datetime | None) -> str:
+    """A timestamp in local time, to the second (``""`` for None)."""
+    if value is None:
+        return ""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def human_size(size: int | None) -> str:
+    """``1536 -> "1.5 KiB"``."""
+    if size is None:
+        return "? B"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _e(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
