@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany
 from lineage.db.record import Record
+
+if TYPE_CHECKING:
+    from lineage.storage.hashing import FileDigest, FolderDigest
 
 #: Hash algorithm of new artifacts.
 HASH_TYPE = "sha256"
@@ -64,11 +69,149 @@ class Artifact(Record):
     }
     indexes = (Index("uq_artifact_latest_key", ("key",), unique=True, where="is_latest"),)
 
-    def __init__(self, data: Any = None, key: str | None = None, description: str | None = None,
-                 **fields: Any) -> None:
-        if data is not None:
-            raise NotImplementedError("artifact creation from files is not built yet")
-        super().__init__(key=key, description=description, **fields)
+    # Set on artifacts built from a file, folder or data frame (not columns).
+    _source: Path | None = None
+    _digest: FileDigest | FolderDigest | None = None
+    _temporary_source: bool = False
+
+    def __init__(self, data: str | os.PathLike[str] | None = None, key: str | None = None,
+                 description: str | None = None, **fields: Any) -> None:
+        """An artifact from a file or folder; reads and hashes all of its content.
+
+        Construction hashes the whole content (SHA-256 plus size) and asks the
+        database whether it is already stored; nothing is written until
+        `save()`. If a saved artifact has the same content,
+        ``ln.settings.upon_artifact_create_if_hash_exists`` decides:
+        ``"warn_return_existing"`` (default) makes this object that artifact
+        (its ``id`` is set; a warning says so), ``"error"`` raises
+        `FileExistsError`, ``"warn_create_new"`` builds a new record. A key
+        that has saved versions gets a new version when saved.
+
+        Args:
+            data: Path of a file or folder.
+            key: Path-like name in storage, such as ``raw/sample.fasta``.
+            description: Free text.
+
+        Raises:
+            FileNotFoundError: Nothing is at `data`.
+            PermissionError: The content cannot be read.
+            ValidationError: An empty folder, a FIFO or device, or a bad
+                description.
+            InvalidKeyError: A key that is absolute or escapes the storage
+                location (``/x``, ``../x``); a `ValueError`.
+            FileExistsError: The content exists and the setting is ``"error"``.
+        """
+        if data is None:
+            # Internal: a record from raw field values (see `_from_fields`).
+            super().__init__(key=key, description=description, **fields)
+            return
+        if fields:
+            raise TypeError(
+                f"Artifact() got unexpected argument(s) {', '.join(sorted(fields))}; "
+                "it takes a path, key= and description=."
+            )
+        from lineage.artifacts.create import build
+
+        super().__init__()
+        if hasattr(data, "to_parquet") and not isinstance(data, (str, os.PathLike)):
+            self._init_dataframe(data, key, description, stacklevel=4)
+            return
+        build(self, data, key, description, stacklevel=3)
+
+    @classmethod
+    def _from_fields(cls, **fields: Any) -> Artifact:
+        """A record from raw column values, without any file (internal and tests)."""
+        return cls(None, **fields)
+
+    @classmethod
+    def from_dataframe(cls, df: Any, key: str | None = None,
+                       description: str | None = None) -> Artifact:
+        """An artifact from a pandas DataFrame, stored as parquet (``otype="DataFrame"``).
+
+        The frame is written to a parquet file in the instance's cache folder
+        (removed once saved) and hashed, as for a file.
+
+        Raises:
+            TypeError: `df` is not a DataFrame.
+        """
+        artifact = cls.__new__(cls)
+        Record.__init__(artifact)
+        artifact._init_dataframe(df, key, description, stacklevel=4)
+        return artifact
+
+    def _init_dataframe(self, df: Any, key: str | None, description: str | None,
+                        stacklevel: int) -> None:
+        from lineage.artifacts.create import build, check_description, check_key, dataframe_to_parquet
+
+        key = check_key(key)
+        check_description(description)
+        path = dataframe_to_parquet(df)
+        try:
+            build(self, path, key, description, otype="DataFrame", suffix=".parquet",
+                  temporary_source=True, stacklevel=stacklevel + 1)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+
+    # --- writing ----------------------------------------------------------------------
+    def save(self) -> Artifact:
+        """Store the content and the metadata, always in sync.
+
+        Inserts the row flagged ``storage_ongoing`` (hidden), writes the
+        object, then completes the row and makes it the latest version of its
+        key in one final transaction. On any failure, what this save created
+        is removed and the original exception is re-raised. Saving content
+        that exists links it to the current run (the earlier run moves to
+        ``previous_runs``) and restores its object if it went missing.
+
+        Returns:
+            The artifact itself, with its final ``uid`` and ``version``.
+        """
+        if self._source is None:
+            return super().save()
+        from lineage.artifacts.save import save_artifact
+
+        return save_artifact(self)
+
+    def delete(self) -> None:
+        """Delete the record, its links, and its object if no other artifact uses it."""
+        from lineage.artifacts.delete import delete_artifact
+
+        delete_artifact(self)
+
+    # --- reading ----------------------------------------------------------------------
+    def cache(self) -> Path:
+        """A local path of the content, recorded as an input of the current run.
+
+        For a local storage location this is the stored file itself
+        (read-only). A remote object is downloaded once into the instance's
+        cache folder and its size checked.
+        """
+        from lineage.artifacts.load import cache
+
+        return cache(self)
+
+    def open(self, mode: str = "r", **kwargs: Any) -> IO[Any]:
+        """Open the stored file for reading (``"r"`` or ``"rb"``); a context manager.
+
+        Remote objects are streamed. Recorded as an input of the current run.
+        """
+        from lineage.artifacts.load import open_artifact
+
+        return open_artifact(self, mode, **kwargs)
+
+    def load(self) -> Any:
+        """The content as a Python object, recorded as an input of the current run.
+
+        ``.csv`` and ``.parquet``: a pandas DataFrame; ``.json``: the decoded
+        value; ``.txt``, ``.md``: a string; ``.npy``: a numpy array.
+
+        Raises:
+            NotImplementedError: Another suffix or a folder; use `cache()`.
+        """
+        from lineage.artifacts.load import load
+
+        return load(self)
 
     @property
     def versions(self) -> Any:

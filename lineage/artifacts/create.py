@@ -1,0 +1,244 @@
+"""Building an artifact from a file, a folder or a data frame.
+
+Construction reads and hashes the whole content (SHA-256 plus size: the
+artifact's identity), then asks the database once whether that content is
+already stored and which version the key is at. Nothing is written: the
+row and the object are written by `lineage.artifacts.save`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lineage.db.uids import STEM_LENGTH, versioned_uid
+from lineage.errors import ValidationError
+from lineage.storage.hashing import HASH_TYPE, FileDigest, FolderDigest, hash_file, hash_folder
+from lineage.storage.keys import validate_key, validate_suffix
+
+if TYPE_CHECKING:
+    from lineage.artifact import Artifact
+
+#: Extensions that wrap another one: ``table.csv.gz`` keeps ``.csv.gz``.
+COMPRESSIONS = frozenset({".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4", ".br"})
+
+
+def suffix_of(name: str) -> str:
+    """The stored suffix of a file name: ``.csv``, ``.csv.gz``, or ``""``.
+
+    Only plain extensions are kept (letters, digits, ``_+~-``), so the
+    content-addressed object key stays a safe path on every store.
+    """
+    path = Path(name)
+    suffixes = path.suffixes
+    if not suffixes:
+        return ""
+    last = suffixes[-1]
+    candidate = last
+    if last.lower() in COMPRESSIONS and len(suffixes) > 1:
+        candidate = suffixes[-2] + last
+    for option in (candidate, last):
+        try:
+            return validate_suffix(option)
+        except ValidationError:
+            continue
+    return ""
+
+
+def check_key(key: Any) -> str | None:
+    """None, or the normalized key.
+
+    Raises:
+        InvalidKeyError: A ``ValueError``: absolute, escaping, empty, ...
+    """
+    return None if key is None else validate_key(key)
+
+
+def check_description(description: Any) -> str | None:
+    """None, or the description if it is a string.
+
+    Raises:
+        ValidationError: Not a string.
+    """
+    if description is not None and not isinstance(description, str):
+        raise ValidationError(
+            f"description must be a string, got {type(description).__name__}: {description!r}."
+        )
+    return description
+
+
+def digest_path(path: Path) -> tuple[FileDigest | FolderDigest, str]:
+    """Hash a file or folder; returns the digest and the kind.
+
+    Raises:
+        FileNotFoundError: Nothing is at `path` (the message says where).
+        PermissionError: The content cannot be read (kept as is).
+        ValidationError: An empty folder, or not a regular file or folder.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"no file or folder at {path} (working directory {Path.cwd()}); check the path",
+            str(path),
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        return hash_folder(path), "folder"
+    if not stat.S_ISREG(st.st_mode):
+        raise ValidationError(
+            f"{path} is not a regular file or folder (a FIFO, socket or device); "
+            "copy its content to a file and save that."
+        )
+    return hash_file(path), "file"
+
+
+def build(
+    artifact: Artifact,
+    data: Any,
+    key: Any,
+    description: Any,
+    *,
+    otype: str | None = None,
+    suffix: str | None = None,
+    temporary_source: bool = False,
+    stacklevel: int = 3,
+) -> None:
+    """Fill `artifact` from `data` (a path), or make it the existing record.
+
+    See `Artifact.__init__` for the rules. `stacklevel` points warnings at
+    the user's line.
+    """
+    from lineage.instance import current_instance
+
+    if not isinstance(data, (str, os.PathLike)):
+        raise TypeError(
+            f"ln.Artifact() takes the path of a file or folder, got {type(data).__name__}. "
+            "For a pandas DataFrame use ln.Artifact.from_dataframe(df, key=...)."
+        )
+    key = check_key(key)
+    description = check_description(description)
+    path = Path(os.fspath(data)).expanduser().absolute()
+    digest, kind = digest_path(path)
+    if suffix is None:
+        suffix = "" if kind == "folder" else suffix_of(path.name)
+        if not suffix and key is not None and kind == "file":
+            suffix = suffix_of(key)
+    instance = current_instance()
+    existing, family = _lookup(instance.db, digest, key)
+    mode = instance.settings.upon_artifact_create_if_hash_exists
+    if existing is not None:
+        where = _describe(existing)
+        if mode == "error":
+            raise FileExistsError(
+                errno.EEXIST,
+                f"{path} has the same content as the saved artifact {where}. Use that "
+                "artifact, or set ln.settings.upon_artifact_create_if_hash_exists to "
+                "'warn_return_existing' or 'warn_create_new'",
+                str(path),
+            )
+        if mode == "warn_return_existing":
+            ignored = []
+            if key is not None and key != existing.key:
+                ignored.append(f"key {key!r}")
+            if description is not None and description != existing.description:
+                ignored.append("description")
+            note = f"; {' and '.join(ignored)} not applied" if ignored else ""
+            warnings.warn(
+                f"returning the existing artifact {where}: it has the same content as "
+                f"{path}{note}.",
+                UserWarning, stacklevel=stacklevel,
+            )
+            artifact.__dict__.update(existing.__dict__)
+            artifact._source = path
+            artifact._digest = digest
+            artifact._temporary_source = temporary_source
+            return
+        warnings.warn(
+            f"creating a new artifact although {where} has the same content as {path} "
+            "(upon_artifact_create_if_hash_exists='warn_create_new').",
+            UserWarning, stacklevel=stacklevel,
+        )
+    version = 1 if family is None else family[1] + 1
+    stem = (artifact.uid if family is None else family[0])[:STEM_LENGTH]
+    artifact.uid = versioned_uid(stem, version)  # final unless another version lands first
+    artifact.key = key
+    artifact.description = description
+    artifact.suffix = suffix
+    artifact.kind = kind
+    artifact.otype = otype
+    artifact.size = digest.size
+    artifact.hash = digest.sha256
+    artifact.hash_type = HASH_TYPE
+    artifact.dedup_hash = None if existing is not None else digest.sha256
+    artifact.n_files = digest.n_files if isinstance(digest, FolderDigest) else None
+    artifact.version = version
+    artifact.is_latest = False
+    artifact.storage_ongoing = True
+    artifact._source = path
+    artifact._digest = digest
+    artifact._temporary_source = temporary_source
+
+
+def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None) -> tuple[Any, Any]:
+    """(complete artifact with this content or None, (uid, version) of the key's newest or None)."""
+    from lineage.artifact import Artifact
+
+    select = Artifact.select_sql()
+    false = db.dialect.encode("bool", False)
+
+    def work(conn: Any) -> tuple[Any, Any]:
+        row = conn.fetchone(
+            f"{select} WHERE hash = ? AND size = ? AND hash_type = ? AND storage_ongoing = ? "
+            "ORDER BY CASE WHEN dedup_hash IS NULL THEN 1 ELSE 0 END, id LIMIT 1",
+            [digest.sha256, digest.size, HASH_TYPE, false],
+        )
+        family = None
+        if key is not None:
+            family = conn.fetchone(
+                "SELECT uid, version FROM artifact WHERE key = ? AND storage_ongoing = ? "
+                "ORDER BY version DESC LIMIT 1",
+                [key, false],
+            )
+        return (None if row is None else Artifact.from_row(row, conn.dialect)), family
+
+    return db.read(work)
+
+
+def _describe(artifact: Any) -> str:
+    key = f"key {artifact.key!r}, " if artifact.key else ""
+    latest = "" if artifact.is_latest or artifact.key is None else ", not the latest"
+    return f"{artifact.uid} ({key}version {artifact.version}{latest})"
+
+
+def dataframe_to_parquet(df: Any) -> Path:
+    """Write `df` to a new parquet file in the instance's cache folder.
+
+    Raises:
+        TypeError: `df` is not a pandas DataFrame.
+    """
+    import secrets
+
+    from lineage.instance import current_instance
+
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - pandas is a dependency of from_dataframe
+        raise ImportError("Artifact.from_dataframe needs pandas and pyarrow installed.") from exc
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"from_dataframe() takes a pandas DataFrame, got {type(df).__name__}."
+        )
+    folder = current_instance().cache_dir / "dataframes"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(10)}.parquet"
+    try:
+        df.to_parquet(path, engine="pyarrow")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,79 @@
+"""Which object store holds an artifact, and small SQL helpers shared by the modules."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import weakref
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lineage.instance import Instance
+    from lineage.storage.base import ObjectStore
+
+_roots: weakref.WeakKeyDictionary[Instance, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+def storage_root(instance: Instance, storage_id: int) -> str:
+    """The root (path or URL) of the Storage row `storage_id` (cached per instance)."""
+    roots = _roots.get(instance)
+    if roots is None:
+        roots = _roots[instance] = {}
+    root = roots.get(storage_id)
+    if root is None:
+        rows = instance.db.query("SELECT root FROM storage WHERE id = ?", [storage_id])
+        if not rows:
+            from lineage.errors import DoesNotExist
+
+            raise DoesNotExist(f"no storage location with id {storage_id} is registered.")
+        root = roots[storage_id] = rows[0][0]
+    return root
+
+
+def store_of(instance: Instance, storage_id: int | None) -> ObjectStore:
+    """The object store of Storage row `storage_id` (the default location if None)."""
+    if storage_id is None:
+        return instance.store()
+    return instance.store(storage_root(instance, storage_id))
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether `exc` is a unique-constraint violation (SQLite or PostgreSQL)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    return getattr(exc, "sqlstate", None) == "23505"
+
+
+def key_lock_id(key: str) -> int:
+    """A signed 64-bit number naming `key` for ``pg_advisory_xact_lock``."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8, person=b"lineage-key").digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_key(conn: Any, key: str | None) -> None:
+    """Serialize version assignment for `key` until the transaction ends.
+
+    SQLite write transactions are already serialized (``BEGIN IMMEDIATE``);
+    on PostgreSQL this takes a transaction-scoped advisory lock.
+    """
+    if key is not None and conn.dialect.name == "postgresql":
+        conn.execute("SELECT pg_advisory_xact_lock(?)", [key_lock_id(key)])
+
+
+def for_update(conn: Any) -> str:
+    """`` FOR UPDATE`` on PostgreSQL; SQLite locks the whole database anyway."""
+    return " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+
+
+def object_referenced(conn: Any, storage_id: int | None, object_key: str) -> bool:
+    """Whether any artifact row (complete or not) points at this object."""
+    if storage_id is None:
+        row = conn.fetchone(
+            "SELECT 1 FROM artifact WHERE storage_id IS NULL AND object_key = ? LIMIT 1", [object_key]
+        )
+    else:
+        row = conn.fetchone(
+            "SELECT 1 FROM artifact WHERE storage_id = ? AND object_key = ? LIMIT 1",
+            [storage_id, object_key],
+        )
+    return row is not None

@@ -1,0 +1,52 @@
+"""``lineage save`` and ``lineage doctor``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+def register(cli: Any) -> None:
+    """Add the artifact commands to `cli`."""
+    cli.add_command(save)
+    cli.add_command(doctor)
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--key", default=None, help="Path-like name in storage, e.g. raw/sample.fasta.")
+@click.option("--description", default=None, help="Free text.")
+def save(path: str, key: str | None, description: str | None) -> None:
+    """Save the file or folder PATH as an artifact (a new version if KEY exists)."""
+    import warnings
+
+    from lineage.artifact import Artifact
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        artifact = Artifact(path, key=key, description=description).save()
+    for warning in caught:
+        click.echo(f"note: {warning.message}", err=True)
+    click.echo(
+        f"saved {artifact.uid}  key={artifact.key or '-'}  version={artifact.version}  "
+        f"size={artifact.size}  sha256={artifact.hash}"
+    )
+
+
+@click.command()
+@click.option("--fix", is_flag=True, help="Repair what can be repaired (default: report only).")
+@click.option("--grace", type=float, default=3600.0, show_default=True,
+              help="Seconds: leave rows, objects and temporary files younger than this alone.")
+@click.option("--verify", is_flag=True, help="Hash every stored object and compare.")
+def doctor(fix: bool, grace: float, verify: bool) -> None:
+    """Find (and with --fix repair) interrupted saves, orphaned and broken objects.
+
+    Exit status: 0 when nothing is (left) wrong, 1 otherwise.
+    """
+    from lineage.artifacts.doctor import run_doctor
+
+    report = run_doctor(fix=fix, grace_seconds=grace, verify=verify)
+    click.echo(report.render())
+    if report.exit_code:
+        raise SystemExit(report.exit_code)
