@@ -241,7 +241,9 @@ def _h(text: Any) -> str:
 
 
 def _time(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)
+    from lineage.describe import when
+
+    return when(value) if hasattr(value, "astimezone") else str(value)
 
 
 # --- files and display --------------------------------------------------------------------
