@@ -93,9 +93,12 @@ class Flow(Generic[P, R]):
         )
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._call(args, kwargs, False)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], bound: bool) -> Any:
         if self.is_async:
-            return self._call_async(args, kwargs)  # type: ignore[return-value]
-        run, activation = self._begin(args, kwargs)
+            return self._call_async(args, kwargs, bound)
+        run, activation = self._begin(args, kwargs, bound)
         try:
             result = self.fn(*args, **kwargs)
         except BaseException as exc:
@@ -104,8 +107,8 @@ class Flow(Generic[P, R]):
         _end(run, activation, None)
         return result
 
-    async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        run, activation = self._begin(args, kwargs)
+    async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any], bound: bool) -> Any:
+        run, activation = self._begin(args, kwargs, bound)
         try:
             result = await self.fn(*args, **kwargs)
         except BaseException as exc:
@@ -115,21 +118,22 @@ class Flow(Generic[P, R]):
         return result
 
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
-        """Methods: bind the instance like a plain function would."""
+        """Methods: bind the instance like a plain function would (``self`` is no param)."""
         if obj is None:
             return self
-        import types
-
-        return types.MethodType(self, obj)
+        return _BoundDefinition(self, obj)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.__qualname__}>"
 
     # --- runtime ------------------------------------------------------------------
-    def _begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Run, lifecycle.Activation]:
+    def _begin(self, args: tuple[Any, ...], kwargs: dict[str, Any],
+               bound: bool) -> tuple[Run, lifecycle.Activation]:
         from lineage.capture.params import bind_arguments
 
         params = bind_arguments(self.signature, self.__qualname__, args, kwargs)
+        if bound:  # the instance of a method call is not a parameter
+            params.pop(next(iter(params)), None)
         resolved = self._resolve()
         run = lifecycle.start_run(
             resolved.transform_id, params=params, entrypoint=self.__qualname__,
@@ -158,6 +162,21 @@ class Flow(Generic[P, R]):
             resolved = _Resolved(instance, transform.id, project_ids, git)
             self._resolved = resolved
             return resolved
+
+
+class _BoundDefinition:
+    """A flow or step accessed on an instance: a method call."""
+
+    def __init__(self, definition: Flow[Any, Any], obj: Any) -> None:
+        self.__func__ = definition
+        self.__self__ = obj
+        functools.update_wrapper(self, definition.fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__func__._call((self.__self__, *args), kwargs, True)
+
+    def __repr__(self) -> str:
+        return f"<bound {type(self.__func__).__name__} {self.__func__.__qualname__} of {self.__self__!r}>"
 
 
 class Step(Flow[P, R]):

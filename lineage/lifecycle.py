@@ -152,6 +152,11 @@ def get_or_create_transform(key: str, source: str | None, kind: str = "script", 
     user_id = instance.user_id()
 
     def work(conn: Connection) -> Transform:
+        if conn.dialect.name != "sqlite":
+            # Serialize creators of one key (SQLite's BEGIN IMMEDIATE already
+            # does): under READ COMMITTED two of them could otherwise both
+            # compute the same next version.
+            conn.execute("SELECT pg_advisory_xact_lock(?)", [_lock_id("transform", key)])
         row = conn.fetchone(f"{Transform.select_sql()} WHERE key = ? AND hash = ?", [key, digest])
         if row is not None:
             return Transform.from_row(row, conn.dialect)
@@ -178,6 +183,14 @@ def get_or_create_transform(key: str, source: str | None, kind: str = "script", 
                 raise
     cache.transforms[(key, digest)] = transform
     return transform
+
+
+def _lock_id(namespace: str, name: str) -> int:
+    """A signed 64-bit advisory-lock id for `name` (stable across processes)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"lineage:{namespace}:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _is_unique_violation(exc: BaseException) -> bool:
@@ -349,7 +362,6 @@ def start_run(
     Raises:
         ValidationError: Unknown feature or wrong feature type (nothing written).
     """
-    from lineage.capture.params import capture_params
     from lineage.models.run import Run
 
     resolved = validate_features(features)
@@ -364,7 +376,7 @@ def start_run(
     input_ids = [a if isinstance(a, int) else a.id for a in inputs]
     run = Run(
         transform_id=transform_id, entrypoint=entrypoint, name=name, status=status,
-        params=capture_params(params) if params is not None else None,
+        params=_capture_params(params) if params is not None else None,
         cli_args=_cli_args() if cli_args is None else cli_args,
         environment_id=ensure_environment() if environment else None,
         git=git, initiated_by_run_id=parent_id, external_id=external_id,
@@ -627,6 +639,32 @@ def _resolve_parent(parent: Run | int | None, inherit: bool,
         rows = instance.db.query("SELECT id FROM run WHERE uid = ?", [uid])
         cache.parents[uid] = rows[0][0] if rows else None
     return None, cache.parents[uid]
+
+
+def _capture_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-safe, redacted params; lossy values warn at the user's call site."""
+    from lineage.capture.params import to_json_safe
+    from lineage.capture.redact import redact_mapping
+
+    safe, messages = to_json_safe(dict(params))
+    for message in messages:
+        _warn_at_caller(message)
+    return redact_mapping(safe)
+
+
+def _warn_at_caller(message: str) -> None:
+    import sys
+    import warnings
+
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "lineage":
+        frame = frame.f_back
+    if frame is None:
+        warnings.warn(message, UserWarning, stacklevel=2)
+        return
+    warnings.warn_explicit(message, UserWarning, frame.f_code.co_filename, frame.f_lineno,
+                           module=frame.f_globals.get("__name__"),
+                           registry=frame.f_globals.setdefault("__warningregistry__", {}))
 
 
 _argv_cache: tuple[tuple[str, ...], list[str]] | None = None
