@@ -5,12 +5,16 @@ the same filesystem as the target, copy into it, ``fsync`` it, rename it over
 the final name, ``fsync`` the folder. On any failure the temporary file is
 removed and the original exception propagates.
 
-Speed: a large file is copied by the kernel (``copy_file_range``, else
-``sendfile``, else ``pread``/``pwrite``) in chunks on the calling thread, while
-a second thread hashes each chunk of the *written* copy as soon as it lands
-(hashlib releases the GIL), so the digest describes exactly the stored bytes
-and copying and hashing overlap. Small files are read, hashed and written in
-one go, without a thread.
+Copy and hash, by size (thresholds measured on a 2-vCPU VM):
+
+- up to `SMALL_FILE_THRESHOLD`: read, hash and write in one go (a thread
+  would cost more than the copy: 1.6 ms instead of 0.5 ms for 256 KiB);
+- up to `PIPELINE_THRESHOLD`: 1 MiB blocks read, hashed and written on the
+  calling thread;
+- beyond: the kernel copies (``copy_file_range``, else ``sendfile``, else
+  ``pread``/``pwrite``) in chunks on the calling thread while a second thread
+  hashes each chunk of the *written* copy as soon as it lands (hashlib
+  releases the GIL). The digest describes exactly the stored bytes.
 """
 
 from __future__ import annotations
@@ -27,10 +31,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lineage.errors import ValidationError
-from lineage.storage.hashing import FileDigest, hash_bytes
+from lineage.storage.hashing import (
+    BLOCK_SIZE,
+    FileDigest,
+    FolderDigest,
+    hash_bytes,
+    hash_fd,
+    pread_into,
+)
 
 SMALL_FILE_THRESHOLD = 1 << 20
 """Files up to this size are read, hashed and written in one go (no thread)."""
+
+PIPELINE_THRESHOLD = 16 << 20
+"""Files above this size are copied by the kernel while another thread hashes."""
 
 PIPELINE_CHUNK = 2 << 20
 """Bytes per kernel copy call; the hasher trails the copy by one chunk."""
@@ -43,6 +57,7 @@ _UNSUPPORTED = {
     errno.EOPNOTSUPP,
     getattr(errno, "ENOTSUP", errno.EOPNOTSUPP),
     errno.EBADF,
+    errno.ENOTSOCK,  # macOS sendfile only writes to sockets
 }
 
 Progress = Callable[[int], None] | None
@@ -104,7 +119,9 @@ def remove_quietly(path: Path) -> None:
 
 
 def fsync_dir(path: Path) -> None:
-    """Make a folder's entries (creations, renames) durable."""
+    """Make a folder's entries (creations, renames) durable (no-op on Windows)."""
+    if os.name == "nt":
+        return
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _O_CLOEXEC)
     try:
         os.fsync(fd)
@@ -179,11 +196,7 @@ class _KernelCopier:
 def copy_fd(sfd: int, dfd: int, size: int, progress: Progress = None) -> int:
     """Copy ``size`` bytes with the kernel; returns bytes copied (less at EOF)."""
     if size <= SMALL_FILE_THRESHOLD:
-        data = _read_upto(sfd, size)
-        _write_all(dfd, data)
-        if progress is not None:
-            progress(len(data))
-        return len(data)
+        return len(_copy_small(sfd, dfd, size, progress))
     copier = _KernelCopier(sfd, dfd)
     offset = 0
     while offset < size:
@@ -197,18 +210,46 @@ def copy_fd(sfd: int, dfd: int, size: int, progress: Progress = None) -> int:
 
 
 def copy_and_hash_fd(sfd: int, dfd: int, size: int, progress: Progress = None) -> FileDigest:
-    """Copy ``size`` bytes and hash what was written, overlapping both.
+    """Copy ``size`` bytes and hash what was written.
 
-    ``dfd`` must be open for reading too. The digest's size is the number of
-    bytes copied, which is less than ``size`` if the source shrank.
+    Up to `SMALL_FILE_THRESHOLD` the file is read, hashed and written in one
+    go; up to `PIPELINE_THRESHOLD` in 1 MiB blocks on this thread; beyond, the
+    kernel copies while a second thread hashes (``dfd`` must then be open for
+    reading too). The digest's size is the number of bytes copied, which is
+    less than ``size`` if the source shrank.
     """
     if size <= SMALL_FILE_THRESHOLD:
-        data = _read_upto(sfd, size)
-        _write_all(dfd, data)
-        if progress is not None:
-            progress(len(data))
-        return hash_bytes(data)
+        return hash_bytes(_copy_small(sfd, dfd, size, progress))
+    if size <= PIPELINE_THRESHOLD:
+        return _copy_and_hash_blocks(sfd, dfd, size, progress)
     return _Pipeline(sfd, dfd, size, progress).run()
+
+
+def _copy_small(sfd: int, dfd: int, size: int, progress: Progress) -> bytes:
+    """Read the whole (small) source, write it, and return what was copied."""
+    data = _read_upto(sfd, size)
+    _write_all(dfd, data)
+    if progress is not None:
+        progress(len(data))
+    return data
+
+
+def _copy_and_hash_blocks(sfd: int, dfd: int, size: int, progress: Progress) -> FileDigest:
+    sha = hashlib.sha256()
+    buf = bytearray(BLOCK_SIZE)
+    view = memoryview(buf)
+    done = 0
+    while done < size:
+        n = pread_into(sfd, view[: min(BLOCK_SIZE, size - done)], done)
+        if not n:
+            break
+        chunk = view[:n]
+        sha.update(chunk)
+        _write_all(dfd, chunk)
+        done += n
+        if progress is not None:
+            progress(n)
+    return FileDigest(sha.hexdigest(), done)
 
 
 class _Pipeline:
@@ -221,22 +262,26 @@ class _Pipeline:
         self.ends: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.failed = threading.Event()
+        self._view = memoryview(bytearray(PIPELINE_CHUNK))
 
     def _hash_loop(self) -> None:
-        buf = bytearray(PIPELINE_CHUNK)
-        view = memoryview(buf)
         try:
             while (end := self.ends.get()) is not None:
-                while self.hashed < end:
-                    want = min(PIPELINE_CHUNK, end - self.hashed)
-                    n = os.preadv(self.dfd, [view[:want]], self.hashed)
-                    if not n:
-                        raise OSError(errno.EIO, "temporary file shorter than written")
-                    self.sha.update(view[:n])
-                    self.hashed += n
+                if self.hashed < end:
+                    self._hash_range(end)
         except BaseException as exc:  # handed to the copying thread
             self.error = exc
             self.failed.set()
+
+    def _hash_range(self, end: int) -> None:
+        view = self._view
+        while self.hashed < end:
+            want = min(len(view), end - self.hashed)
+            n = pread_into(self.dfd, view[:want], self.hashed)
+            if not n:
+                raise OSError(errno.EIO, "temporary file shorter than written")
+            self.sha.update(view[:n])
+            self.hashed += n
 
     def run(self) -> FileDigest:
         hasher = threading.Thread(target=self._hash_loop, name="lineage-hash", daemon=True)
@@ -260,6 +305,26 @@ class _Pipeline:
         return FileDigest(self.sha.hexdigest(), self.hashed)
 
 
+def digest_of_stored_source(
+    sfd: int,
+    st: os.stat_result,
+    src: Path,
+    digest: FileDigest | None,
+    progress: Progress = None,
+) -> FileDigest:
+    """The digest to return when the object is already stored: nothing to copy.
+
+    Hashes the source if ``digest`` is None (and checks it held still).
+    """
+    if digest is None:
+        digest = hash_fd(sfd)
+        if digest.size != st.st_size or not same_content_stat(st, os.fstat(sfd)):
+            raise source_changed_error(src)
+    if progress is not None:
+        progress(st.st_size)
+    return digest
+
+
 def check_source_digest(src: Path, size: int, digest: FileDigest | None) -> None:
     """Refuse a known digest whose size differs from the file's."""
     if digest is not None and digest.size != size:
@@ -278,6 +343,19 @@ def source_changed_error(src: Path) -> ValidationError:
     )
 
 
+def check_folder_digest(
+    src: Path, files: list[tuple[str, Path, int]], digest: FolderDigest
+) -> None:
+    """Refuse a known folder digest whose paths or sizes differ from the folder."""
+    listed = [(rel, size) for rel, _, size in files]
+    expected = [(e.path, e.size) for e in digest.manifest]
+    if listed != expected:
+        raise ValidationError(
+            f"folder {src} does not match its digest (files were added, removed "
+            "or resized since it was hashed). Hash it again and retry."
+        )
+
+
 def _read_upto(fd: int, size: int) -> bytes:
     chunks = []
     remaining = size
@@ -290,10 +368,10 @@ def _read_upto(fd: int, size: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def fill_new_file(
@@ -314,11 +392,11 @@ def fill_new_file(
     Raises:
         ValidationError: The source changed while it was copied.
     """
+    digest: FileDigest | None = None
     if want_digest:
-        digest: FileDigest | None = copy_and_hash_fd(sfd, dst_fd, st.st_size, progress)
-        copied = digest.size  # type: ignore[union-attr]
+        digest = copy_and_hash_fd(sfd, dst_fd, st.st_size, progress)
+        copied = digest.size
     else:
-        digest = None
         copied = copy_fd(sfd, dst_fd, st.st_size, progress)
     if copied != st.st_size or not same_content_stat(st, os.fstat(sfd)):
         raise source_changed_error(src)
@@ -408,8 +486,13 @@ def copy_tree_into(
             try:
                 digests.append(
                     fill_new_file(
-                        dst_fd, sfd, st, path,
-                        want_digest=want_digest, durable=durable, progress=progress,
+                        dst_fd,
+                        sfd,
+                        st,
+                        path,
+                        want_digest=want_digest,
+                        durable=durable,
+                        progress=progress,
                     )
                 )
             finally:
@@ -455,18 +538,24 @@ def replace_tree(
     never half-written.
     """
     makedirs(final.parent, durable=durable)
-    try:
-        os.rename(new, final)
-    except OSError as exc:
-        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
-            raise
-        if keep_existing(final):
-            remove_quietly(new)
-            return
-        trash_dir.mkdir(parents=True, exist_ok=True)
-        trash = trash_dir / f".{final.name}.{secrets.token_hex(8)}.trash"
-        os.rename(final, trash)
-        os.rename(new, final)
-        remove_quietly(trash)
+    for _ in range(3):
+        try:
+            os.rename(new, final)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+                raise
+            if keep_existing(final):
+                remove_quietly(new)
+                return
+            trash_dir.mkdir(parents=True, exist_ok=True)
+            trash = trash_dir / f".{final.name}.{secrets.token_hex(8)}.trash"
+            try:
+                os.rename(final, trash)
+            except FileNotFoundError:  # another writer moved it first
+                continue
+            remove_quietly(trash)
+    else:
+        os.rename(new, final)  # raises the error of a persistent conflict
     if durable:
         fsync_dir(final.parent)

@@ -243,7 +243,7 @@ class ObjectStore(ABC):
 
     def _verify_folder(self, key: str, digest: FolderDigest) -> bool:
         prefix = key + "/"
-        stored = sorted(k[len(prefix):] for k in self.list_keys(prefix))
+        stored = sorted(k[len(prefix) :] for k in self.list_keys(prefix))
         if stored != [e.path for e in digest.manifest]:
             return False
         entries = []
@@ -259,6 +259,20 @@ def check_read_mode(mode: str) -> None:
         raise ValueError(
             f"mode {mode!r} is not allowed: stored objects are read-only "
             "('rb' or 'r'); write with put_file()."
+        )
+
+
+def check_prefix(prefix: str) -> None:
+    """Refuse a `list_keys` prefix that is absolute or climbs with ``..``."""
+    if (
+        not isinstance(prefix, str)
+        or prefix.startswith("/")
+        or "\\" in prefix
+        or "\x00" in prefix
+        or ".." in prefix.split("/")
+    ):
+        raise InvalidKeyError(
+            f"prefix {prefix!r} must be '' or a relative '/'-separated path without '..'."
         )
 
 

@@ -31,6 +31,7 @@ FOLDER_MANIFEST_HEADER = b"lineage-folder-manifest-v1\n"
 """First line of a folder manifest; keeps folder and file digests apart."""
 
 _PARALLEL_FOLDER_BYTES = 8 << 20
+_HAS_PREADV = hasattr(os, "preadv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +92,25 @@ def hash_bytes(data: bytes | bytearray | memoryview) -> FileDigest:
     return FileDigest(hashlib.sha256(view).hexdigest(), view.nbytes)
 
 
+def pread_into(fd: int, view: memoryview, offset: int) -> int:
+    """Read into ``view`` at ``offset`` without moving the file position."""
+    if _HAS_PREADV:
+        return os.preadv(fd, [view], offset)
+    data = os.pread(fd, len(view), offset)
+    view[: len(data)] = data
+    return len(data)
+
+
 def hash_fd(fd: int, offset: int = 0) -> FileDigest:
     """Digest of an open file descriptor's content from ``offset`` to its end.
 
-    Reads with `os.preadv`, so the descriptor's position is left unchanged.
+    Reads at explicit offsets, so the descriptor's position is left unchanged.
     """
     h = hashlib.sha256()
-    buf = bytearray(BLOCK_SIZE)
-    view = memoryview(buf)
+    view = memoryview(bytearray(BLOCK_SIZE))
     pos = offset
     while True:
-        n = os.preadv(fd, [buf], pos)
+        n = pread_into(fd, view, pos)
         if not n:
             break
         h.update(view[:n])

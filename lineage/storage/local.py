@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from lineage.errors import InvalidKeyError, StorageError
+from lineage.errors import StorageError
 from lineage.storage import _fileio
 from lineage.storage.base import (
     TEMPORARY_PREFIX,
     ObjectStore,
     ProgressCallback,
     Temporary,
+    check_prefix,
     check_read_mode,
 )
 from lineage.storage.hashing import (
@@ -35,7 +37,6 @@ from lineage.storage.hashing import (
     FolderEntry,
     digest_listed_files,
     folder_digest_from_manifest,
-    hash_fd,
     hash_file,
     hash_folder,
     list_folder_files,
@@ -105,15 +106,7 @@ class LocalStore(ObjectStore):
         try:
             _fileio.check_source_digest(src, st.st_size, digest)
             if _is_file_of_size(final, st.st_size):
-                if digest is None:
-                    digest = hash_fd(sfd)
-                    if digest.size != st.st_size or not _fileio.same_content_stat(
-                        st, os.fstat(sfd)
-                    ):
-                        raise _fileio.source_changed_error(src)
-                if progress is not None:
-                    progress(st.st_size)
-                return digest
+                return _fileio.digest_of_stored_source(sfd, st, src, digest, progress)
             written = _fileio.write_fd_atomically(
                 sfd,
                 st,
@@ -148,7 +141,7 @@ class LocalStore(ObjectStore):
         for rel, _, _ in files:
             self._object_key(f"{prefix}/{rel}")
         if digest is not None:
-            check_folder_digest(src, files, digest)
+            _fileio.check_folder_digest(src, files, digest)
         final = self._root / prefix
         if _fileio.tree_matches(final, files):
             if digest is None:
@@ -167,11 +160,11 @@ class LocalStore(ObjectStore):
                 mode=OBJECT_MODE,
             )
             if digest is None:
-                entries = []
-                for (rel, path, _), d in zip(files, digests, strict=True):
-                    assert d is not None  # want_digest was true
-                    entries.append(FolderEntry(rel, d.sha256, d.size))
-                digest = folder_digest_from_manifest(entries)
+                digest = folder_digest_from_manifest(
+                    FolderEntry(rel, d.sha256, d.size)
+                    for (rel, _, _), d in zip(files, digests, strict=True)
+                    if d is not None
+                )
             _fileio.replace_tree(
                 staging,
                 final,
@@ -218,8 +211,12 @@ class LocalStore(ObjectStore):
             staging = dest.parent / f".{dest.name}.{secrets.token_hex(8)}.part"
             try:
                 _fileio.copy_tree_into(
-                    files, staging, want_digest=False, durable=self.durable,
-                    progress=progress, mode=0o666,
+                    files,
+                    staging,
+                    want_digest=False,
+                    durable=self.durable,
+                    progress=progress,
+                    mode=0o666,
                 )
                 _fileio.replace_tree(staging, dest, dest.parent, durable=self.durable)
             except BaseException:
@@ -229,9 +226,16 @@ class LocalStore(ObjectStore):
         sfd, st = _fileio.open_regular(stored)
         try:
             _fileio.write_fd_atomically(
-                sfd, st, stored, dest, dest.parent,
-                want_digest=False, durable=self.durable, progress=progress,
-                tmp_prefix=f".{dest.name}.", mode=0o666,
+                sfd,
+                st,
+                stored,
+                dest,
+                dest.parent,
+                want_digest=False,
+                durable=self.durable,
+                progress=progress,
+                tmp_prefix=f".{dest.name}.",
+                mode=0o666,
             )
         finally:
             os.close(sfd)
@@ -277,7 +281,7 @@ class LocalStore(ObjectStore):
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         """Keys of stored files starting with ``prefix``, in sorted order."""
-        _check_prefix(prefix)
+        check_prefix(prefix)
         start_rel = prefix.rpartition("/")[0]
         start = self._root / start_rel if start_rel else self._root
         yield from (k for k in self._walk(start, start_rel) if k.startswith(prefix))
@@ -322,26 +326,9 @@ class LocalStore(ObjectStore):
         path = self._tmp / name
         if path.exists() or path.is_symlink():
             if path.is_dir() and not path.is_symlink():
-                import shutil
-
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
-
-
-def check_folder_digest(
-    src: Path, files: list[tuple[str, Path, int]], digest: FolderDigest
-) -> None:
-    """Refuse a known folder digest whose paths or sizes differ from the folder."""
-    listed = [(rel, size) for rel, _, size in files]
-    expected = [(e.path, e.size) for e in digest.manifest]
-    if listed != expected:
-        from lineage.errors import ValidationError
-
-        raise ValidationError(
-            f"folder {src} does not match its digest (files were added, removed "
-            "or resized since it was hashed). Hash it again and retry."
-        )
 
 
 def _is_file_of_size(path: Path, size: int) -> bool:
@@ -350,10 +337,3 @@ def _is_file_of_size(path: Path, size: int) -> bool:
     except (FileNotFoundError, NotADirectoryError):
         return False
     return stat.S_ISREG(st.st_mode) and st.st_size == size
-
-
-def _check_prefix(prefix: str) -> None:
-    if not isinstance(prefix, str) or prefix.startswith("/") or "\\" in prefix or "\x00" in prefix:
-        raise InvalidKeyError(f"prefix {prefix!r} must be a relative '/'-separated path or ''.")
-    if ".." in prefix.split("/"):
-        raise InvalidKeyError(f"prefix {prefix!r} must not contain '..'.")

@@ -1,0 +1,621 @@
+"""Object store on an fsspec filesystem: S3 (through s3fs) and other URLs.
+
+S3 never shows a half-written object: a PUT, or the completion of a multipart
+upload, makes the whole object visible at once, so files are uploaded straight
+to their final key. Uploads are create-only (``If-None-Match: *``); a failed
+multipart upload is aborted (s3fs does so), and one that could not be aborted
+(the network went away) is listed by `FsspecStore.list_temporaries`.
+
+fsspec and s3fs are imported only when a store is created.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from lineage.errors import StorageError, ValidationError
+from lineage.storage import _fileio
+from lineage.storage.base import (
+    ObjectStore,
+    ProgressCallback,
+    Temporary,
+    check_prefix,
+    check_read_mode,
+)
+from lineage.storage.hashing import (
+    BLOCK_SIZE,
+    FileDigest,
+    FolderDigest,
+    digest_listed_files,
+    list_folder_files,
+    pread_into,
+)
+
+S3_PROTOCOLS = ("s3", "s3a")
+DEFAULT_S3_CONFIG = {"retries": {"max_attempts": 3, "mode": "standard"}, "connect_timeout": 10}
+"""botocore settings used unless ``storage_options["config_kwargs"]`` sets them.
+
+botocore's legacy default retries a refused connection for about 8 s;
+these fail in about 1.5 s.
+"""
+
+_MULTIPART_MARK = "?uploadId="
+_CONNECTION_ERRORS = {
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ConnectionClosedError",
+    "ReadTimeoutError",
+    "ClientConnectorError",
+    "ServerDisconnectedError",
+    "ConnectionRefusedError",
+    "InvalidURL",
+}
+_CREDENTIAL_ERRORS = {"NoCredentialsError", "PartialCredentialsError"}
+_REJECTED_CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"}
+
+
+class FsspecStore(ObjectStore):
+    """Object store at an fsspec URL such as ``s3://bucket/prefix``.
+
+    Creating one does no network I/O; call `check` (as `open_store` does) to
+    find a missing bucket or an unreachable endpoint early.
+
+    Args:
+        root: ``<protocol>://<bucket>[/<prefix>]``.
+        storage_options: Passed to the fsspec filesystem (for S3 e.g.
+            ``endpoint_url``, ``key``, ``secret``, ``config_kwargs``).
+        durable: fsync files written by `fetch`.
+        multipart_chunksize: Part size of multipart uploads (at least 5 MiB
+            on S3); default: s3fs's choice (50 MiB, more for huge files).
+
+    Raises:
+        ValidationError: The URL has no bucket.
+        ImportError: fsspec (or s3fs for S3) is not installed.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+        durable: bool = True,
+        multipart_chunksize: int | None = None,
+    ) -> None:
+        protocol, sep, path = root.partition("://")
+        path = path.strip("/")
+        if not sep or not protocol or not path:
+            raise ValidationError(
+                f"storage location {root!r} needs a bucket, e.g. 's3://my-bucket/prefix'."
+            )
+        self._protocol = protocol.lower()
+        self._is_s3 = self._protocol in S3_PROTOCOLS
+        self._base = path
+        self._bucket, _, key_prefix = path.partition("/")
+        self._key_prefix = f"{key_prefix}/" if key_prefix else ""
+        self._root = f"{self._protocol}://{path}"
+        self.durable = durable
+        self._chunksize = multipart_chunksize
+        options = dict(storage_options or {})
+        if self._is_s3:
+            config = dict(options.get("config_kwargs") or {})
+            for name, value in DEFAULT_S3_CONFIG.items():
+                config.setdefault(name, value)
+            options["config_kwargs"] = config
+            options.setdefault("use_listings_cache", False)
+        self._endpoint = _redacted_endpoint(options)
+        try:
+            import fsspec
+
+            self._fs = fsspec.filesystem(self._protocol, **options)
+        except ImportError as exc:
+            extra = "lineage[s3]" if self._is_s3 else f"the fsspec package for {protocol}://"
+            raise ImportError(f"storage {self._root} needs {extra}; install it.") from exc
+        # The filesystem's own spelling of paths (memory:// adds a leading "/").
+        self._base = self._fs._strip_protocol(self._root).rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"FsspecStore({self._root!r})"
+
+    @property
+    def root(self) -> str:
+        """The URL, e.g. ``s3://bucket/prefix``."""
+        return self._root
+
+    @property
+    def filesystem(self) -> Any:
+        """The underlying fsspec filesystem."""
+        return self._fs
+
+    def check(self) -> None:
+        """Check the bucket exists and is reachable (one request for S3)."""
+        try:
+            with self._location_errors():
+                if self._is_s3:
+                    self._fs.call_s3("head_bucket", Bucket=self._bucket)
+                else:
+                    self._fs.exists(self._base)
+        except StorageError:
+            raise
+        except FileNotFoundError as exc:
+            raise self._missing_bucket_error() from exc
+        except PermissionError as exc:
+            raise StorageError(
+                f"access to {self._where()} was denied; check the credentials "
+                "and the bucket policy."
+            ) from exc
+        except Exception as exc:
+            raise StorageError(f"storage location {self._where()} cannot be used: {exc}") from exc
+
+    # Writing.
+
+    def put_file(
+        self,
+        src: str | os.PathLike[str],
+        object_key: str,
+        *,
+        digest: FileDigest | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> FileDigest:
+        """Upload a file to its final key; see `ObjectStore.put_file`.
+
+        The file is hashed on another thread while it uploads when ``digest``
+        is not given.
+        """
+        key = self._object_key(object_key)
+        path = self._path(key)
+        src = Path(src)
+        sfd, st = _fileio.open_regular(src)
+        try:
+            _fileio.check_source_digest(src, st.st_size, digest)
+            with self._location_errors():
+                existing = self._file_size(path)
+            if existing == st.st_size:
+                return _fileio.digest_of_stored_source(sfd, st, src, digest, progress)
+            stop = threading.Event()
+            hasher = _Background(lambda: _hash_until(sfd, stop)) if digest is None else None
+            try:
+                with self._location_errors():
+                    created = self._upload(src, path, st.st_size, progress)
+            except BaseException:
+                stop.set()
+                if hasher is not None:
+                    hasher.join()
+                raise
+            if hasher is not None:
+                digest = hasher.result()
+            if digest is None:  # the hasher was stopped: cannot happen here
+                raise OSError(errno.EIO, f"hashing {src} was interrupted")
+            if digest.size != st.st_size or not _fileio.same_content_stat(st, os.fstat(sfd)):
+                if created:
+                    self._remove_quietly(path)
+                raise _fileio.source_changed_error(src)
+        finally:
+            os.close(sfd)
+        return digest
+
+    def _upload(self, src: Path, path: str, size: int, progress: ProgressCallback | None) -> bool:
+        """Upload create-only; True if this call created the object."""
+        callback = _bytes_callback(progress)
+        if not self._is_s3:
+            self._fs.put_file(str(src), path, callback=callback)
+            return True
+        try:
+            self._fs.put_file(
+                str(src), path, callback=callback, mode="create", chunksize=self._chunksize
+            )
+            return True
+        except FileExistsError:
+            # Another writer stored this key since we looked: same key, same
+            # content, unless the existing object is truncated or corrupt.
+            if self._file_size(path) == size:
+                return False
+            self._fs.put_file(
+                str(src), path, callback=_bytes_callback(progress), chunksize=self._chunksize
+            )
+            return True
+
+    def put_folder(
+        self,
+        src: str | os.PathLike[str],
+        object_key_prefix: str,
+        *,
+        digest: FolderDigest | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> FolderDigest:
+        """Upload a folder's files under a prefix; see `ObjectStore.put_folder`.
+
+        Files already stored with the right size are skipped. If the upload
+        fails, the files this call uploaded are deleted (best effort) and the
+        original exception is re-raised.
+        """
+        prefix = self._object_key(object_key_prefix)
+        src = Path(src)
+        files = list_folder_files(src)
+        for rel, _, _ in files:
+            self._object_key(f"{prefix}/{rel}")
+        if digest is not None:
+            _fileio.check_folder_digest(src, files, digest)
+        before = {rel: os.stat(p) for rel, p, _ in files}
+        with self._location_errors():
+            existing = self._sizes_under(prefix)
+        todo = [(rel, p) for rel, p, size in files if existing.get(rel) != size]
+        hasher = _Background(lambda: digest_listed_files(files)) if digest is None else None
+        remote = [self._path(f"{prefix}/{rel}") for rel, _ in todo]
+        try:
+            try:
+                if todo:
+                    with self._location_errors():
+                        self._fs.put(
+                            [str(p) for _, p in todo],
+                            remote,
+                            callback=_bytes_callback(progress, per_file=True),
+                            chunksize=self._chunksize,
+                        )
+            except BaseException:
+                if hasher is not None:
+                    hasher.join()
+                raise
+            if hasher is not None:
+                digest = hasher.result()
+            for rel, path, _ in files:
+                if not _fileio.same_content_stat(before[rel], os.stat(path)):
+                    raise _fileio.source_changed_error(path)
+        except BaseException:
+            with suppress(Exception):  # best effort: keep the original error
+                self._fs.rm(remote)
+            raise
+        return digest
+
+    # Reading.
+
+    def exists(self, key: str) -> bool:
+        """Whether a file or folder is stored under ``key``."""
+        path = self._path(self._object_key(key))
+        with self._location_errors():
+            return self._file_size(path) is not None or self._is_folder(path)
+
+    def size(self, key: str) -> int:
+        """Size in bytes of a file, or of all files of a folder."""
+        key = self._object_key(key)
+        path = self._path(key)
+        with self._location_errors():
+            size = self._file_size(path)
+            if size is not None:
+                return size
+            sizes = self._sizes_under(key)
+        if not sizes:
+            raise self._not_found(key)
+        return sum(sizes.values())
+
+    def open(self, key: str, mode: str = "rb", **kwargs: Any) -> IO[Any]:
+        """Open a stored file for reading (streamed)."""
+        check_read_mode(mode)
+        with self._location_errors():
+            return self._fs.open(self._path(self._object_key(key)), mode, **kwargs)
+
+    def fetch(
+        self,
+        key: str,
+        dest: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> Path:
+        """Download an object to ``dest`` atomically; see `ObjectStore.fetch`."""
+        key = self._object_key(key)
+        path = self._path(key)
+        dest = Path(dest).absolute()
+        with self._location_errors():
+            size = self._file_size(path)
+            if size is None:
+                sizes = self._sizes_under(key)
+                if not sizes:
+                    raise self._not_found(key)
+                self._fetch_folder(key, sizes, dest, progress)
+                return dest
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f".{dest.name}.{secrets.token_hex(8)}.part"
+        try:
+            with self._location_errors():
+                self._fs.get_file(path, str(tmp), callback=_bytes_callback(progress))
+            self._finish_download(tmp, size)
+            _fileio.move_into_place(tmp, dest, durable=self.durable)
+        except BaseException:
+            _fileio.remove_quietly(tmp)
+            raise
+        return dest
+
+    def _fetch_folder(
+        self, key: str, sizes: dict[str, int], dest: Path, progress: ProgressCallback | None
+    ) -> None:
+        staging = dest.parent / f".{dest.name}.{secrets.token_hex(8)}.part"
+        rels = sorted(sizes)
+        try:
+            staging.mkdir(parents=True)
+            self._fs.get(
+                [self._path(f"{key}/{rel}") for rel in rels],
+                [str(staging / rel) for rel in rels],
+                callback=_bytes_callback(progress, per_file=True),
+            )
+            for rel in rels:
+                self._finish_download(staging / rel, sizes[rel])
+            if self.durable:
+                for folder in {(staging / rel).parent for rel in rels} | {staging}:
+                    _fileio.fsync_dir(folder)
+            _fileio.replace_tree(staging, dest, dest.parent, durable=self.durable)
+        except BaseException:
+            _fileio.remove_quietly(staging)
+            raise
+
+    def _finish_download(self, tmp: Path, size: int) -> None:
+        got = tmp.stat().st_size
+        if got != size:
+            raise OSError(errno.EIO, f"download of {tmp.name} incomplete: {got} of {size} bytes")
+        if self.durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def local_path(self, key: str) -> None:
+        """Always None: objects are remote."""
+        self._object_key(key)
+        return None
+
+    # Housekeeping.
+
+    def delete(self, key: str) -> bool:
+        """Delete a stored file or folder; True if something was deleted."""
+        key = self._object_key(key)
+        path = self._path(key)
+        with self._location_errors():
+            if self._file_size(path) is not None:
+                self._fs.rm_file(path)
+                return True
+            keys = list(self._sizes_under(key))
+            if not keys:
+                return False
+            self._fs.rm([self._path(f"{key}/{rel}") for rel in keys])
+        return True
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        """Keys of stored files starting with ``prefix``, in sorted order."""
+        check_prefix(prefix)
+        folder = prefix.rpartition("/")[0]
+        start = self._path(folder) if folder else self._base
+        with self._location_errors():
+            found = self._fs.find(start)
+        cut = len(self._base) + 1
+        for path in sorted(found):
+            key = path[cut:]
+            if key.startswith(prefix):
+                yield key
+
+    def list_temporaries(self) -> list[Temporary]:
+        """Incomplete multipart uploads under this location (S3 only)."""
+        if not self._is_s3:
+            return []
+        found: list[Temporary] = []
+        params: dict[str, Any] = {"Bucket": self._bucket, "Prefix": self._key_prefix}
+        with self._location_errors():
+            while True:
+                page = self._fs.call_s3("list_multipart_uploads", **params)
+                for upload in page.get("Uploads", []):
+                    rel = upload["Key"][len(self._key_prefix) :]
+                    stamp = upload["Initiated"].timestamp()
+                    found.append(Temporary(f"{rel}{_MULTIPART_MARK}{upload['UploadId']}", stamp))
+                if not page.get("IsTruncated"):
+                    break
+                params["KeyMarker"] = page["NextKeyMarker"]
+                params["UploadIdMarker"] = page["NextUploadIdMarker"]
+        return sorted(found)
+
+    def remove_temporary(self, key: str) -> None:
+        """Abort one incomplete multipart upload (a no-op if already gone)."""
+        rel, mark, upload_id = key.rpartition(_MULTIPART_MARK)
+        if not self._is_s3 or not mark or not rel or not upload_id:
+            raise ValueError(
+                f"{key!r} is not a temporary of {self._root}; pass a key from list_temporaries()."
+            )
+        try:
+            with self._location_errors():
+                self._fs.call_s3(
+                    "abort_multipart_upload",
+                    Bucket=self._bucket,
+                    Key=self._key_prefix + rel,
+                    UploadId=upload_id,
+                )
+        except FileNotFoundError:
+            pass
+
+    # Internals.
+
+    def _path(self, key: str) -> str:
+        return f"{self._base}/{key}"
+
+    def _file_size(self, path: str) -> int | None:
+        """Size of the file at ``path``, None if there is none (one request)."""
+        try:
+            if self._is_s3:
+                head = self._fs.call_s3(
+                    "head_object", Bucket=self._bucket, Key=path[len(self._bucket) + 1 :]
+                )
+                return int(head["ContentLength"])
+            info = self._fs.info(path)
+        except FileNotFoundError:
+            return None
+        return int(info["size"]) if info.get("type") == "file" else None
+
+    def _is_folder(self, path: str) -> bool:
+        if self._is_s3:
+            page = self._fs.call_s3(
+                "list_objects_v2",
+                Bucket=self._bucket,
+                Prefix=path[len(self._bucket) + 1 :] + "/",
+                MaxKeys=1,
+            )
+            return bool(page.get("KeyCount"))
+        return bool(self._fs.isdir(path))
+
+    def _sizes_under(self, key: str) -> dict[str, int]:
+        """``{relative path: size}`` of the files under folder ``key``."""
+        start = self._path(key)
+        try:
+            found = self._fs.find(start, detail=True)
+        except FileNotFoundError:
+            return {}
+        cut = len(start) + 1
+        return {
+            p[cut:]: int(info["size"])
+            for p, info in found.items()
+            if p.startswith(start + "/") and info.get("type", "file") == "file"
+        }
+
+    def _remove_quietly(self, path: str) -> None:
+        # Cleanup while failing: never let it hide the original error.
+        with suppress(Exception):
+            self._fs.rm_file(path)
+
+    def _where(self) -> str:
+        return f"{self._root} (endpoint {self._endpoint})" if self._endpoint else self._root
+
+    def _missing_bucket_error(self) -> StorageError:
+        return StorageError(
+            f"bucket {self._bucket!r} of storage location {self._where()} does not "
+            f"exist; create it (e.g. `aws s3 mb s3://{self._bucket}`) or fix the location."
+        )
+
+    def _not_found(self, key: str) -> FileNotFoundError:
+        return FileNotFoundError(errno.ENOENT, f"no object {key!r} in {self._root}", key)
+
+    @contextmanager
+    def _location_errors(self) -> Iterator[None]:
+        """Turn a missing bucket, bad credentials or no connection into StorageError."""
+        try:
+            yield
+        except StorageError:
+            raise
+        except Exception as exc:
+            error = self._location_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _location_error(self, exc: BaseException) -> StorageError | None:
+        chain = [exc]
+        if exc.__cause__ is not None:
+            chain.append(exc.__cause__)
+        names = {cls.__name__ for e in chain for cls in type(e).__mro__}
+        codes = {_error_code(e) for e in chain} - {None}
+        if "NoSuchBucket" in codes:
+            return self._missing_bucket_error()
+        if names & _CONNECTION_ERRORS:
+            return StorageError(
+                f"cannot reach storage location {self._where()} ({type(exc).__name__}); "
+                "check the endpoint URL and the network, then retry."
+            )
+        if names & _CREDENTIAL_ERRORS:
+            return StorageError(
+                f"no credentials for storage location {self._where()}; set "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or "
+                "storage_options key/secret."
+            )
+        if codes & _REJECTED_CREDENTIAL_CODES:
+            return StorageError(
+                f"the credentials for storage location {self._where()} were rejected "
+                f"({', '.join(sorted(codes))}); check them."
+            )
+        return None
+
+
+class _Background:
+    """Run a function on a daemon thread; `result` joins and re-raises."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        try:
+            self._value = fn()
+        except BaseException as exc:  # re-raised by result()
+            self._error = exc
+
+    def join(self) -> None:
+        """Wait for the thread, ignoring its outcome (used while failing)."""
+        self._thread.join()
+
+    def result(self) -> Any:
+        """Wait for the thread; return its value or raise its exception."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _hash_until(fd: int, stop: threading.Event) -> FileDigest | None:
+    """`hash_fd`, giving up (returning None) as soon as ``stop`` is set."""
+    sha = hashlib.sha256()
+    view = memoryview(bytearray(BLOCK_SIZE))
+    pos = 0
+    while not stop.is_set():
+        n = pread_into(fd, view, pos)
+        if not n:
+            return FileDigest(sha.hexdigest(), pos)
+        sha.update(view[:n])
+        pos += n
+    return None
+
+
+def _error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code is not None else None
+    return None
+
+
+def _redacted_endpoint(options: Mapping[str, Any]) -> str:
+    """The endpoint URL from storage options, without user name or password."""
+    url = options.get("endpoint_url") or (options.get("client_kwargs") or {}).get("endpoint_url")
+    if not url:
+        return ""
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _bytes_callback(progress: ProgressCallback | None, *, per_file: bool = False) -> Any:
+    """An fsspec callback forwarding transferred byte counts to ``progress``."""
+    from fsspec.callbacks import DEFAULT_CALLBACK, Callback
+
+    if progress is None:
+        return DEFAULT_CALLBACK
+
+    class _Bytes(Callback):
+        def __init__(self, counts_bytes: bool) -> None:
+            super().__init__()
+            self._counts_bytes = counts_bytes
+
+        def relative_update(self, inc: int = 1) -> None:
+            super().relative_update(inc)
+            if self._counts_bytes and progress is not None:
+                progress(inc)
+
+        def branched(self, path_1: Any, path_2: Any, **kwargs: Any) -> Callback:
+            return _Bytes(True)
+
+    return _Bytes(not per_file)
