@@ -9,8 +9,9 @@ Visual language (left to right, the way data flowed):
 * merged groups (see `lineage.graph_collapse`): 3-D boxes for runs, doubled
   notes for artifacts, labelled ``×N``;
 * edges: solid for inputs and outputs, dashed "re-created" for earlier
-  creators of the same content, dotted "initiated" from a flow to its steps,
-  dashed grey "next version" between versions of a key;
+  creators of the same content, dotted from a flow to the steps it
+  initiated (explained under the drawing), dashed grey "next version"
+  between versions of a key;
 * ``⋯`` next to a node: more lineage exists beyond the depth limit or the
   node budget (a note under the drawing says which).
 """
@@ -50,7 +51,7 @@ _EDGES = {
     "input": {"color": "#5F6B7A"},
     "output": {"color": "#2F4F7F"},
     "recreated": {"color": "#2F4F7F", "style": "dashed", "label": "re-created"},
-    "initiated": {"color": "#7A869A", "style": "dotted", "arrowhead": "empty", "label": "initiated"},
+    "initiated": {"color": "#7A869A", "style": "dotted", "arrowhead": "empty"},
     "version": {"color": "#A0A0A0", "style": "dashed", "label": "next version"},
 }
 
@@ -223,6 +224,9 @@ def _style(data: dict[str, Any]) -> dict[str, str]:
 
 def _note(graph: nx.DiGraph) -> str:
     parts = []
+    relations = {d.get("relation") for _, _, d in graph.edges(data=True)}
+    if "initiated" in relations:
+        parts.append("Dotted arrows: a run initiated another (a flow its steps).")
     hidden = graph.graph.get("hidden")
     if hidden:
         parts.append(f"{hidden} more nodes not drawn (⋯ marks where); draw less with depth=...")

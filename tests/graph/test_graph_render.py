@@ -54,7 +54,7 @@ def test_svg_has_the_labels_shapes_and_focus(pipeline, tmp_path):
     texts = svg_texts(svg)
     for text in ("my_workflow.py", "main", "subset", "train", when(pipeline["flow"].started_at),
                  "raw/sample.fasta", "my_analysis/subset.csv", "models/model.pkl", "v1",
-                 "errored", "initiated"):
+                 "errored", "Dotted arrows: a run initiated another"):
         assert text in texts, text
     assert "retrain.py" in texts  # downstream: the run that also read subset.csv
     assert not (tmp_path / "lineage.dot").exists()
