@@ -114,7 +114,7 @@ class Artifact(Record):
 
         super().__init__()
         if hasattr(data, "to_parquet") and not isinstance(data, (str, os.PathLike)):
-            self._init_dataframe(data, key, description, stacklevel=4)
+            self._init_dataframe(data, key, description)
             return
         build(self, data, key, description, stacklevel=3)
 
@@ -136,11 +136,10 @@ class Artifact(Record):
         """
         artifact = cls.__new__(cls)
         Record.__init__(artifact)
-        artifact._init_dataframe(df, key, description, stacklevel=4)
+        artifact._init_dataframe(df, key, description)
         return artifact
 
-    def _init_dataframe(self, df: Any, key: str | None, description: str | None,
-                        stacklevel: int) -> None:
+    def _init_dataframe(self, df: Any, key: str | None, description: str | None) -> None:
         from lineage.artifacts.create import build, check_description, check_key, dataframe_to_parquet
 
         key = check_key(key)
@@ -148,7 +147,7 @@ class Artifact(Record):
         path = dataframe_to_parquet(df)
         try:
             build(self, path, key, description, otype="DataFrame", suffix=".parquet",
-                  temporary_source=True, stacklevel=stacklevel + 1)
+                  temporary_source=True, stacklevel=4)
         except BaseException:
             path.unlink(missing_ok=True)
             raise

@@ -124,6 +124,7 @@ def build(
     description = check_description(description)
     path = Path(os.fspath(data)).expanduser().absolute()
     digest, kind = digest_path(path)
+    label = "the DataFrame" if temporary_source else str(path)
     if suffix is None:
         suffix = "" if kind == "folder" else suffix_of(path.name)
         if not suffix and key is not None and kind == "file":
@@ -136,7 +137,7 @@ def build(
         if mode == "error":
             raise FileExistsError(
                 errno.EEXIST,
-                f"{path} has the same content as the saved artifact {where}. Use that "
+                f"{label} has the same content as the saved artifact {where}. Use that "
                 "artifact, or set ln.settings.upon_artifact_create_if_hash_exists to "
                 "'warn_return_existing' or 'warn_create_new'",
                 str(path),
@@ -150,7 +151,7 @@ def build(
             note = f"; {' and '.join(ignored)} not applied" if ignored else ""
             warnings.warn(
                 f"returning the existing artifact {where}: it has the same content as "
-                f"{path}{note}.",
+                f"{label}{note}.",
                 UserWarning, stacklevel=stacklevel,
             )
             artifact.__dict__.update(existing.__dict__)
@@ -159,7 +160,7 @@ def build(
             artifact._temporary_source = temporary_source
             return
         warnings.warn(
-            f"creating a new artifact although {where} has the same content as {path} "
+            f"creating a new artifact although {where} has the same content as {label} "
             "(upon_artifact_create_if_hash_exists='warn_create_new').",
             UserWarning, stacklevel=stacklevel,
         )

@@ -149,17 +149,18 @@ def run_doctor(fix: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS,
                 if fix:
                     store.remove_temporary(temp.key)
     for artifact in stale:
-        report.stale_rows.append(_name(artifact))
+        name = _name(artifact)
+        report.stale_rows.append(name)
         store = stores.get(artifact.storage_id)
         if not fix or store is None:
             continue
         present = artifact.object_key in listings.get(artifact.storage_id, {})
         if present and _intact(store, artifact):
             if _complete(instance, store, artifact):
-                report.completed_rows.append(_name(artifact))
+                report.completed_rows.append(f"{name} -> {artifact.uid} version {artifact.version}")
         else:
             _delete_row(instance, store, artifact, delete_object=present)
-            report.deleted_rows.append(_name(artifact))
+            report.deleted_rows.append(name)
     referenced: dict[int | None, set[str]] = {}
     for a in Artifact.objects_unhidden().all() if fix else rows:
         referenced.setdefault(a.storage_id, set()).add(a.object_key)

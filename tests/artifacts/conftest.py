@@ -36,6 +36,12 @@ S3_ENV = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep downloads and data-frame files of PostgreSQL instances out of the home folder."""
+    monkeypatch.setenv("LINEAGE_CACHE_DIR", str(tmp_path / "cache"))
+
+
 # --- state of an instance: rows, objects, temporaries ---------------------------------
 def all_rows() -> list[tuple]:
     """(uid, key, storage_ongoing, object_key) of every artifact row, hidden ones included."""
@@ -56,7 +62,7 @@ def stored_keys(store: Any | None = None) -> list[str]:
     from lineage.instance import current_instance
 
     store = store or current_instance().store()
-    return list(store.list_keys())
+    return list(store.list_keys("objects/"))
 
 
 def temporaries(store: Any | None = None) -> list[Any]:
