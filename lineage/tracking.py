@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -43,14 +42,17 @@ if TYPE_CHECKING:
     from lineage.models.run import Run
 
 
-@dataclass
 class _Tracked:
     """The run of `track()` in this process."""
 
-    run: Run
-    activation: lifecycle.Activation
-    pid: int
-    report: _Report | None
+    __slots__ = ("run", "activation", "pid", "report")
+
+    def __init__(self, run: Run, activation: lifecycle.Activation, pid: int,
+                 report: _Report | None) -> None:
+        self.run = run
+        self.activation = activation
+        self.pid = pid
+        self.report = report
 
 
 _tracked: _Tracked | None = None
@@ -145,7 +147,7 @@ def _check_no_active_run() -> None:
             f"run {state.run.uid} of {_transform_key(state.run)} is already tracked in this "
             "process. Call ln.finish() before calling ln.track() again.")
     running = _current_run.get()
-    if running is not None and running.pid == os.getpid() and running.id in lifecycle._active:
+    if running is not None and running.pid == os.getpid() and lifecycle.is_active(running):
         raise RunAlreadyActive(
             f"run {running.uid} ({running.entrypoint or _transform_key(running)}) is active here: "
             "ln.track() tracks a whole script and cannot start inside a flow or step. Call it at "

@@ -25,7 +25,7 @@ def test_same_source_same_transform_new_source_new_version(instance) -> None:
     assert ln.Transform.get(first.id).is_latest is False
     assert ln.Transform.get(second.id).is_latest is True
     assert ln.Transform.get(key="train.py") == second  # get() means the latest version
-    lifecycle._caches.clear()  # a fresh process: back to the first source
+    lifecycle.clear_caches()  # a fresh process: back to the first source
     back = lifecycle.get_or_create_transform("train.py", "print(1)\n", "script")
     assert back.id == first.id and ln.Transform.get(second.id).is_latest
 
@@ -57,7 +57,7 @@ def test_concurrent_new_versions_keep_one_latest(instance) -> None:
 def test_environment_row_is_shared(instance, tmp_path) -> None:
     first = lifecycle.ensure_environment()
     assert lifecycle.ensure_environment() == first
-    lifecycle._caches.clear()  # as another process would
+    lifecycle.clear_caches()  # as another process would
     assert lifecycle.ensure_environment() == first
     rows = ln.Environment.filter().all()
     assert len(rows) == 1 and rows[0].hash == capture_environment().hash
@@ -173,4 +173,4 @@ def test_abort_active_runs_only_touches_this_process(instance) -> None:
     assert finished == [mine]
     assert ln.Run.get(mine.uid).status == "aborted"
     assert ln.Run.get(inherited.uid).status == "started"
-    lifecycle._active.pop(inherited.id)
+    lifecycle.runs._active.pop(inherited.id)

@@ -1,44 +1,22 @@
-"""The run lifecycle: the one interface between callers and the store.
-
-`track()`, `@flow`/`@step` and every integration (Prefect, Dagster,
-Airflow, Snakemake, Nextflow) start, activate and finish runs only through
-this module; none of them touches tables or connections directly::
-
-    transform = get_or_create_transform("train.py", source, kind="script")
-    run = start_run(transform, params={"lr": 0.1}, external_id="task-123",
-                    external_source="prefect", projects=["My project"])
-    token = activate(run)             # current run for artifacts saved here
-    try:
-        ...
-    finally:
-        deactivate(token)
-    finish_run(run, "completed")      # or "errored" with error=traceback, "aborted"
-
-Costs: one write transaction to start a run and one to finish it. The
-environment row is computed and written once per process, the transform
-once per (key, source hash), project ids once per name; all are cached per
-instance. Everything that can fail validation (features, parameters that
-cannot bind) fails before anything is written.
-"""
+"""Starting, activating and finishing runs."""
 
 from __future__ import annotations
 
 import os
 import threading
 import traceback
-import weakref
 from collections.abc import Iterable, Mapping
 from contextvars import Token
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lineage import context
 from lineage.db.dialect import utcnow
 from lineage.db.record import insert_row
-from lineage.db.uids import random_base62, versioned_uid
+from lineage.lifecycle.records import (ResolvedFeatures, _cache, _instance, ensure_environment,
+                                       resolve_projects, run_project_ids, validate_features)
 
 if TYPE_CHECKING:
-    from lineage.db.database import Connection, Database
+    from lineage.db.database import Connection
     from lineage.instance import Instance
     from lineage.models.run import Run
     from lineage.models.transform import Transform
@@ -50,7 +28,6 @@ FINAL_STATUSES = ("completed", "errored", "aborted")
 #: Longest traceback kept in ``run.error`` (characters; the end is kept).
 ERROR_LIMIT = 100_000
 _OPEN_STATUSES = ("started", "scheduled")
-_MAX_TRANSFORM_ATTEMPTS = 10
 
 # Runs started in this process and not finished yet, by id.
 _active: dict[int, Run] = {}
@@ -60,262 +37,6 @@ _fallback: list[Run] = []
 _fallback_lock = threading.Lock()
 #: Signals that are ending this process (set by the signal handler of `lineage.tracking`).
 terminating_signals: list[int] = []
-
-
-@dataclass
-class _InstanceCache:
-    """Ids that never change for one open instance."""
-
-    environment_id: int | None = None
-    transforms: dict[tuple[str, str], Transform] = field(default_factory=dict)
-    projects: dict[str, int] = field(default_factory=dict)
-    parents: dict[str, int | None] = field(default_factory=dict)
-    transform_projects: set[tuple[int, int]] = field(default_factory=set)
-
-
-_caches: weakref.WeakKeyDictionary[Instance, _InstanceCache] = weakref.WeakKeyDictionary()
-
-
-def _instance() -> Instance:
-    from lineage.instance import current_instance
-
-    return current_instance()
-
-
-def _cache(instance: Instance) -> _InstanceCache:
-    cache = _caches.get(instance)
-    if cache is None:
-        cache = _caches[instance] = _InstanceCache()
-    return cache
-
-
-# --- environment ------------------------------------------------------------------
-def ensure_environment() -> int:
-    """Id of the Environment row of this process, inserted if new.
-
-    The environment is captured once per process; the row is shared by every
-    run with the same hash (``INSERT ... ON CONFLICT DO NOTHING`` then
-    ``SELECT``, safe under concurrent writers).
-    """
-    instance = _instance()
-    cache = _cache(instance)
-    if cache.environment_id is None:
-        from lineage.capture.environment import capture_environment
-
-        info = capture_environment()
-
-        def work(conn: Connection) -> int:
-            d = conn.dialect
-            conn.execute(
-                "INSERT INTO environment (uid, hash, python_version, platform, packages, host, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [random_base62(12), info.hash, info.python_version, info.platform,
-                 d.encode("json", info.packages), d.encode("json", info.host),
-                 d.encode("datetime", utcnow())],
-            )
-            return conn.scalar("SELECT id FROM environment WHERE hash = ?", [info.hash])
-
-        cache.environment_id = instance.db.write(work)
-    return cache.environment_id
-
-
-# --- transforms -------------------------------------------------------------------
-def get_or_create_transform(key: str, source: str | None, kind: str = "script", *,
-                            description: str | None = None,
-                            reference: str | None = None) -> Transform:
-    """The Transform of `key` with this source: reused, or a new version.
-
-    Same key and source hash: the existing Transform (an older version too,
-    when the source went back to it). A new hash: version ``max + 1`` with
-    the uid stem of the key's family; the previous latest version loses
-    ``is_latest`` in the same transaction. Under concurrent writers the
-    unique indexes decide and the loser re-reads and retries.
-
-    Args:
-        key: Transform key (see `lineage.capture.source.transform_key`).
-        source: The source code; None or "" for code without source.
-        kind: ``script``, ``notebook``, ``flow``, ``step``, ``function`` or an
-            engine name; used only when a new version is created.
-        description: Stored on a new version.
-        reference: External reference (URL, engine id) stored on a new version.
-    """
-    from lineage.capture.source import source_hash
-    from lineage.models.transform import Transform
-
-    text = source or ""
-    digest = source_hash(text)
-    instance = _instance()
-    cache = _cache(instance)
-    cached = cache.transforms.get((key, digest))
-    if cached is not None:
-        return cached
-    user_id = instance.user_id()
-
-    def work(conn: Connection) -> Transform:
-        if conn.dialect.name != "sqlite":
-            # Serialize creators of one key (SQLite's BEGIN IMMEDIATE already
-            # does): under READ COMMITTED two of them could otherwise both
-            # compute the same next version.
-            conn.execute("SELECT pg_advisory_xact_lock(?)", [_lock_id("transform", key)])
-        row = conn.fetchone(f"{Transform.select_sql()} WHERE key = ? AND hash = ?", [key, digest])
-        if row is not None:
-            return Transform.from_row(row, conn.dialect)
-        family = conn.fetchone(
-            "SELECT uid, version FROM transform WHERE key = ? ORDER BY version DESC LIMIT 1", [key])
-        stem = family[0][:12] if family else None
-        version = family[1] + 1 if family else 1
-        conn.execute("UPDATE transform SET is_latest = ? WHERE key = ? AND is_latest = ?",
-                     [conn.dialect.encode("bool", False), key, conn.dialect.encode("bool", True)])
-        transform = Transform(
-            uid=versioned_uid(stem, version), key=key, kind=kind, description=description,
-            source_code=text or None, hash=digest, version=version, is_latest=True,
-            reference=reference, created_by_id=user_id,
-        )
-        transform.id = insert_row(conn, transform)
-        return transform
-
-    for attempt in range(_MAX_TRANSFORM_ATTEMPTS):
-        try:
-            transform = instance.db.write(work)
-            break
-        except Exception as exc:  # noqa: BLE001 - only unique violations are retried
-            if attempt == _MAX_TRANSFORM_ATTEMPTS - 1 or not _is_unique_violation(exc):
-                raise
-    cache.transforms[(key, digest)] = transform
-    return transform
-
-
-def _lock_id(namespace: str, name: str) -> int:
-    """A signed 64-bit advisory-lock id for `name` (stable across processes)."""
-    import hashlib
-
-    digest = hashlib.sha256(f"lineage:{namespace}:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _is_unique_violation(exc: BaseException) -> bool:
-    import sqlite3
-
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE" in str(exc)
-    return getattr(exc, "sqlstate", None) == "23505"
-
-
-# --- projects ---------------------------------------------------------------------
-def resolve_projects(projects: Any) -> list[int]:
-    """Ids of projects given by name, record or id; names not found are created.
-
-    Args:
-        projects: None, one project (name, `Project`, id) or an iterable of them.
-    """
-    if projects is None:
-        return []
-    if isinstance(projects, (str, int)) or hasattr(projects, "__tablename__"):
-        projects = [projects]
-    instance = _instance()
-    cache = _cache(instance)
-    ids: list[int] = []
-    for project in projects:
-        if isinstance(project, bool) or not isinstance(project, (str, int)) and \
-                getattr(project, "__tablename__", None) != "project":
-            from lineage.errors import ValidationError
-
-            raise ValidationError(
-                f"project must be a name, an ln.Project or a project id, got {project!r}.")
-        if isinstance(project, int):
-            project_id = project
-        elif isinstance(project, str):
-            project_id = cache.projects.get(project)
-            if project_id is None:
-                project_id = _project_id_by_name(instance, project)
-                cache.projects[project] = project_id
-        else:
-            if project.id is None:
-                project.save()
-            project_id = project.id
-        if project_id not in ids:
-            ids.append(project_id)
-    return ids
-
-
-def _project_id_by_name(instance: Instance, name: str) -> int:
-    rows = instance.db.query("SELECT id FROM project WHERE name = ?", [name])
-    if rows:
-        return rows[0][0]
-    from lineage.models.project import Project
-
-    project = Project(name=name)
-    if project.id is None:
-        project.created_by_id = instance.user_id()
-        project.save()
-    return project.id
-
-
-def link_projects(project_ids: Iterable[int], *, run: Run | None = None,
-                  transform: Transform | int | None = None) -> None:
-    """Link projects to a run and/or a transform (idempotent)."""
-    ids = list(project_ids)
-    if not ids:
-        return
-    transform_id = transform if isinstance(transform, int) or transform is None else transform.id
-    instance = _instance()
-    instance.db.write(lambda conn: _link(conn, ids, run.id if run else None, transform_id))
-    if run is not None:
-        known = getattr(run, "_project_ids", None)
-        if known is not None:
-            run._project_ids = known + [i for i in ids if i not in known]
-
-
-def _link(conn: Connection, project_ids: list[int], run_id: int | None,
-          transform_id: int | None) -> None:
-    from lineage.models.links import PROJECT_RUN, PROJECT_TRANSFORM, link_rows_sql
-
-    for project_id in project_ids:
-        if run_id is not None:
-            conn.execute(link_rows_sql(PROJECT_RUN), [project_id, run_id])
-        if transform_id is not None:
-            conn.execute(link_rows_sql(PROJECT_TRANSFORM), [project_id, transform_id])
-
-
-def run_project_ids(run: Run) -> list[int]:
-    """Ids of the projects of `run` (what artifacts saved in the run link to).
-
-    Cached on the run object for runs started in this process.
-    """
-    ids = getattr(run, "_project_ids", None)
-    if ids is None:
-        if run.id is None:
-            return []
-        rows = _instance().db.query(
-            "SELECT project_id FROM project_run WHERE run_id = ? ORDER BY project_id", [run.id])
-        ids = [r[0] for r in rows]
-        run._project_ids = ids
-    return list(ids)
-
-
-# --- features ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class ResolvedFeatures:
-    """Feature values validated by `validate_features` and ready to store."""
-
-    items: tuple[tuple[int, Any, int | None], ...]
-
-
-def validate_features(values: Mapping[str, Any] | ResolvedFeatures | None) -> ResolvedFeatures:
-    """Validate feature values against the Feature registry (writes nothing).
-
-    Raises:
-        ValidationError: An unknown feature or a value of the wrong type; the
-            message names it.
-    """
-    if isinstance(values, ResolvedFeatures):
-        return values
-    if not values:
-        return ResolvedFeatures(())
-    from lineage.models.feature import validate_features as _validate
-
-    resolved = _validate(dict(values))
-    return ResolvedFeatures(tuple((f.id, v, label_id) for f, (v, label_id) in resolved))
 
 
 # --- runs -------------------------------------------------------------------------
@@ -530,15 +251,18 @@ def record_output(run: Run, artifact: Any) -> None:
 
 
 # --- activation -----------------------------------------------------------------
-@dataclass
 class Activation:
     """What `activate` changed, for `deactivate` to undo."""
 
-    run: Run
-    token: Token | None
-    process_wide: bool
-    env_set: bool
-    previous_env: str | None
+    __slots__ = ("run", "token", "process_wide", "env_set", "previous_env")
+
+    def __init__(self, run: Run, token: Token | None, process_wide: bool, env_set: bool,
+                 previous_env: str | None) -> None:
+        self.run = run
+        self.token = token
+        self.process_wide = process_wide
+        self.env_set = env_set
+        self.previous_env = previous_env
 
 
 def activate(run: Run, *, process_wide: bool = False, set_context: bool = True) -> Activation:
@@ -587,6 +311,12 @@ def deactivate(activation: Activation) -> None:
             context.exit_run(activation.token)
         except ValueError:  # token from another context (a generator resumed elsewhere)
             context.enter_run(None)  # type: ignore[arg-type]
+
+
+def is_active(run: Run | int) -> bool:
+    """Whether `run` was started in this process and is not finished yet."""
+    run_id = run if isinstance(run, int) else run.id
+    return run_id in _active
 
 
 def active_runs() -> list[Run]:
@@ -694,8 +424,3 @@ def _hostname() -> str:
 
             _HOST.append(platform.node())
     return _HOST[0]
-
-
-def format_error(exc: BaseException) -> str:
-    """The traceback of `exc` as stored in ``run.error``."""
-    return "".join(traceback.format_exception(exc))
