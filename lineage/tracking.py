@@ -207,7 +207,7 @@ def _git(path: Path | None, instance: Any) -> dict[str, Any] | None:
 
 
 # --- finishing --------------------------------------------------------------------------
-def _finish_tracked(state: _Tracked, status: str, error: Any = None) -> Run:
+def _finish_tracked(state: _Tracked, status: str, error: Any = None, save_report: bool = True) -> Run:
     global _tracked
     with _lock:
         if _tracked is state:
@@ -220,15 +220,37 @@ def _finish_tracked(state: _Tracked, status: str, error: Any = None) -> Run:
     finally:
         lifecycle.deactivate(state.activation)
         if report is not None:
-            _store_report(state.run, report)
+            if save_report:
+                _store_report(state.run, report)
+            report.discard()
     return state.run
 
 
 def _store_report(run: Run, report: _Report) -> None:
-    # TODO(report): save report.path as the run's report artifact and set
-    # run.report_id once lineage.artifact.Artifact can save files; until then
-    # the captured output is discarded (nothing is stored).
-    report.discard()
+    """Save what the script printed as ``run.report`` (an artifact without key)."""
+    try:
+        if report.path.stat().st_size == 0:
+            return
+        from lineage.artifact import Artifact
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # identical output of an earlier run is reused
+            artifact = Artifact(report.path, description=f"stdout and stderr of run {run.uid}")
+            if artifact.id is None:
+                artifact.save()
+        db = getattr(run, "_db", None) or _current_db()
+        db.write(lambda conn: conn.execute("UPDATE run SET report_id = ? WHERE id = ?",
+                                           [artifact.id, run.id]))
+        run.report_id = run._loaded["report_id"] = run._loaded_raw["report_id"] = artifact.id
+    except Exception as error:  # noqa: BLE001 - a report never breaks the end of a run
+        print(f"lineage: the output of run {run.uid} was not saved as its report: {error}",
+              file=sys.__stderr__)
+
+
+def _current_db() -> Any:
+    from lineage.instance import current_instance
+
+    return current_instance().db
 
 
 # --- exit handling ------------------------------------------------------------------------
@@ -298,7 +320,7 @@ def _abort_everything(reason: str) -> None:
     state = _own_state()
     if state is not None:
         try:
-            _finish_tracked(state, "aborted", reason)
+            _finish_tracked(state, "aborted", reason, save_report=False)
         except Exception:  # noqa: BLE001 - the process is ending
             pass
     lifecycle.abort_active_runs(reason)

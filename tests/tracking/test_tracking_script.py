@@ -260,7 +260,7 @@ def test_secrets_are_redacted_in_params_and_cli_args(run_script, write_script, i
         assert secret not in stored
 
 
-def test_report_tee_keeps_output_visible(run_script, write_script, instance) -> None:
+def test_printed_output_becomes_the_run_report(run_script, write_script, instance) -> None:
     script = write_script("printer.py", """
         import sys
         import lineage as ln
@@ -272,8 +272,26 @@ def test_report_tee_keeps_output_visible(run_script, write_script, instance) -> 
     """)
     result = run_script(script)
 
-    assert result.stdout.splitlines() == ["to stdout", "after finish"]
+    assert result.stdout.splitlines() == ["to stdout", "after finish"]  # still printed
     assert "to stderr" in result.stderr
+    run = ln.Transform.get(key="printer.py").latest_run
+    report = run.report
+    assert report is not None and report.run_id is None  # not an output of the run
+    assert report.cache().read_text() == "to stdout\nto stderr\n"
+
+
+def test_report_of_a_failed_script_holds_the_traceback(run_script, write_script, instance) -> None:
+    script = write_script("crash.py", """
+        import lineage as ln
+        ln.track()
+        print("step 1 done")
+        raise RuntimeError("step 2 failed")
+    """)
+    run_script(script, check=False)
+
+    run = ln.Transform.get(key="crash.py").latest_run
+    text = run.report.cache().read_text()
+    assert text.startswith("step 1 done\n") and "RuntimeError: step 2 failed" in text
 
 
 def test_second_track_raises_naming_the_active_run(instance, finish_tracked) -> None:
