@@ -126,6 +126,15 @@ class Flow(Generic[P, R]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.__qualname__}>"
 
+    def __reduce__(self) -> str:
+        """Pickle by reference (``module.qualname``), like the function it wraps.
+
+        So flows and steps can be sent to ``multiprocessing`` workers and
+        other executors; as for plain functions, they must be defined at
+        module level.
+        """
+        return self.__qualname__
+
     # --- runtime ------------------------------------------------------------------
     def _begin(self, args: tuple[Any, ...], kwargs: dict[str, Any],
                bound: bool) -> tuple[Run, lifecycle.Activation]:

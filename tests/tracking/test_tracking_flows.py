@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import pickle
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,7 @@ def test_definition_objects_keep_the_function_identity() -> None:
     other = pipeline.with_options(project="Other")
     assert other is not pipeline and other.project == "Other" and pipeline.project == "Flows"
     assert other.fn is pipeline.fn
+    assert pickle.loads(pickle.dumps(double)) is double  # by reference, for process pools
 
 
 def test_flow_and_steps_record_bound_params_and_parents(instance) -> None:
@@ -278,3 +280,57 @@ def test_transform_is_resolved_per_instance(instance, tmp_path: Path) -> None:
     assert run.transform_id != dummy.id
     assert ln.Transform.get(run.transform_id).key == HERE
     assert first_transform is not None
+
+
+def test_artifacts_link_to_runs_and_projects(instance, tmp_path: Path) -> None:
+    source = tmp_path / "sample.txt"
+    source.write_text("ACGT\n")
+
+    @ln.step()
+    def count(artifact: ln.Artifact) -> ln.Artifact:
+        out = tmp_path / "count.txt"
+        out.write_text(str(len(artifact.cache().read_text().strip())))
+        return ln.Artifact(out, key="counts/sample.txt").save()
+
+    @ln.flow(project="Sequencing")
+    def analyse() -> ln.Artifact:
+        raw = ln.Artifact(source, key="raw/sample.txt").save()
+        return count(raw)
+
+    result = analyse()
+    flow_run = ln.Run.filter(entrypoint__endswith="analyse").one()
+    step_run = ln.Run.filter(entrypoint__endswith="count").one()
+    raw = ln.Artifact.get(key="raw/sample.txt")
+    assert raw.run == flow_run and result.run == step_run
+    assert step_run.input_artifacts.all() == [raw]  # the argument, recorded as an input
+    assert step_run.params["artifact"] == {"__record__": "Artifact", "uid": raw.uid}
+    project = ln.Project.get(name="Sequencing")
+    assert {a.key for a in project.artifacts} == {"raw/sample.txt", "counts/sample.txt"}
+
+
+def test_forked_children_link_to_the_active_flow(run_script, write_script, instance) -> None:
+    script = write_script("forked.py", """
+        import multiprocessing as mp
+        import lineage as ln
+
+        @ln.step()
+        def work(i: int) -> int:
+            return i + 1
+
+        @ln.flow()
+        def main() -> None:
+            for method in ("fork", "spawn"):
+                with mp.get_context(method).Pool(2) as pool:
+                    assert pool.map(work, range(2)) == [1, 2]
+
+        if __name__ == "__main__":
+            main()
+    """)
+    run_script(script)
+
+    flow_run = ln.Run.filter(transform__key="forked.py", entrypoint="main").one()
+    steps = ln.Run.filter(transform__key="forked.py", entrypoint="work").all()
+    assert len(steps) == 4
+    assert {s.initiated_by_run_id for s in steps} == {flow_run.id}
+    assert {s.status for s in steps} == {"completed"}
+    assert flow_run.status == "completed"

@@ -380,3 +380,26 @@ def test_track_links_existing_project_records(instance, finish_tracked) -> None:
     assert names == ["Existing", "New one"]
     assert sorted(ids) == sorted(p.id for p in run.projects)
     assert [t.key for t in ln.Project.get(name="New one").transforms] == ["projects.py"]
+
+
+def test_notebook_tracking(instance, finish_tracked, monkeypatch, tmp_path: Path) -> None:
+    import json
+
+    notebook = tmp_path / "analysis.ipynb"
+    cells = [{"cell_type": "code", "source": ["import lineage as ln\n", "ln.track()"], "outputs": []},
+             {"cell_type": "markdown", "source": ["# Notes"]},
+             {"cell_type": "code", "source": ["x = 1"], "outputs": []}]
+    notebook.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5}))
+    monkeypatch.setenv("LINEAGE_NOTEBOOK_PATH", str(notebook))
+    monkeypatch.setattr("lineage.capture.source.detect_kind", lambda: "notebook")
+
+    first = ln.track()
+    transform = first.transform
+    assert (transform.key, transform.kind) == ("analysis.ipynb", "notebook")
+    assert transform.source_code == "import lineage as ln\nln.track()\n\nx = 1\n"
+    with pytest.warns(UserWarning, match=first.uid):  # re-running the cell
+        second = ln.track()
+    assert ln.Run.get(first.uid).status == "completed"
+    assert second.transform_id == first.transform_id and second.status == "started"
+    ln.finish()
+    assert second.report_id is None
