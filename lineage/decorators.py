@@ -68,6 +68,11 @@ class Flow(Generic[P, R]):
     def __init__(self, fn: Callable[P, R], *, project: Any = None, key: str | None = None) -> None:
         if not callable(fn):
             raise TypeError(f"@{self.kind} decorates a function, got {fn!r}")
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            raise TypeError(
+                f"@{self.kind} cannot track the generator function {fn.__qualname__}: its body "
+                "runs after the call returns. Return a list (or another value) instead, or "
+                "decorate the function that consumes the generator.")
         self.fn = fn
         self.project = project
         self.key = key

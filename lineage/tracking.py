@@ -255,28 +255,35 @@ def _current_db() -> Any:
 
 # --- exit handling ------------------------------------------------------------------------
 _installed = False
+_signals_installed = False
 _previous_excepthook: Any = None
 _previous_handlers: dict[int, Any] = {}
 _signal_exit = lifecycle.terminating_signals
 
 
 def install_exit_handlers() -> None:
-    """Install the atexit handler, excepthook and signal handlers (once per process)."""
-    global _installed, _previous_excepthook
-    if _installed:
+    """Install the atexit handler, excepthook and signal handlers (once per process).
+
+    Signal handlers can only be installed from the main thread; a call from
+    another thread installs the rest, and a later call from the main thread
+    adds them.
+    """
+    global _installed, _signals_installed, _previous_excepthook
+    main = threading.current_thread() is threading.main_thread()
+    if _installed and (_signals_installed or not main):
         return
     with _lock:
-        if _installed:
-            return
-        import atexit
+        if not _installed:
+            import atexit
 
-        atexit.register(_at_exit)
-        _previous_excepthook = sys.excepthook
-        sys.excepthook = _excepthook
-        if threading.current_thread() is threading.main_thread():
+            atexit.register(_at_exit)
+            _previous_excepthook = sys.excepthook
+            sys.excepthook = _excepthook
+            _installed = True
+        if main and not _signals_installed:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 _install_signal(signum)
-        _installed = True
+            _signals_installed = True
 
 
 def _install_signal(signum: int) -> None:
@@ -306,14 +313,23 @@ def _on_signal(signum: int, frame: Any) -> None:
         return
     _signal_exit.append(signum)
     reason = f"aborted by signal {signal.Signals(signum).name}"
-    if any(getattr(r, "_db", None) is not None and r._db.in_transaction()
-           for r in lifecycle.active_runs()):
+    if _in_transaction():
         # A transaction of this thread is open: unwind it first (it rolls
         # back); the wrappers and the atexit handler then record "aborted".
         raise SystemExit(128 + signum)
     _abort_everything(reason)
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+def _in_transaction() -> bool:
+    """Whether this thread is inside a transaction of a database runs use."""
+    from lineage import instance
+
+    databases = [getattr(r, "_db", None) for r in lifecycle.active_runs()]
+    if instance._current is not None:
+        databases.append(instance._current.db)
+    return any(db is not None and db.in_transaction() for db in databases)
 
 
 def _abort_everything(reason: str) -> None:

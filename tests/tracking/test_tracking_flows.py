@@ -166,6 +166,10 @@ def test_definition_objects_keep_the_function_identity() -> None:
     assert other is not pipeline and other.project == "Other" and pipeline.project == "Flows"
     assert other.fn is pipeline.fn
     assert pickle.loads(pickle.dumps(double)) is double  # by reference, for process pools
+    with pytest.raises(TypeError, match="generator"):
+        @ln.step()
+        def numbers():  # noqa: ANN202
+            yield 1
 
 
 def test_flow_and_steps_record_bound_params_and_parents(instance) -> None:
