@@ -220,7 +220,13 @@ def _project_id_by_name(instance: Instance, name: str) -> int:
     project = Project(name=name)
     if project.id is None:
         project.created_by_id = instance.user_id()
-        project.save()
+        try:
+            project.save()
+        except Exception as exc:  # noqa: BLE001 - another writer created it just now
+            rows = instance.db.query("SELECT id FROM project WHERE name = ?", [name])
+            if not rows or not _is_unique_violation(exc):
+                raise
+            return rows[0][0]
     return project.id
 
 
