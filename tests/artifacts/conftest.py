@@ -287,6 +287,7 @@ class FaultProxy:
         self.fail_everything_after_failure = False
         self.object_puts = 0
         self.failed = False
+        self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         proxy = self
 
@@ -352,6 +353,7 @@ class FaultProxy:
 
     def should_fail(self, method: str, path: str) -> bool:
         with self._lock:
+            self.requests.append((method, path))
             if self.failed and self.fail_everything_after_failure:
                 return True
             if method != "PUT" or self.fail_object_puts_after is None:
@@ -375,3 +377,12 @@ def fault_proxy(moto_server: str) -> Iterator[FaultProxy]:
     proxy = FaultProxy(moto_server)
     yield proxy
     proxy.close()
+
+
+@pytest.fixture
+def proxied_s3_instance(instance: Any, fault_proxy: FaultProxy, bucket: str,
+                        monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The `instance` with its default storage on moto behind `fault_proxy`."""
+    use_s3_endpoint(monkeypatch, fault_proxy.url)
+    ln.settings.storage = f"s3://{bucket}/prefix"
+    return instance

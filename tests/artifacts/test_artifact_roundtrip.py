@@ -36,7 +36,8 @@ def test_dataframe_round_trip(instance):
     source = artifact._source
     assert not source.exists(), "the temporary parquet file is removed once stored"
     pd.testing.assert_frame_equal(ln.Artifact.get(key="analysis/df.parquet").load(), df)
-    again = ln.Artifact.from_dataframe(df.copy(), key="analysis/df.parquet")
+    with pytest.warns(UserWarning, match="same content as the DataFrame"):
+        again = ln.Artifact.from_dataframe(df.copy(), key="analysis/df.parquet")
     assert again.id == artifact.id, "the same frame is the same content"
 
 
