@@ -403,3 +403,29 @@ def test_notebook_tracking(instance, finish_tracked, monkeypatch, tmp_path: Path
     assert second.transform_id == first.transform_id and second.status == "started"
     ln.finish()
     assert second.report_id is None
+
+
+def test_tracking_stays_light(run_script, write_script, instance) -> None:
+    script = write_script("light.py", """
+        import signal, sys
+        before = (signal.getsignal(signal.SIGTERM), sys.excepthook)
+        import lineage.decorators, lineage.lifecycle, lineage.tracking  # no side effects
+        assert (signal.getsignal(signal.SIGTERM), sys.excepthook) == before
+        import lineage as ln
+
+        @ln.step()
+        def step(x: int) -> int:
+            return x
+
+        @ln.flow()
+        def main() -> int:
+            return step(1)
+
+        ln.track(params={"a": 1})
+        main()
+        ln.finish()
+        heavy = {"sqlalchemy", "alembic", "git", "psutil", "pandas", "networkx", "fsspec", "rich"}
+        print(sorted(heavy & set(sys.modules)))
+    """)
+    result = run_script(script)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
