@@ -179,6 +179,10 @@ def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstre
     from lineage import graph_sql as q
 
     dialect = conn.dialect.name
+    if dialect == "postgresql":
+        # Index lookups only: JIT compilation (triggered by the recursive CTE's
+        # high cost estimate) would cost more than the whole query.
+        conn.execute("SET LOCAL jit = off")
     depths: dict[tuple[str, int], int] = {(kind, record_id): 0}
     if upstream or downstream:
         max_depth = None if depth is None else depth + 1  # one more hop tells what was cut

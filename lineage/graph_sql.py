@@ -33,7 +33,7 @@ from typing import NamedTuple
 class Hop(NamedTuple):
     """One way to step from a node of kind `source` to nodes of kind `target`.
 
-    `tables` is a FROM clause whose first table is aliased ``x``; `condition`
+    `tables` is a FROM clause with one table aliased ``x``; `condition`
     ties it to the current node ``cur``; `target_id` selects the next id.
     """
 
@@ -44,14 +44,18 @@ class Hop(NamedTuple):
     condition: str
 
 
+#: The artifact ``x.artifact_id`` is not hidden. A scalar subquery on the
+#: primary key, not a join: with a join PostgreSQL may pick a hash join over
+#: the whole artifact table for every step when its statistics are stale.
+_VISIBLE = "NOT (SELECT y.storage_ongoing FROM artifact y WHERE y.id = x.artifact_id)"
+
 UPSTREAM_HOPS = (
     # artifact <- its latest creating run
     Hop("a", "r", "artifact x", "x.run_id", "x.id = cur.id AND x.run_id IS NOT NULL"),
     # artifact <- earlier runs that re-created it
     Hop("a", "r", "artifact_previous_run x", "x.run_id", "x.artifact_id = cur.id"),
     # run <- its (visible) input artifacts
-    Hop("r", "a", "run_input x JOIN artifact y ON y.id = x.artifact_id", "x.artifact_id",
-        "x.run_id = cur.id AND NOT y.storage_ongoing"),
+    Hop("r", "a", "run_input x", "x.artifact_id", f"x.run_id = cur.id AND {_VISIBLE}"),
     # run <- the run that initiated it
     Hop("r", "r", "run x", "x.initiated_by_run_id",
         "x.id = cur.id AND x.initiated_by_run_id IS NOT NULL"),
@@ -63,8 +67,7 @@ DOWNSTREAM_HOPS = (
     # run -> artifacts it created (latest creator)
     Hop("r", "a", "artifact x", "x.id", "x.run_id = cur.id AND NOT x.storage_ongoing"),
     # run -> artifacts it re-created earlier
-    Hop("r", "a", "artifact_previous_run x JOIN artifact y ON y.id = x.artifact_id",
-        "x.artifact_id", "x.run_id = cur.id AND NOT y.storage_ongoing"),
+    Hop("r", "a", "artifact_previous_run x", "x.artifact_id", f"x.run_id = cur.id AND {_VISIBLE}"),
     # run -> runs it initiated (steps, child processes)
     Hop("r", "r", "run x", "x.id", "x.initiated_by_run_id = cur.id"),
 )
