@@ -97,8 +97,8 @@ class Rows:
             for table, model in (("run", Run), ("artifact", Artifact)):
                 columns = ["id", *model.fields]
                 marks = ", ".join("?" for _ in columns)
-                cursor.executemany(sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"),
-                                   self.rows[table])
+                insert_sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+                cursor.executemany(sql(insert_sql), self.rows[table])
             cursor.executemany(sql("INSERT INTO run_input (run_id, artifact_id, created_at) "
                                    "VALUES (?, ?, ?)"), self.rows["run_input"])
             if not db.is_sqlite:  # explicit ids: move the sequences past them
@@ -114,7 +114,7 @@ class Rows:
 
 
 def build(folder: Path, background_flows: int, db_url: str | None = None) -> dict[str, int]:
-    """A fresh instance in `folder` (and `db_url`): the 1,000-step chain, a 10-step chain, background."""
+    """A fresh instance in `folder` (and `db_url`): 1,000- and 10-step chains, background."""
     import lineage as ln
     from lineage.db.record import current_db
 

@@ -20,6 +20,7 @@ __all__ = ["describe", "describe_renderable", "human_size", "when"]
 
 #: How many items of a list (inputs, versions, ...) are shown.
 LIST_LIMIT = 20
+_THIS = "  [bold]← this one[/]"
 STATUS_STYLE = {"completed": "green", "errored": "red", "aborted": "yellow", "started": "cyan",
                 "scheduled": "cyan"}
 
@@ -60,8 +61,8 @@ def run_tree(run: Any) -> Any:
     tree = Tree(f"[bold]Run[/] {run.uid}  {status(run.status)}  {duration(run)}".rstrip())
     transform = run.transform
     if transform is not None:
-        tree.add(f"transform: [bold]{_e(transform.key)}[/] (v{transform.version}, {transform.kind}, "
-                 f"uid {transform.uid})")
+        tree.add(f"transform: [bold]{_e(transform.key)}[/] (v{transform.version}, "
+                 f"{transform.kind}, uid {transform.uid})")
     if run.entrypoint:
         tree.add(f"entrypoint: {_e(run.entrypoint)}")
     if run.name:
@@ -103,11 +104,12 @@ def _add_environment(tree: Any, run: Any) -> None:
     if env is None:
         return
     host = env.host or {}
-    node = tree.add(f"environment: Python {_e(env.python_version or '?')} on {_e(env.platform or '?')}, "
-                    f"{len(env.packages or {})} packages (uid {env.uid})")
+    node = tree.add(f"environment: Python {_e(env.python_version or '?')} on "
+                    f"{_e(env.platform or '?')}, {len(env.packages or {})} packages "
+                    f"(uid {env.uid})")
     if host:
-        facts = [f"{k} {host[k]}" for k in ("hostname", "os", "os_release", "cpu_count", "memory_mib")
-                 if host.get(k) is not None]
+        names = ("hostname", "os", "os_release", "cpu_count", "memory_mib")
+        facts = [f"{k} {host[k]}" for k in names if host.get(k) is not None]
         node.add("host: " + _e(", ".join(facts)))
 
 
@@ -129,8 +131,8 @@ def artifact_tree(artifact: Any) -> Any:
 
     latest = "latest" if artifact.is_latest else "[yellow]not latest[/]"
     hidden = "  [red]storage ongoing[/]" if artifact.storage_ongoing else ""
-    tree = Tree(f"[bold]Artifact[/] {_e(artifact.key or '(no key)')}  v{artifact.version} ({latest})"
-                f"  uid {artifact.uid}{hidden}")
+    tree = Tree(f"[bold]Artifact[/] {_e(artifact.key or '(no key)')}  v{artifact.version} "
+                f"({latest})  uid {artifact.uid}{hidden}")
     if artifact.description:
         tree.add(f"description: {_e(artifact.description)}")
     facts = [artifact.kind, human_size(artifact.size)]
@@ -157,10 +159,11 @@ def artifact_tree(artifact: Any) -> Any:
         add_list(node, "inputs", run.input_artifacts.order_by("id"), artifact_line)
     add_list(tree, "previous runs (created the same content earlier)",
              artifact.previous_runs.order_by("started_at", "id"), run_line)
-    add_list(tree, "used as input by", artifact.input_of_runs.order_by("started_at", "id"), run_line)
+    add_list(tree, "used as input by", artifact.input_of_runs.order_by("started_at", "id"),
+             run_line)
     if artifact.key is not None:
         add_list(tree, "versions", artifact.versions,
-                 lambda v: artifact_line(v) + ("  [bold]← this one[/]" if v.id == artifact.id else ""),
+                 lambda v: artifact_line(v) + (_THIS if v.id == artifact.id else ""),
                  always=True)
     projects = [p.name for p in artifact.projects]
     if projects:
@@ -195,7 +198,7 @@ def transform_tree(transform: Any) -> Any:
         node.add(f"[dim]… {total - LIST_LIMIT} older[/]")
     add_list(tree, "versions", transform.versions,
              lambda t: f"v{t.version} uid {t.uid} {when(t.created_at)}"
-             + ("  [bold]← this one[/]" if t.id == transform.id else ""), always=True)
+             + (_THIS if t.id == transform.id else ""), always=True)
     projects = [p.name for p in transform.projects]
     if projects:
         tree.add("projects: " + _e(", ".join(projects)))
@@ -208,7 +211,9 @@ def field_table(record: Any) -> Any:
     from rich.table import Table
 
     name = type(record).__name__
-    title = f"{name} {getattr(record, 'uid', '')}".strip() + (" (not saved)" if record.id is None else "")
+    title = f"{name} {getattr(record, 'uid', '')}".strip()
+    if record.id is None:
+        title += " (not saved)"
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")

@@ -99,7 +99,8 @@ def lineage_graph(record: Record | str, upstream: bool = True, downstream: bool 
         record = resolve_record(record)
     kind = _kind_of(record)
     if record.id is None:
-        raise ValidationError(f"{type(record).__name__} {record.uid} is not saved yet; save() it first.")
+        raise ValidationError(f"{type(record).__name__} {record.uid} is not saved yet; "
+                              "save() it first.")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
         raise ValidationError(f"depth must be a non-negative integer or None, got {depth!r}")
     db = current_db()
@@ -140,7 +141,8 @@ def resolve_record(text: str, transforms: bool = False) -> Record:
     if found is not None:
         return found
     if len(text) >= 4:
-        matches = [*Artifact.filter(uid__startswith=text)[:2], *Run.filter(uid__startswith=text)[:2]]
+        matches = [*Artifact.filter(uid__startswith=text)[:2],
+                   *Run.filter(uid__startswith=text)[:2]]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -222,8 +224,8 @@ def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
     db_keys: dict[str, tuple[str, int]] = {}
     run_nodes: dict[int, str] = {}
     artifact_nodes: dict[int, str] = {}
-    run_rows = [dict(zip(RUN_COLUMNS, row)) for row in fetched["runs"]]
-    artifact_rows = [dict(zip(ARTIFACT_COLUMNS, row)) for row in fetched["artifacts"]]
+    run_rows = [dict(zip(RUN_COLUMNS, row, strict=True)) for row in fetched["runs"]]
+    artifact_rows = [dict(zip(ARTIFACT_COLUMNS, row, strict=True)) for row in fetched["artifacts"]]
     for row in run_rows:
         node = f"run:{row['uid']}"
         run_nodes[row["id"]] = node
@@ -269,7 +271,7 @@ def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
             by_key[row["key"]].append((row["version"], artifact_nodes[row["id"]]))
     for members in by_key.values():
         members.sort()
-        for (_, older), (_, newer) in zip(members, members[1:]):
+        for (_, older), (_, newer) in zip(members, members[1:], strict=False):
             if not graph.has_edge(older, newer):
                 graph.add_edge(older, newer, relation="version")
     return db_keys

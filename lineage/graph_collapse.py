@@ -36,7 +36,8 @@ DEFAULT_MAX_NODES = 300
 ROUNDS = 3
 
 
-def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD, rounds: int = ROUNDS) -> nx.DiGraph:
+def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD,
+             rounds: int = ROUNDS) -> nx.DiGraph:
     """A copy of `graph` with each group of more than `threshold` look-alike nodes merged.
 
     Args:
@@ -172,9 +173,10 @@ def _groups(graph: nx.DiGraph, threshold: int, rounds: int) -> list[list[str]]:
         for members in groups:
             parts: dict[frozenset, list[str]] = defaultdict(list)
             for node in members:
+                edges, before, after = graph.edges, graph.predecessors, graph.successors
                 anchors = frozenset(
-                    [("in", _edge_kind(graph.edges[p, node]), label[p]) for p in graph.predecessors(node)]
-                    + [("out", _edge_kind(graph.edges[node, s]), label[s]) for s in graph.successors(node)]
+                    [("in", _edge_kind(edges[p, node]), label[p]) for p in before(node)]
+                    + [("out", _edge_kind(edges[node, s]), label[s]) for s in after(node)]
                 )
                 parts[anchors].append(node)
             if len(parts) > 1 and all(len(p) > threshold for p in parts.values()):

@@ -124,7 +124,8 @@ def traversal_sql(dialect: str, upstream: bool, downstream: bool,
         The SQL and how many (kind, id) seed pairs it expects.
     """
     ctes, selects = [], []
-    for wanted, name, hops in ((upstream, "up", UPSTREAM_HOPS), (downstream, "down", DOWNSTREAM_HOPS)):
+    directions = ((upstream, "up", UPSTREAM_HOPS), (downstream, "down", DOWNSTREAM_HOPS))
+    for wanted, name, hops in directions:
         if not wanted:
             continue
         ctes.append(traversal_cte(name, hops, dialect, max_depth))
@@ -182,7 +183,8 @@ def links_sql(dialect: str) -> str:
     per id; the caller keeps the rows whose other end is in the graph.
     """
     return (
-        f"SELECT 'input', run_id, artifact_id FROM run_input WHERE {ids_condition('run_id', dialect)} "
+        "SELECT 'input', run_id, artifact_id FROM run_input "
+        f"WHERE {ids_condition('run_id', dialect)} "
         "UNION ALL SELECT 'recreated', run_id, artifact_id FROM artifact_previous_run "
         f"WHERE {ids_condition('artifact_id', dialect)}"
     )
@@ -194,8 +196,9 @@ def version_neighbors_sql() -> str:
     Parameters: key, key, version, key, version.
     """
     cols = ", ".join(ARTIFACT_COLUMNS)
+    visible = "FROM artifact WHERE key = ? AND NOT storage_ongoing"
     return (
-        f"SELECT {cols} FROM artifact WHERE key = ? AND NOT storage_ongoing AND version IN ("
-        "(SELECT MAX(version) FROM artifact WHERE key = ? AND version < ? AND NOT storage_ongoing), "
-        "(SELECT MIN(version) FROM artifact WHERE key = ? AND version > ? AND NOT storage_ongoing))"
+        f"SELECT {cols} {visible} AND version IN ("
+        f"(SELECT MAX(version) {visible} AND version < ?), "
+        f"(SELECT MIN(version) {visible} AND version > ?))"
     )

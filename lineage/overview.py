@@ -98,10 +98,12 @@ def _run_table(rows: list[tuple], dialect: Any) -> Any:
     from lineage.describe import duration, status, when
 
     table = Table(title="Recent runs", title_justify="left")
-    for column in ("uid", "transform", "entrypoint", "status", "started", "took", "inputs", "outputs"):
+    columns = ("uid", "transform", "entrypoint", "status", "started", "took", "inputs", "outputs")
+    for column in columns:
         table.add_column(column, overflow="fold", no_wrap=column in ("uid", "started", "status"))
     for uid, key, entrypoint, state, started, finished, n_in, n_out in rows:
-        started, finished = dialect.decode("datetime", started), dialect.decode("datetime", finished)
+        started = dialect.decode("datetime", started)
+        finished = dialect.decode("datetime", finished)
         took = duration(_Timing(started, finished))
         table.add_row(uid, _e(key), _e(entrypoint or ""), status(state), when(started), took,
                       str(n_in), str(n_out))

@@ -47,7 +47,8 @@ class Lineage:
         self.load(run, *inputs)
         return run
 
-    def artifact(self, key: str | None, run: Any = None, hidden: bool = False, **fields: Any) -> Any:
+    def artifact(self, key: str | None, run: Any = None, hidden: bool = False,
+                 **fields: Any) -> Any:
         """A new artifact created by `run`; a new version if `key` exists."""
         previous = ln.Artifact.filter(key=key, is_latest=True).first() if key else None
         if previous is not None and not hidden:
@@ -73,7 +74,8 @@ class Lineage:
         old = artifact.run_id
         if old is not None:
             current_db().write(lambda c: c.execute(
-                "INSERT INTO artifact_previous_run (artifact_id, run_id, created_at) VALUES (?, ?, ?)",
+                "INSERT INTO artifact_previous_run (artifact_id, run_id, created_at) "
+                "VALUES (?, ?, ?)",
                 [artifact.id, old, c.dialect.encode("datetime", self.clock)]))
         artifact.run_id = run.id
         return artifact.save()

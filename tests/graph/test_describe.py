@@ -70,7 +70,8 @@ def test_errored_run_shows_the_error(lin):
 
 
 def test_artifact_tree(project_pipeline, lin):
-    out, step, newer = project_pipeline["out"].refresh(), project_pipeline["step"], project_pipeline["newer"]
+    out = project_pipeline["out"].refresh()
+    step, newer = project_pipeline["step"], project_pipeline["newer"]
     user = lin.run("report.py", inputs=(out,))
     text = text_of(out)
     for expected in ("Artifact my_analysis/subset.csv", "v1 (not latest)", out.uid,

@@ -34,7 +34,8 @@ def test_fan_out_groups_and_edges(lin):
     shards = [lin.artifact(f"shards/{i}.csv", flow) for i in range(12)]
     workers = [lin.run("wf.py", "work", inputs=(s,), parent=flow) for s in shards]
     parts = [lin.artifact(f"parts/{i}.csv", w) for i, w in enumerate(workers)]
-    merged = lin.artifact("merged.csv", lin.run("wf.py", "gather", inputs=tuple(parts), parent=flow))
+    gather = lin.run("wf.py", "gather", inputs=tuple(parts), parent=flow)
+    merged = lin.artifact("merged.csv", gather)
 
     graph = ln.lineage_graph(merged)
     small = collapse(graph, threshold=8)
@@ -43,7 +44,8 @@ def test_fan_out_groups_and_edges(lin):
     assert small.number_of_nodes() == 7 and small.graph["collapsed"] == (36, 3)
     assert small.nodes[node_id(merged)]["focus"] is True
     by_label = {d.get("key") or d.get("entrypoint"): n for n, d in small.nodes(data=True)}
-    work, shard_group, part_group = by_label["work"], by_label["shards/*.csv"], by_label["parts/*.csv"]
+    work, shard_group = by_label["work"], by_label["shards/*.csv"]
+    part_group = by_label["parts/*.csv"]
     assert small.edges[shard_group, work] == {"relation": "input", "count": 12}
     assert small.edges[work, part_group]["count"] == 12
     assert small.edges[node_id(flow), work]["relation"] == "initiated"
@@ -88,7 +90,8 @@ def test_chain_middle_collapses_but_ends_stay(lin):
     merged = collapse(graph, threshold=8)
     assert merged.number_of_nodes() < 20
     assert merged.nodes[node_id(previous)]["focus"] is True
-    (run_group,) = [n for n, d in merged.nodes(data=True) if d.get("collapsed") and d["kind"] == "run"]
+    (run_group,) = [n for n, d in merged.nodes(data=True)
+                    if d.get("collapsed") and d["kind"] == "run"]
     (artifact_group,) = [n for n, d in merged.nodes(data=True)
                          if d.get("collapsed") and d["kind"] == "artifact"]
     assert merged.has_edge(run_group, artifact_group) and merged.has_edge(artifact_group, run_group)

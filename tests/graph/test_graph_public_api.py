@@ -58,23 +58,26 @@ def by_entrypoint(graph):
 def test_diamond_flow_graph(instance, tmp_path):
     both = diamond(str(tmp_path))
     raw = ln.Artifact.get(key="diamond/raw.txt")
-    upper, lower = ln.Artifact.get(key="diamond/upper.txt"), ln.Artifact.get(key="diamond/lower.txt")
+    upper = ln.Artifact.get(key="diamond/upper.txt")
+    lower = ln.Artifact.get(key="diamond/lower.txt")
     flow_run = both.run.initiated_by_run
-    runs = {r.entrypoint.rsplit(".", 1)[-1]: r for r in ln.Run.filter(initiated_by_run_id=flow_run.id)
+    steps = ln.Run.filter(initiated_by_run_id=flow_run.id)
+    runs = {r.entrypoint.rsplit(".", 1)[-1]: r for r in steps
             if r.entrypoint.endswith(("make", "combine"))}
-    sides = {a.key: a.run for a in (upper, lower)}
+    up_run, low_run = upper.run, lower.run
 
     g = ln.lineage_graph(both, downstream=False)
-    assert set(g.nodes) == nodes(flow_run, runs["make"], *sides.values(), runs["combine"],
+    assert set(g.nodes) == nodes(flow_run, runs["make"], up_run, low_run, runs["combine"],
                                  raw, upper, lower, both)
     N = node_id
     expected = {
         (N(flow_run), N(runs["make"]), "initiated"), (N(flow_run), N(runs["combine"]), "initiated"),
         (N(runs["make"]), N(raw), "output"), (N(runs["combine"]), N(both), "output"),
-        (N(raw), N(sides["diamond/upper.txt"]), "input"), (N(raw), N(sides["diamond/lower.txt"]), "input"),
-        (N(sides["diamond/upper.txt"]), N(upper), "output"), (N(sides["diamond/lower.txt"]), N(lower), "output"),
+        (N(raw), N(up_run), "input"), (N(raw), N(low_run), "input"),
+        (N(up_run), N(upper), "output"), (N(low_run), N(lower), "output"),
         (N(upper), N(runs["combine"]), "input"), (N(lower), N(runs["combine"]), "input"),
-    } | {(N(flow_run), N(r), "initiated") for r in sides.values()}
+        (N(flow_run), N(up_run), "initiated"), (N(flow_run), N(low_run), "initiated"),
+    }
     assert edges(g) == expected
     assert g.nodes[N(flow_run)]["transform_key"] == "test_graph_public_api.py"
 
@@ -92,7 +95,8 @@ def test_rerun_recreates_and_the_graph_shows_both_runs(instance, tmp_path):
     assert both.previous_runs.count() == 1
     g = ln.lineage_graph(both, downstream=False)
     runs = by_entrypoint(g)
-    assert {k: len(v) for k, v in runs.items()} == {"diamond": 2, "make": 2, "side": 4, "combine": 2}
+    counts = {k: len(v) for k, v in runs.items()}
+    assert counts == {"diamond": 2, "make": 2, "side": 4, "combine": 2}
     assert sum(d["kind"] == "artifact" for _, d in g.nodes(data=True)) == 4
     recreated = [(a, b) for a, b, d in g.edges(data=True) if d.get("recreated")]
     assert len(recreated) == 4  # each artifact: the earlier creating run

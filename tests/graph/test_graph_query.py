@@ -108,7 +108,7 @@ def test_fan_out_and_fan_in(lin):
     g = ln.lineage_graph(merged)
     assert set(g.nodes) == nodes(raw, scatter, *shards, *workers, *parts, gather, merged)
     expected = {E(raw, scatter, "input"), E(gather, merged, "output")}
-    for s, w, p in zip(shards, workers, parts):
+    for s, w, p in zip(shards, workers, parts, strict=True):
         expected |= {E(scatter, s, "output"), E(s, w, "input"), E(w, p, "output"),
                      E(p, gather, "input")}
     assert edges(g) == expected

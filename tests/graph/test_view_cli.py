@@ -58,7 +58,8 @@ def test_view_svg_default_name(small, tmp_path, monkeypatch, capsys):
 def test_view_errors_are_one_line(small, tmp_path, monkeypatch, capsys):
     assert run_cli("view", "no-such-thing", "-o", str(tmp_path / "x.svg")) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: no artifact or run matches 'no-such-thing'") and "Traceback" not in err
+    assert err.startswith("Error: no artifact or run matches 'no-such-thing'")
+    assert "Traceback" not in err
     empty = tmp_path / "bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
