@@ -85,6 +85,14 @@ def test_bulk_save_of_many_files_uses_two_transactions(instance, tmp_path: Path,
     assert len({a.uid for a in artifacts}) == 60
 
 
+def test_parallel_uploads_into_new_shard_folders(instance, tmp_path: Path):
+    """Hundreds of objects land in the same new shard folders at once."""
+    artifacts = [ln.Artifact(p, key=f"shards/{p.name}") for p in make_files(tmp_path, 400)]
+    ln.save(artifacts)
+    assert ln.Artifact.filter(key__startswith="shards/").count() == 400
+    assert len(stored_keys()) == 400
+
+
 def test_duplicates_and_versions_in_one_batch(instance, tmp_path: Path):
     same1 = ln.Artifact(write(tmp_path / "s1.txt", "same"), key="same.txt")
     same2 = ln.Artifact(write(tmp_path / "s2.txt", "same"), key="same.txt")
