@@ -198,8 +198,11 @@ def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstre
     runs = conn.fetchall(q.runs_sql(dialect), [q.ids_param(run_ids, dialect)]) if run_ids else []
     artifacts = (conn.fetchall(q.artifacts_sql(dialect), [q.ids_param(artifact_ids, dialect)])
                  if artifact_ids else [])
+    focus = next((row for row in (artifacts if kind == "a" else runs) if row[0] == record_id), None)
+    if focus is None:
+        raise DoesNotExist(f"the {'artifact' if kind == 'a' else 'run'} with id {record_id} was "
+                           "deleted; there is no lineage to show.")
     if versions and kind == "a":
-        focus = next(row for row in artifacts if row[0] == record_id)
         key, version = focus[2], focus[3]
         if key is not None:
             rows = conn.fetchall(q.version_neighbors_sql(), [key, key, version, key, version])

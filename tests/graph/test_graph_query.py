@@ -302,3 +302,11 @@ def test_invalid_arguments(lin):
         ln.lineage_graph(ln.Artifact(key="x.csv"))
     with pytest.raises(ValidationError, match="depth"):
         ln.lineage_graph(a1, depth=-1)
+
+
+def test_deleted_record(lin):
+    raw, [(r1, a1)] = chain(lin, 1)
+    stale = ln.Artifact.get(id=a1.id)
+    a1.delete()
+    with pytest.raises(DoesNotExist, match="deleted"):
+        ln.lineage_graph(stale)
