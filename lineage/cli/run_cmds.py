@@ -130,6 +130,10 @@ def run_tree(run: Any) -> Any:
         _add_mapping(tree.add("features"), features)
     _add_artifacts(tree, "inputs", run.input_artifacts.all())
     _add_artifacts(tree, "outputs", run.output_artifacts.all())
+    report = run.report
+    if report is not None:
+        tree.add(f"report: artifact {report.uid}, {report.size} bytes "
+                 f"(read it with ln.Run.get('{run.uid}').report.cache())")
     children = run.initiated_runs.count()
     if children:
         tree.add(f"initiated runs: {children}")

@@ -278,6 +278,12 @@ def test_printed_output_becomes_the_run_report(run_script, write_script, instanc
     report = run.report
     assert report is not None and report.run_id is None  # not an output of the run
     assert report.cache().read_text() == "to stdout\nto stderr\n"
+    from click.testing import CliRunner
+
+    from lineage.cli import build
+
+    shown = CliRunner().invoke(build(), ["show", run.uid]).output
+    assert f"report: artifact {report.uid}, 20 bytes" in shown
 
 
 def test_report_of_a_failed_script_holds_the_traceback(run_script, write_script, instance) -> None:
