@@ -78,6 +78,8 @@ class Flow(Generic[P, R]):
         self.key = key
         self.is_async = inspect.iscoroutinefunction(fn)
         functools.update_wrapper(self, fn)
+        if self.is_async:  # so that callers see a coroutine function
+            _mark_coroutine_function(self)
         self._signature: inspect.Signature | None = None
         self._resolved: _Resolved | None = None
         self._lock = threading.Lock()
@@ -197,6 +199,16 @@ class Step(Flow[P, R]):
     """A function whose every call is a Run initiated by the caller's run."""
 
     kind: ClassVar[str] = "step"
+
+
+def _mark_coroutine_function(obj: Any) -> None:
+    mark = getattr(inspect, "markcoroutinefunction", None)  # Python 3.12+
+    if mark is not None:
+        mark(obj)
+    else:
+        from asyncio import coroutines
+
+        obj._is_coroutine = coroutines._is_coroutine
 
 
 def _end(run: Run, activation: lifecycle.Activation, exc: BaseException | None) -> None:

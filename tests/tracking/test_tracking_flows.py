@@ -247,7 +247,8 @@ def test_async_flow_with_concurrent_async_steps(instance) -> None:
     async def crawl(n: int) -> list[int]:
         return list(await asyncio.gather(*(fetch(i) for i in range(n))))
 
-    assert inspect.iscoroutinefunction(crawl.fn)
+    assert inspect.iscoroutinefunction(crawl.fn) and asyncio.iscoroutinefunction(crawl)
+    assert not asyncio.iscoroutinefunction(double)
     assert asyncio.run(crawl(3)) == [0, 1, 2]
     flow_run = ln.Run.filter(entrypoint__endswith="crawl").one()
     steps = ln.Run.filter(entrypoint__endswith="fetch").all()
