@@ -5,6 +5,7 @@ Each class mixes in the builtin a user would naturally catch, so both
 
     LineageError
     ├── ValidationError (ValueError)
+    │   ├── ParameterBindError (TypeError)
     │   ├── InvalidKeyError
     │   └── SettingsError
     ├── DoesNotExist (LookupError)
@@ -34,6 +35,10 @@ class LineageError(Exception):
 
 class ValidationError(LineageError, ValueError):
     """A value given by the user is not acceptable."""
+
+
+class ParameterBindError(ValidationError, TypeError):
+    """Arguments given to a tracked function do not match its signature."""
 
 
 class InvalidKeyError(ValidationError):
@@ -125,7 +130,3 @@ def _describe(record: Any) -> str:
     key = getattr(record, "key", None)
     uid = getattr(record, "uid", None)
     return f"{key or '<no key>'} ({uid})" if uid else str(key or record)
-
-
-class ParameterBindError(ValidationError, TypeError):
-    """Arguments given to a tracked function do not match its signature."""
