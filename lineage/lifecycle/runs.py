@@ -108,6 +108,7 @@ def start_run(
     new_links = [(p, transform_id) for p in project_ids if (p, transform_id) not in cache.transform_projects]
 
     def work(conn: Connection) -> int:
+        _relax_durability(conn)
         run_id = insert_row(conn, run)
         if project_ids:
             from lineage.models.links import PROJECT_RUN, PROJECT_TRANSFORM, link_rows_sql
@@ -133,6 +134,20 @@ def start_run(
     run._db = instance.db
     _active[run.id] = run
     return run
+
+
+def _relax_durability(conn: Connection) -> None:
+    """On PostgreSQL, do not wait for the WAL flush when committing run bookkeeping.
+
+    Saves about 1.5 ms per transaction here (two per step). Consistency is
+    unchanged: WAL is flushed in order, so any later synchronous commit (an
+    artifact saved in the run, say) makes this one durable too; only a
+    crash of the database server itself within a fraction of a second can
+    lose the newest run rows or statuses. SQLite (WAL, synchronous=NORMAL)
+    needs nothing.
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _insert_inputs(conn: Connection, run_id: int, artifact_ids: list[int]) -> None:
@@ -177,6 +192,7 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
     encoded = [d.encode("str", status), d.encode("datetime", now), error]
 
     def work(conn: Connection) -> int:
+        _relax_durability(conn)
         return conn.execute(
             "UPDATE run SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status IN (?, ?)",
             [*encoded, run.id, *_OPEN_STATUSES]).rowcount
