@@ -140,7 +140,12 @@ class Artifact(Record):
         return artifact
 
     def _init_dataframe(self, df: Any, key: str | None, description: str | None) -> None:
-        from lineage.artifacts.create import build, check_description, check_key, dataframe_to_parquet
+        from lineage.artifacts.create import (
+            build,
+            check_description,
+            check_key,
+            dataframe_to_parquet,
+        )
 
         key = check_key(key)
         check_description(description)

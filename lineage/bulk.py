@@ -55,7 +55,7 @@ def save(records: Iterable[Record]) -> list[Record]:
 def _validate(records: Any) -> list[Record]:
     from lineage.db.record import Record
 
-    if isinstance(records, (str, bytes)) or isinstance(records, Record) or not isinstance(records, Iterable):
+    if isinstance(records, (str, bytes, Record)) or not isinstance(records, Iterable):
         raise TypeError(
             f"ln.save() takes a list of records, got {type(records).__name__}. "
             "Save one record with record.save(), or pass [record]."

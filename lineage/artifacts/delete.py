@@ -31,13 +31,15 @@ def delete_artifact(artifact: Artifact) -> None:
 
     def work(conn: Connection) -> None:
         d = conn.dialect
+        lock_key(conn, artifact.key)  # key lock before row locks, as saves do
         row = conn.fetchone(
             f"SELECT key, is_latest, storage_id, object_key FROM artifact WHERE id = ?{for_update(conn)}",
             [artifact_id])
         if row is None:
             return
         key, is_latest, storage_id, object_key = row
-        lock_key(conn, key)
+        if key != artifact.key:
+            lock_key(conn, key)
         delete_rows(conn, ArtifactClass, artifact_id)
         if key is not None and d.decode("bool", is_latest):
             newest = conn.fetchone(

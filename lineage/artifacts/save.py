@@ -41,7 +41,7 @@ import string
 import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lineage.artifacts.stores import (
@@ -125,13 +125,11 @@ class Item:
     user_id: int | None
     row_id: int | None = None
     took_over: bool = False
-    previous_run_id: int | None = None
     object_existed: bool = True
     upload_started: bool = False
     uploaded: bool = False
     outcome: str = ""  # "", "adopted" (a complete row with this content), "gone", "done"
     row: tuple | None = None
-    final: dict[str, Any] = field(default_factory=dict)
 
 
 # --- entry points ---------------------------------------------------------------------
@@ -149,10 +147,10 @@ def save_artifact(artifact: Artifact) -> Artifact:
     for _ in range(MAX_ATTEMPTS):
         ctx = Context.current()
         item = prepare(ctx, artifact)
-        insert_flagged(ctx, [item])
-        if item.outcome == "adopted":
-            return _adopt(ctx, item)
         try:
+            insert_flagged(ctx, [item])
+            if item.outcome == "adopted":
+                return _adopt(ctx, item)
             upload(item)
             finalize(ctx, [item])
         except BaseException as exc:
@@ -195,7 +193,6 @@ def save_artifacts(artifacts: Sequence[Artifact]) -> None:
         if a.dedup_hash:
             by_hash[a.dedup_hash] = a
         primaries.append(a)
-    saved: list[Artifact] = []
     try:
         items = [prepare(ctx, a) for a in primaries]
         if items:
@@ -276,11 +273,15 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
     select = Artifact.select_sql()
     uids = {id(item): provisional_uid(item.artifact.uid) for item in items}
 
-    def work(conn: Connection) -> list[tuple[int | None, tuple | None]]:
+    # One order for all writers (by content hash), so two bulk saves of
+    # overlapping content wait for each other instead of deadlocking.
+    ordered = sorted(items, key=lambda i: i.artifact.dedup_hash or "")
+
+    def work(conn: Connection) -> dict[int, tuple[int | None, tuple | None]]:
         d = conn.dialect
         now = d.encode("datetime", ctx.now)
-        results: list[tuple[int | None, tuple | None]] = []
-        for item in items:
+        results: dict[int, tuple[int | None, tuple | None]] = {}
+        for item in ordered:
             a = item.artifact
             values = [
                 uids[id(item)], a.key, a.description, a.suffix or "", a.kind, a.otype, a.size,
@@ -291,7 +292,7 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
             for _ in range(MAX_ATTEMPTS):
                 row = conn.fetchone(sql, values)
                 if row is not None:
-                    results.append((row[0], None))
+                    results[id(item)] = (row[0], None)
                     break
                 other = conn.fetchone(f"{select} WHERE dedup_hash = ?{for_update(conn)}",
                                       [a.dedup_hash])
@@ -299,24 +300,24 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
                     continue  # deleted in between: insert again
                 if d.decode("bool", other[_column_index("storage_ongoing")]):
                     conn.execute("UPDATE artifact SET updated_at = ? WHERE id = ?", [now, other[0]])
-                results.append((None, other))
+                results[id(item)] = (None, other)
                 break
             else:
                 raise LineageError(f"could not insert the row of {a._source}; retry the save.")
         return results
 
     results = ctx.db.write(work)
-    for item, (row_id, other) in zip(items, results, strict=True):
+    for item in items:
+        row_id, other = results[id(item)]
         if row_id is not None:
             item.row_id = row_id
             item.artifact.id = row_id
             item.artifact.uid = uids[id(item)]
             continue
-        assert other is not None  # noqa: S101 - internal invariant
+        assert other is not None
         if ctx.db.dialect.decode("bool", other[_column_index("storage_ongoing")]):
             item.row_id = other[0]
             item.took_over = True
-            item.previous_run_id = other[_column_index("run_id")]
             item.artifact.id = other[0]
             item.artifact.uid = other[_column_index("uid")]
         else:
@@ -362,7 +363,8 @@ def finalize(ctx: Context, items: list[Item], *, recreated: Sequence[Artifact] =
     for attempt in range(FINALIZE_ATTEMPTS):
         fresh_stem = attempt > 0
         try:
-            outcomes = ctx.db.write(lambda conn: _finalize_work(conn, ctx, items, recreated, fresh_stem))
+            outcomes = ctx.db.write(
+                lambda conn, fresh=fresh_stem: _finalize_work(conn, ctx, items, recreated, fresh))
             break
         except Exception as exc:
             if attempt + 1 == FINALIZE_ATTEMPTS or not is_unique_violation(exc):
@@ -385,9 +387,10 @@ def _finalize_work(conn: Connection, ctx: Context, items: list[Item],
     now = d.encode("datetime", ctx.now)
     select = Artifact.select_sql()
     outcomes: list[tuple[str, Any]] = []
+    for key in sorted({i.artifact.key for i in items if i.artifact.key is not None}):
+        lock_key(conn, key)  # in one order for all writers: no deadlock between batches
     for item in items:
         a = item.artifact
-        lock_key(conn, a.key)
         row = conn.fetchone(f"{select} WHERE id = ?{for_update(conn)}", [item.row_id])
         if row is None:
             outcomes.append(("gone", None))
@@ -533,7 +536,8 @@ def _upload_all(ctx: Context, items: list[Item], heal: list[Artifact]) -> None:
     if not items:
         return
     total = sum(i.artifact.size or 0 for i in items)
-    with progress_bar(f"saving {len(items)} artifacts", total) as advance:
+    label = items[0].artifact._source.name if len(items) == 1 else f"{len(items)} artifacts"
+    with progress_bar(f"saving {label}", total) as advance:
         if len(items) == 1:
             upload(items[0], advance)
             return

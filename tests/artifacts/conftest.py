@@ -165,7 +165,7 @@ def run_child(instance: Any, code: str, *, env: dict[str, str] | None = None,
     prefix = ["runuser", "-u", user, "--"] if user else []
     return subprocess.run(
         [*prefix, sys.executable, "-c", textwrap.dedent(code)], env=full_env, cwd=str(REPO),
-        capture_output=True, text=True, timeout=timeout, preexec_fn=preexec,
+        capture_output=True, text=True, timeout=timeout, preexec_fn=preexec, check=False,
     )
 
 

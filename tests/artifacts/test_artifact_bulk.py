@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import (
+    all_rows,
+    assert_no_trace,
+    child_result,
+    run_child,
+    snapshot,
+    stored_keys,
+    write,
+)
 
 import lineage as ln
 from lineage.errors import BulkSaveError, ValidationError
-
-from conftest import all_rows, assert_no_trace, child_result, run_child, snapshot, stored_keys, write
 
 
 def make_files(folder: Path, n: int, prefix: str = "f") -> list[Path]:

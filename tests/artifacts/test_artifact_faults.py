@@ -19,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import lineage as ln
-from lineage.instance import current_instance
-
 from conftest import (
     all_rows,
     assert_no_trace,
     child_result,
+    instance_target,
     run_child,
     snapshot,
     stored_keys,
@@ -34,6 +31,9 @@ from conftest import (
     write,
     write_random,
 )
+
+import lineage as ln
+from lineage.instance import current_instance
 
 LIMIT = 1 << 20
 BIG = 4 << 20
@@ -229,8 +229,6 @@ def test_concurrent_writers(instance, tmp_path: Path, same_content: bool):
     for i in range(n):
         paths.append(write_random(tmp_path / f"w{i}.bin", 2 << 20, seed=0 if same_content else i))
     start = time.time() + 2.0
-    from conftest import instance_target
-
     procs = [subprocess.Popen(
         [sys.executable, "-c", (
             "import json, time, warnings, lineage as ln\n"

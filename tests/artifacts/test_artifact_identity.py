@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import warnings
 from pathlib import Path
 
 import pytest
+from conftest import all_rows, child_result, run_child, stored_keys, write, write_random
 
 import lineage as ln
 from lineage.errors import InvalidKeyError, ValidationError
-
-from conftest import all_rows, child_result, run_child, stored_keys, write, write_random
 
 
 def test_existing_content_returns_the_existing_record_by_default(instance, tmp_path: Path):

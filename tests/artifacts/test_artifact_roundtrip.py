@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import all_rows, stored_keys, write
 
 import lineage as ln
 from lineage.errors import ValidationError
-
-from conftest import all_rows, stored_keys, write
 
 
 def test_csv_round_trip(instance, tmp_path: Path):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import link_count, write
 
 import lineage as ln
-
-from conftest import link_count, write
 
 
 def test_an_artifact_saved_in_a_run_is_its_output(instance, make_run, tmp_path: Path):
@@ -38,9 +37,8 @@ def test_recreated_artifact_moves_the_earlier_run_to_previous_runs(instance, mak
             again = ln.Artifact(path, key="same.txt")
         again.save()
         assert again.id == artifact.id and again.run_id == second.id
-    with make_run() as third:
-        with pytest.warns(UserWarning):
-            ln.Artifact(path, key="same.txt").save()
+    with make_run() as third, pytest.warns(UserWarning):
+        ln.Artifact(path, key="same.txt").save()
     fresh = ln.Artifact.get(key="same.txt")
     assert fresh.run.uid == third.uid
     assert sorted(r.uid for r in fresh.previous_runs) == sorted([first.uid, second.uid])

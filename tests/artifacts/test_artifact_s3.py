@@ -7,11 +7,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import all_rows, bucket_keys, use_s3_endpoint, write
+from test_artifact_bulk import assert_bulk_outcome, make_files
 
 import lineage as ln
 from lineage.errors import BulkSaveError, StorageError
-
-from conftest import all_rows, bucket_keys, write
 
 
 def objects_in(s3_client: Any, bucket: str) -> list[str]:
@@ -56,8 +56,6 @@ def test_cache_downloads_once(proxied_s3_instance, fault_proxy, tmp_path: Path):
 
 def test_missing_bucket_is_a_storage_error_and_leaves_no_row(instance, moto_server, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch):
-    from conftest import use_s3_endpoint
-
     use_s3_endpoint(monkeypatch, moto_server)
     ln.settings.storage = "s3://no-such-bucket-lineage/prefix"
     artifact = ln.Artifact(write(tmp_path / "a.txt", "a"), key="a.txt")
@@ -83,8 +81,6 @@ def test_injected_server_error_re_raises_and_leaves_nothing(proxied_s3_instance,
 
 def test_bulk_save_with_access_denied_midway(proxied_s3_instance, fault_proxy, s3_client,
                                              bucket: str, tmp_path: Path):
-    from test_artifact_bulk import assert_bulk_outcome, make_files
-
     artifacts = [ln.Artifact(p, key=f"bulk/{p.name}") for p in make_files(tmp_path, 12)]
     fault_proxy.fail_object_puts_after = 5
     fault_proxy.error = (403, "AccessDenied")  # e.g. a bucket policy changed midway
@@ -99,8 +95,6 @@ def test_bulk_save_with_access_denied_midway(proxied_s3_instance, fault_proxy, s
 
 def test_bucket_gone_midway_through_a_bulk_save(proxied_s3_instance, fault_proxy, s3_client,
                                                 bucket: str, tmp_path: Path):
-    from test_artifact_bulk import assert_bulk_outcome, make_files
-
     artifacts = [ln.Artifact(p, key=f"bulk/{p.name}") for p in make_files(tmp_path, 10)]
     fault_proxy.fail_object_puts_after = 3
     fault_proxy.error = (404, "NoSuchBucket")
