@@ -18,6 +18,10 @@ Three measurements on a fresh embedded (SQLite) instance in a temporary folder:
 3. **Peak memory**: the maximum resident set size of the tracked script
    (``ru_maxrss``). Budget: 100 MB (LaminDB 215 MB, MLflow 253 MB).
 
+``--postgres URL`` (an admin URL such as
+``postgresql://postgres@127.0.0.1:5432/postgres``) also measures the step
+overhead on a temporary PostgreSQL database.
+
 ``--check`` exits with status 1 when a budget is exceeded.
 """
 
@@ -100,6 +104,11 @@ print(json.dumps({
 
 def _env(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINEAGE_")}
+    # Cache bytecode as an installed package would (in a private folder, so
+    # the source tree stays untouched): PYTHONDONTWRITEBYTECODE would make
+    # every run recompile lineage and the libraries it imports.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
     env["LINEAGE_INSTANCE"] = str(folder / "instance")
     env["LINEAGE_CONFIG_DIR"] = str(folder / "config")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
@@ -144,7 +153,7 @@ def measure(steps: int, repeats: int) -> dict[str, float]:
         _, _, result = _run(folder / "step_loop.py", env, str(steps))
         step = json.loads(result.stdout.strip().splitlines()[-1])
 
-        for name in SCRIPTS:  # warm the OS cache and the instance once
+        for name in SCRIPTS:  # warm the OS and bytecode caches and the instance once
             _run(folder / name, env)
         times: dict[str, list[float]] = {name: [] for name in SCRIPTS}
         cpu: dict[str, list[float]] = {name: [] for name in SCRIPTS}
@@ -182,15 +191,47 @@ def measure(steps: int, repeats: int) -> dict[str, float]:
     }
 
 
+def postgres_step_overhead(admin_url: str, steps: int) -> dict[str, float]:
+    """The step measurement on a temporary PostgreSQL database."""
+    import uuid
+
+    import psycopg
+
+    name = f"lineage_bench_{uuid.uuid4().hex[:10]}"
+    base = admin_url.rsplit("/", 1)[0]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.TemporaryDirectory(prefix="lineage-bench-pg-") as tmp:
+            folder = Path(tmp)
+            env = _env(folder)
+            env["LINEAGE_INSTANCE"] = f"{base}/{name}"
+            subprocess.run([sys.executable, "-c", "import lineage as ln; "
+                            f"ln.init(storage={str(folder / 'storage')!r}, db={env['LINEAGE_INSTANCE']!r})"],
+                           env=env, check=True, capture_output=True)
+            (folder / "step_loop.py").write_text(textwrap.dedent(STEP_LOOP))
+            _, _, result = _run(folder / "step_loop.py", env, str(steps))
+            step = json.loads(result.stdout.strip().splitlines()[-1])
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return {"pg_step_median_ms": step["median_ms"],
+            "pg_step_overhead_ms": step["median_ms"] - step["untracked_median_ms"]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=2000, help="step calls to time")
     parser.add_argument("--repeats", type=int, default=15, help="runs of each script")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when over budget")
+    parser.add_argument("--postgres", default=None, metavar="URL",
+                        help="also measure steps on PostgreSQL (admin URL)")
     args = parser.parse_args()
 
     figures = measure(args.steps, args.repeats)
+    if args.postgres:
+        figures.update(postgres_step_overhead(args.postgres, args.steps))
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -207,6 +248,8 @@ def main() -> int:
         print(f"peak RSS: tracked {figures['peak_rss_mb']:.1f} MB, flow {figures['flow_peak_rss_mb']:.1f} MB, "
               f"plain {figures['plain_peak_rss_mb']:.1f} MB (budget {BUDGETS['peak_rss_mb']:.0f} MB; "
               "LaminDB 215 MB, MLflow 253 MB)")
+        if "pg_step_overhead_ms" in figures:
+            print(f"step overhead on PostgreSQL: {figures['pg_step_overhead_ms']:.3f} ms (median)")
         print(f"machine: {figures['cpus']} CPUs, load average {figures['load_average']:.1f} "
               "(wall times grow with the load; compare the CPU-time figures then)")
     over = [name for name, budget in BUDGETS.items() if figures[name] > budget]
