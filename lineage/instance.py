@@ -10,6 +10,7 @@ instance in ``./.lineage/``, announced in one line.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sys
 import threading
@@ -41,7 +42,7 @@ class Instance:
         root: The instance folder for embedded instances, else None.
         uid: Random id of the instance.
         storage_root: Default storage location for new artifacts.
-        settings: Validated settings (see `lineage.settings`).
+        settings: Validated settings (see `lineage.instance_settings`).
     """
 
     def __init__(self, db: Database, root: Path | None) -> None:
@@ -91,7 +92,7 @@ class Instance:
         facts = dict(self.db.query("SELECT key, value FROM lineage_instance"))
         self.uid = facts.get("uid", "")
         self._default_storage = facts.get("default_storage") or str(self.root)
-        stored = self.db.dialect.decode("json", facts.get("settings")) or {}
+        stored = json.loads(facts["settings"]) if facts.get("settings") else {}
         self.settings = load_settings(stored)
 
     def update_settings(self, changes: dict[str, Any]) -> None:
@@ -104,9 +105,9 @@ class Instance:
             new = validate(new.model_dump(), {"storage": normalized})
             self.storage_id(normalized)
         rows = self.db.query("SELECT value FROM lineage_instance WHERE key = 'settings'")
-        stored = (self.db.dialect.decode("json", rows[0][0]) if rows else None) or {}
+        stored = json.loads(rows[0][0]) if rows and rows[0][0] else {}
         stored.update({k: getattr(new, k) for k in changes})
-        _put_fact(self.db, "settings", self.db.dialect.encode("json", stored))
+        _put_fact(self.db, "settings", json.dumps(stored))
         self.settings = new
 
     # --- rows every writer needs --------------------------------------------------

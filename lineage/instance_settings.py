@@ -69,15 +69,50 @@ def settings_model() -> type[BaseModel]:
     return _MODEL
 
 
-def load_settings(stored: dict[str, Any], environ: dict[str, str] | None = None) -> BaseModel:
-    """Settings from stored values, overridden by ``LINEAGE_*`` variables."""
+def load_settings(stored: dict[str, Any], environ: dict[str, str] | None = None) -> Any:
+    """Settings from stored values, overridden by ``LINEAGE_*`` variables.
+
+    Stored values were validated when they were assigned, so without
+    overrides they are taken as they are (no pydantic import on the way to a
+    tracked run); overrides are validated.
+    """
     environ = dict(os.environ if environ is None else environ)
     values = {k: v for k, v in stored.items() if k in SETTINGS_HELP}
-    for name in SETTINGS_HELP:
-        env_value = environ.get(f"LINEAGE_{name.upper()}")
-        if env_value is not None:
-            values[name] = env_value
-    return validate({}, values)
+    overrides = {
+        name: environ[f"LINEAGE_{name.upper()}"]
+        for name in SETTINGS_HELP
+        if f"LINEAGE_{name.upper()}" in environ
+    }
+    if not overrides:
+        return StoredSettings(values)
+    return validate({}, {**values, **overrides})
+
+
+#: Defaults of every setting (the pydantic model declares the same).
+DEFAULTS: dict[str, Any] = {
+    "upon_create_search_names": True,
+    "upon_artifact_create_if_hash_exists": "warn_return_existing",
+    "dev_dir": None,
+    "sync_git_repo": None,
+    "storage": None,
+}
+
+
+class StoredSettings:
+    """Already-validated settings read from the database (read-only values)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = {**DEFAULTS, **values}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def model_dump(self) -> dict[str, Any]:
+        """All values, as the pydantic model's ``model_dump()`` gives them."""
+        return dict(self._values)
 
 
 def validate(current: dict[str, Any], changes: dict[str, Any]) -> BaseModel:

@@ -43,6 +43,8 @@ class Dialect:
             return _iso(value)
         if kind == "bool":
             return 1 if value else 0
+        if kind in ("str", "text"):
+            check_text(value)
         return value
 
     def decode(self, kind: str, value: Any) -> Any:
@@ -136,13 +138,13 @@ class PostgresDialect(Dialect):
             return None
         if kind == "json":
             return dumps(value)
+        if kind in ("str", "text"):
+            check_text(value)
         return value
 
     def decode(self, kind: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if kind == "json" and isinstance(value, str):
-            return json.loads(value)
+        # psycopg already turns jsonb into Python values (a bare JSON string
+        # arrives as a str and must not be parsed again).
         return value
 
     def encode_param(self, value: Any) -> Any:
@@ -173,6 +175,17 @@ class PostgresDialect(Dialect):
         if insensitive:
             return f"lower(right({expr}, length(?))) = lower(?)"
         return f"right({expr}, length(?)) = ?"
+
+
+def check_text(value: Any) -> None:
+    """Refuse text PostgreSQL cannot store, on every backend alike."""
+    if isinstance(value, str) and "\x00" in value:
+        from lineage.errors import ValidationError
+
+        raise ValidationError(
+            f"text values cannot contain NUL characters (\\x00): {value[:40]!r}. "
+            "Remove them or store the data as an artifact."
+        )
 
 
 def _iso(value: datetime) -> str:

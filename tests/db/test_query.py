@@ -145,3 +145,16 @@ def test_rows_flagged_storage_ongoing_are_hidden_by_default(instance):
     pending = ln.Artifact(key="pending.txt", hash="2" * 64, storage_ongoing=True).save()
     assert uids(ln.Artifact.filter()) == [done.uid]
     assert uids(ln.Artifact.filter(storage_ongoing=True)) == [pending.uid]
+
+
+def test_json_bare_strings_round_trip(instance):
+    t = ln.Transform(key="s.py", hash="h").save()
+    run = ln.Run(transform_id=t.id, params="just a string", git=["a", 1]).save()
+    fresh = ln.Run.get(run.uid)
+    assert fresh.params == "just a string" and fresh.git == ["a", 1]
+
+
+def test_text_with_nul_characters_is_refused_clearly_on_every_backend(instance):
+    with pytest.raises(ValidationError, match="NUL"):
+        ln.Project(name="bad\x00name").save()
+    assert ln.Project.filter().count() == 0
