@@ -171,6 +171,9 @@ class Artifact(Record):
         Returns:
             The artifact itself, with its final ``uid`` and ``version``.
         """
+        from lineage.artifacts.create import check_fields
+
+        check_fields(self)
         if self._source is None:
             return super().save()
         from lineage.artifacts.save import save_artifact

@@ -79,18 +79,16 @@ def _validate(records: Any) -> list[Record]:
 def _check_record(record: Record, index: int) -> None:
     """Raise ValidationError if `record` cannot be saved as it is."""
     from lineage.artifact import Artifact
-    from lineage.storage.keys import validate_key
 
     name = type(record).__name__
     where = f"ln.save(): element {index} ({name} {getattr(record, 'uid', '')})"
     if isinstance(record, Artifact):
+        from lineage.artifacts.create import check_fields
+
         try:
-            if record.key is not None:
-                validate_key(record.key)
+            check_fields(record)
         except ValidationError as exc:
             raise ValidationError(f"{where}: {exc} Nothing was saved.") from exc
-        if record.description is not None and not isinstance(record.description, str):
-            raise ValidationError(f"{where}: description must be a string. Nothing was saved.")
         if record.id is None and record._source is not None and not record.hash:
             raise ValidationError(f"{where}: it has no content hash. Nothing was saved.")
     for field_name, spec in record.fields.items():

@@ -49,6 +49,17 @@ def suffix_of(name: str) -> str:
     return ""
 
 
+def check_fields(artifact: Artifact) -> None:
+    """Check the user-editable fields before a save (they may have been changed).
+
+    Raises:
+        InvalidKeyError, ValidationError: As at construction.
+    """
+    if artifact.key is not None:
+        artifact.key = validate_key(artifact.key)
+    check_description(artifact.description)
+
+
 def check_key(key: Any) -> str | None:
     """None, or the normalized key.
 
@@ -67,6 +78,11 @@ def check_description(description: Any) -> str | None:
     if description is not None and not isinstance(description, str):
         raise ValidationError(
             f"description must be a string, got {type(description).__name__}: {description!r}."
+        )
+    if description is not None and "\x00" in description:
+        raise ValidationError(
+            "description contains a NUL character (\\x00), which PostgreSQL cannot store; "
+            "remove it."
         )
     return description
 

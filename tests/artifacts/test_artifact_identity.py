@@ -183,3 +183,18 @@ def test_large_files_differing_in_one_middle_byte_are_two_artifacts(sqlite_insta
     assert (a.version, b.version) == (1, 2)
     assert len(stored_keys()) == 2
     assert ln.Artifact.filter(key="big.bin").count() == 2
+
+
+def test_fields_edited_after_construction_are_checked_on_save(instance, tmp_path: Path):
+    artifact = ln.Artifact(write(tmp_path / "a.txt", "a"), key="a.txt").save()
+    artifact.description = "bad \x00 byte"
+    with pytest.raises(ValidationError, match="NUL"):
+        artifact.save()
+    artifact.description = "fine"
+    artifact.key = "/absolute"
+    with pytest.raises(InvalidKeyError):
+        artifact.save()
+    artifact.key = "renamed/./a.txt"
+    artifact.save()
+    fresh = ln.Artifact.get(artifact.uid)
+    assert (fresh.key, fresh.description) == ("renamed/a.txt", "fine")
