@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +24,6 @@ def _console() -> Any:
     return console
 
 
-def _when(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _duration(run: Any) -> str:
-    if run.finished_at is None or run.started_at is None:
-        return ""
-    seconds = (run.finished_at - run.started_at).total_seconds()
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    return f"{seconds / 60:.1f} min"
-
-
-_STATUS_STYLE = {"completed": "green", "errored": "red", "aborted": "yellow", "started": "cyan"}
-
-
 @click.command()
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to show.")
 @click.option("--key", default=None, help="Only runs of the transform with this key.")
@@ -55,6 +34,7 @@ def runs(limit: int, key: str | None, status: str | None) -> None:
     """List recent runs, newest first."""
     from rich.table import Table
 
+    from lineage.describe import duration, status as styled_status, when
     from lineage.models.run import Run
     from lineage.models.transform import Transform
 
@@ -70,10 +50,8 @@ def runs(limit: int, key: str | None, status: str | None) -> None:
     for column in ("uid", "transform", "entrypoint", "status", "started", "duration"):
         table.add_column(column, no_wrap=column in ("uid", "started", "status"), overflow="fold")
     for run in found:
-        style = _STATUS_STYLE.get(run.status, "")
         table.add_row(run.uid, keys.get(run.transform_id, "?"), run.entrypoint or "",
-                      f"[{style}]{run.status}[/]" if style else run.status,
-                      _when(run.started_at), _duration(run))
+                      styled_status(run.status), when(run.started_at), duration(run))
     _print(table)
 
 
@@ -81,97 +59,10 @@ def runs(limit: int, key: str | None, status: str | None) -> None:
 @click.argument("uid")
 def show(uid: str) -> None:
     """Show everything run UID captured (a uid prefix is enough)."""
+    from lineage.describe import run_tree
     from lineage.models.run import Run
 
     _print(run_tree(Run.get(uid)))
-
-
-def run_tree(run: Any) -> Any:
-    """A rich Tree describing `run`."""
-    from rich.markup import escape
-    from rich.tree import Tree
-
-    style = _STATUS_STYLE.get(run.status, "")
-    status = f"[{style}]{run.status}[/]" if style else run.status
-    tree = Tree(f"[bold]Run {run.uid}[/] {status} {_duration(run)}".rstrip())
-    transform = run.transform
-    if transform is not None:
-        tree.add(f"transform: [bold]{escape(transform.key)}[/] (version {transform.version}, "
-                 f"{transform.kind}, uid {transform.uid})")
-    if run.entrypoint:
-        tree.add(f"entrypoint: {escape(run.entrypoint)}")
-    tree.add(f"started: {_when(run.started_at)}   finished: {_when(run.finished_at) or '-'}")
-    parent = run.initiated_by_run
-    if parent is not None:
-        tree.add(f"initiated by: run {parent.uid} ({escape(parent.entrypoint or _key(parent))})")
-    if run.external_id:
-        tree.add(f"external: {escape(run.external_source or '?')} {escape(run.external_id)}")
-    _add_mapping(tree.add("params"), run.params or {})
-    if run.cli_args:
-        tree.add("cli args: " + escape(" ".join(str(a) for a in run.cli_args)))
-    env = run.environment
-    if env is not None:
-        host = (env.host or {}).get("hostname", "?")
-        tree.add(f"environment: Python {env.python_version} on {env.platform}, "
-                 f"{len(env.packages or {})} packages, host {escape(str(host))} (uid {env.uid})")
-    if run.git:
-        g = run.git
-        dirty = "dirty" if g.get("dirty") else "clean" if g.get("dirty") is False else "?"
-        line = f"git: {(g.get('commit') or 'no commit')[:12]} on {g.get('branch') or 'detached'} ({dirty})"
-        node = tree.add(escape(line))
-        for name in ("path", "remote", "url"):
-            if g.get(name):
-                node.add(f"{name}: {escape(str(g[name]))}")
-    projects = [p.name for p in run.projects]
-    if projects:
-        tree.add("projects: " + escape(", ".join(projects)))
-    features = run.features.get_values()
-    if features:
-        _add_mapping(tree.add("features"), features)
-    _add_artifacts(tree, "inputs", run.input_artifacts.all())
-    _add_artifacts(tree, "outputs", run.output_artifacts.all())
-    report = run.report
-    if report is not None:
-        tree.add(f"report: artifact {report.uid}, {report.size} bytes "
-                 f"(read it with ln.Run.get('{run.uid}').report.cache())")
-    children = run.initiated_runs.count()
-    if children:
-        tree.add(f"initiated runs: {children}")
-    if run.error:
-        lines = run.error.rstrip().splitlines()
-        node = tree.add("[red]error[/]")
-        for line in lines[-8:]:
-            node.add(escape(line))
-    return tree
-
-
-def _key(run: Any) -> str:
-    transform = run.transform
-    return transform.key if transform is not None else "?"
-
-
-def _add_mapping(node: Any, values: dict[str, Any]) -> None:
-    from rich.markup import escape
-
-    if not values:
-        node.add("[dim](none)[/]")
-    for name, value in values.items():
-        if isinstance(value, dict) and value and not any(k.startswith("__") for k in value):
-            _add_mapping(node.add(escape(str(name))), value)
-        else:
-            node.add(f"{escape(str(name))} = {escape(repr(value))}")
-
-
-def _add_artifacts(tree: Any, label: str, artifacts: list[Any]) -> None:
-    from rich.markup import escape
-
-    if not artifacts:
-        return
-    node = tree.add(f"{label} ({len(artifacts)})")
-    for artifact in artifacts[:50]:
-        node.add(f"{escape(artifact.key or '<no key>')} (uid {artifact.uid}, v{artifact.version})")
-    if len(artifacts) > 50:
-        node.add(f"... {len(artifacts) - 50} more")
 
 
 @click.command()

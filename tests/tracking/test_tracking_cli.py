@@ -57,15 +57,15 @@ def test_show_prints_the_run_tree(runs_made) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"Run {flow_run.uid}" in out and "completed" in out
-    assert "transform: wf.py (version 1, flow" in out
+    assert "transform: wf.py (v1, flow" in out
     assert "lr = 0.1" in out and "norm = True" in out
     assert "cli args: wf.py --lr 0.1" in out
     assert "Python" in out and "packages" in out
     assert "git: aaaaaaaaaaaa on main (dirty)" in out
-    assert "projects: Proj" in out and "initiated runs: 1" in out
+    assert "projects: Proj" in out and "initiated runs (1)" in out
 
     child = _invoke("show", step_run.uid[:8]).output  # a prefix is enough
-    assert f"initiated by: run {flow_run.uid} (main)" in child
+    assert f"initiated by: run {flow_run.uid} · wf.py · main" in child
     assert "ValueError: nope" in _invoke("show", broken.uid).output
 
 
