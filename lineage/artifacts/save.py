@@ -571,9 +571,15 @@ def _upload_all(ctx: Context, items: list[Item], heal: list[Artifact]) -> None:
 
 
 def _heal(ctx: Context, artifact: Artifact) -> None:
-    """Write the object of an existing artifact again if it went missing."""
+    """Write the object of an existing artifact again if it is missing or has the wrong size."""
+    if not artifact.object_key:
+        return
     store = store_of(ctx.instance, artifact.storage_id)
-    if artifact.object_key and not store.exists(artifact.object_key):
+    try:
+        stored = store.size(artifact.object_key)
+    except FileNotFoundError:
+        stored = None
+    if stored != artifact.size:
         _put(store, artifact, artifact.object_key, None)
 
 
