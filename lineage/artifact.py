@@ -102,7 +102,13 @@ class Artifact(Record):
             FileExistsError: The content exists and the setting is ``"error"``.
         """
         if data is None:
-            # Internal: a record from raw field values (see `_from_fields`).
+            if not fields:
+                raise TypeError(
+                    "ln.Artifact() needs the path of a file or folder: "
+                    "ln.Artifact('data.csv', key='raw/data.csv'); for a DataFrame use "
+                    "ln.Artifact.from_dataframe(df, key=...)."
+                )
+            # Internal: a record from raw column values (see `_from_fields`).
             super().__init__(key=key, description=description, **fields)
             return
         if fields:

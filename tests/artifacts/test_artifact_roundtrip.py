@@ -99,6 +99,10 @@ def test_unsaved_artifacts_cannot_be_read(instance, tmp_path: Path):
 def test_constructor_rejects_data_frames_by_path_and_other_types(instance):
     with pytest.raises(TypeError, match="from_dataframe"):
         ln.Artifact(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs the path"):
+        ln.Artifact(key="only/a/key.txt")
+    with pytest.raises(TypeError, match="unexpected argument"):
+        ln.Artifact("x.txt", key="x.txt", size=3)
     with pytest.raises(TypeError, match="DataFrame"):
         ln.Artifact.from_dataframe([1, 2], key="x.parquet")
     df = pd.DataFrame({"a": [1]})
