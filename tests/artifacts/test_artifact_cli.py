@@ -7,13 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import stored_keys, write
 
 import lineage as ln
 from lineage.artifacts.doctor import run_doctor
 from lineage.cli import main
 from lineage.instance import current_instance
-
-from conftest import stored_keys, write
 
 
 def cli(*args: str) -> int:
@@ -76,9 +75,10 @@ def test_doctor_finds_orphans_temporaries_and_broken_objects(instance, tmp_path:
     assert orphan not in stored_keys() and not temp.exists()
     assert good.load() == "good"
     # the original files restore missing and truncated objects
-    with pytest.warns(UserWarning):
-        ln.Artifact(tmp_path / "short.txt", key="short.txt").save()
-        ln.Artifact(tmp_path / "gone.txt", key="gone.txt").save()
+    for name in ("short.txt", "gone.txt"):
+        with pytest.warns(UserWarning):
+            again = ln.Artifact(tmp_path / name, key=name)
+        again.save()
     store.local_path(flipped.object_key).unlink()  # same size: only --verify sees it
     with pytest.warns(UserWarning):
         ln.Artifact(tmp_path / "flip.txt", key="flip.txt").save()
