@@ -38,7 +38,7 @@ class Dialect:
         if value is None:
             return None
         if kind == "json":
-            return dumps(value)
+            return encode_json(value)
         if kind == "datetime":
             return _iso(value)
         if kind == "bool":
@@ -137,7 +137,7 @@ class PostgresDialect(Dialect):
         if value is None:
             return None
         if kind == "json":
-            return dumps(value)
+            return encode_json(value)
         if kind in ("str", "text"):
             check_text(value)
         return value
@@ -178,14 +178,40 @@ class PostgresDialect(Dialect):
 
 
 def check_text(value: Any) -> None:
-    """Refuse text PostgreSQL cannot store, on every backend alike."""
-    if isinstance(value, str) and "\x00" in value:
-        from lineage.errors import ValidationError
+    """Refuse text PostgreSQL cannot store, on every backend alike.
 
+    Raises:
+        ValidationError: NUL characters, or lone surrogates (not Unicode).
+    """
+    if not isinstance(value, str) or value.isascii() and "\x00" not in value:
+        return
+    from lineage.errors import ValidationError
+
+    if "\x00" in value:
         raise ValidationError(
             f"text values cannot contain NUL characters (\\x00): {value[:40]!r}. "
             "Remove them or store the data as an artifact."
         )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"text is not valid Unicode ({exc.reason} at position {exc.start}): {value[:40]!r}. "
+            "Decode bytes with errors='replace' or store the data as an artifact."
+        ) from None
+
+
+def encode_json(value: Any) -> str:
+    """`dumps` plus the checks PostgreSQL's jsonb would fail on."""
+    text = dumps(value)
+    if "\\u0000" in text:
+        from lineage.errors import ValidationError
+
+        raise ValidationError(
+            f"JSON values cannot contain NUL characters (\\u0000): {text[:60]!r}."
+        )
+    check_text(text)
+    return text
 
 
 def _iso(value: datetime) -> str:

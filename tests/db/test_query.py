@@ -158,3 +158,13 @@ def test_text_with_nul_characters_is_refused_clearly_on_every_backend(instance):
     with pytest.raises(ValidationError, match="NUL"):
         ln.Project(name="bad\x00name").save()
     assert ln.Project.filter().count() == 0
+
+
+@pytest.mark.parametrize("bad", ["lone \ud800 surrogate", "nul \x00 inside"])
+def test_text_postgres_cannot_store_is_refused_on_both_backends(instance, bad):
+    t = ln.Transform(key="u.py", hash="h").save()
+    with pytest.raises(ValidationError):
+        ln.Run(transform_id=t.id, params={"text": bad}).save()
+    with pytest.raises(ValidationError):
+        ln.Project(name=bad).save()
+    assert ln.Run.filter().count() == 0

@@ -283,7 +283,7 @@ def test_printed_output_becomes_the_run_report(run_script, write_script, instanc
     from lineage.cli import build
 
     shown = CliRunner().invoke(build(), ["show", run.uid]).output
-    assert f"report: artifact {report.uid}, 20 bytes" in shown
+    assert f"report: (no key) v1 · 20 B · uid {report.uid}" in shown
 
 
 def test_report_of_a_failed_script_holds_the_traceback(run_script, write_script, instance) -> None:
