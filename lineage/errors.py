@@ -113,8 +113,8 @@ class BulkSaveError(LineageError, RuntimeError):
     def __init__(self, saved: Sequence[Any], failed: Sequence[Any], cause: BaseException) -> None:
         self.saved = list(saved)
         self.failed = list(failed)
-        saved_names = ", ".join(_describe(r) for r in self.saved) or "none"
-        failed_names = ", ".join(_describe(r) for r in self.failed) or "none"
+        saved_names = _listing(self.saved)
+        failed_names = _listing(self.failed)
         super().__init__(
             f"bulk save failed with {type(cause).__name__}: {cause}. "
             f"Saved: {saved_names}. Not saved (no trace left): {failed_names}. "
@@ -124,6 +124,11 @@ class BulkSaveError(LineageError, RuntimeError):
 
 class GraphvizNotInstalled(LineageError, RuntimeError):
     """The Graphviz `dot` program is missing."""
+
+
+def _listing(records: Sequence[Any], limit: int = 10) -> str:
+    shown = ", ".join(_describe(r) for r in records[:limit]) or "none"
+    return shown + (f" and {len(records) - limit} more" if len(records) > limit else "")
 
 
 def _describe(record: Any) -> str:

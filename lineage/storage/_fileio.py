@@ -154,9 +154,11 @@ def move_into_place(tmp: Path, final: Path, *, durable: bool) -> None:
     try:
         os.replace(tmp, final)
     except FileNotFoundError:
-        if final.parent.is_dir() or not tmp.exists():
+        if not tmp.exists():
             raise
-        makedirs(final.parent, durable=durable)
+        # The parent was missing; another writer may have made it meanwhile.
+        if not final.parent.is_dir():
+            makedirs(final.parent, durable=durable)
         os.replace(tmp, final)
     if durable:
         fsync_dir(final.parent)
