@@ -1,0 +1,8 @@
+"""Cold import of lineage (the harness also times the whole process)."""
+
+import _common as c
+
+t0 = c.perf()
+import lineage  # noqa: E402,F401
+
+c.emit({"import_s": c.perf() - t0})
