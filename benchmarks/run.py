@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -568,8 +569,9 @@ def parse_args(argv=None):
                     help="scratch folder for instances and data (default benchmarks/.work)")
     ap.add_argument("--no-venv", action="store_true",
                     help="run lineage with this interpreter instead of its own venv")
-    ap.add_argument("--spec", action="append", default=[], metavar="TOOL=PIP_SPEC",
-                    help="install TOOL from PIP_SPEC (e.g. lamindb==2.12.1)")
+    ap.add_argument("--spec", action="append", default=[], metavar="SPEC",
+                    help="install a tool from another pip spec: a requirement naming it"
+                         " (lamindb==2.12.1) or TOOL=PIP_SPEC (lineage=/path/to/lineage.whl)")
     ap.add_argument("--keep", action="store_true", help="keep the instances in --workdir")
     ap.add_argument("--timeout", type=float,
                     help="seconds one measurement may take before it is killed and reported"
@@ -584,6 +586,16 @@ def parse_args(argv=None):
         if t not in report.TOOLS:
             ap.error(f"unknown tool {t!r}; choose from {', '.join(report.TOOLS)}")
     return args
+
+
+def parse_spec(text: str) -> tuple[str, str]:
+    """`lamindb==2.12.1` (a requirement naming the tool) or `lineage=/path/to/wheel`
+    (TOOL=PIP_SPEC) -> (tool, pip spec)."""
+    m = re.match(r"([A-Za-z0-9_.-]+)(=(?!=))?(.*)$", text)
+    name = m.group(1).lower() if m else ""
+    if name not in report.TOOLS:
+        raise SystemExit(f"--spec {text!r}: name one of {', '.join(report.TOOLS)} first")
+    return name, (m.group(3) if m.group(2) else text)
 
 
 def sizes_for(args) -> dict:
@@ -604,7 +616,7 @@ def sizes_for(args) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    specs = dict(s.split("=", 1) for s in args.spec)
+    specs = dict(parse_spec(s) for s in args.spec)
     t0 = time.perf_counter()
     tool_envs = {}
     for name in args.tools:

@@ -126,3 +126,9 @@ def test_workload_names_do_not_shadow_the_tools_packages():
     for tool in report.TOOLS:
         for workload in ("import", "init", "script", "steps", "saves", "offline"):
             assert f"{tool}_{workload}" in names
+
+
+def test_parse_spec():
+    assert run.parse_spec("lamindb==2.12.1") == ("lamindb", "lamindb==2.12.1")
+    assert run.parse_spec("mlflow<3.18") == ("mlflow", "mlflow<3.18")
+    assert run.parse_spec("lineage=/tmp/l.whl") == ("lineage", "/tmp/l.whl")
