@@ -36,12 +36,14 @@ Decisions:
 
 from __future__ import annotations
 
+import os
 import secrets
 import string
 import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.artifacts.stores import (
@@ -544,6 +546,7 @@ def _upload_all(ctx: Context, items: list[Item], heal: list[Artifact]) -> None:
         remote = items[0].store.local_path(items[0].object_key) is None
         workers = min(REMOTE_WORKERS if remote else LOCAL_WORKERS, len(items))
         stop = threading.Event()
+        durable_stores = _defer_local_sync(items)
 
         def one(item: Item) -> None:
             if not stop.is_set():
@@ -565,9 +568,68 @@ def _upload_all(ctx: Context, items: list[Item], heal: list[Artifact]) -> None:
             stop.set()
             for f in futures:
                 f.cancel()
-            pool.shutdown(wait=True)
             raise
-        pool.shutdown(wait=True)
+        finally:
+            # Completed uploads are finalized even when another failed: make
+            # them durable (and restore the stores) whatever happened.
+            _sync_deferred(items, durable_stores, pool)
+            pool.shutdown(wait=True)
+
+
+def _defer_local_sync(items: list[Item]) -> dict[int, ObjectStore]:
+    """Point items of durable local stores at a non-durable twin; returns the originals.
+
+    A bulk save then fsyncs each new object and folder once, in parallel
+    (`_sync_deferred`), instead of file, folder, file, folder, ... in turn.
+    """
+    from lineage.storage.local import LocalStore
+
+    originals: dict[int, ObjectStore] = {}
+    twins: dict[str, ObjectStore] = {}
+    for item in items:
+        store = item.store
+        if isinstance(store, LocalStore) and store.durable:
+            originals[id(item)] = store
+            item.store = twins.setdefault(store.root, LocalStore(store.root, durable=False))
+    return originals
+
+
+def _sync_deferred(items: list[Item], originals: dict[int, ObjectStore], pool: ThreadPoolExecutor) -> None:
+    """fsync what the twins wrote (files, then their folders) and restore the stores."""
+    paths: set[str] = set()
+    folders: set[str] = set()
+    for item in items:
+        original = originals.get(id(item))
+        if original is None:
+            continue
+        item.store = original
+        if not item.uploaded or item.object_existed:
+            continue
+        local = original.local_path(item.object_key)
+        if local is None:
+            continue
+        files = [local] if local.is_file() else [p for p in local.rglob("*") if p.is_file()]
+        paths.update(str(f) for f in files)
+        root = Path(original.root)
+        for f in files:
+            for parent in f.parents:  # up to the store root: new shard folders too
+                folders.add(str(parent))
+                if parent == root:
+                    break
+    if paths:
+        list(pool.map(_fsync_path, sorted(paths)))
+        list(pool.map(_fsync_path, sorted(folders)))
+
+
+def _fsync_path(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _heal(ctx: Context, artifact: Artifact) -> None:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import stored_keys, write
+from artifact_helpers import stored_keys, write
 
 import lineage as ln
 from lineage.artifacts.doctor import run_doctor

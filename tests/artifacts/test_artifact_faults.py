@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from artifact_helpers import (
     all_rows,
     assert_no_trace,
     child_result,

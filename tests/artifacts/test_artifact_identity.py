@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import all_rows, child_result, run_child, stored_keys, write, write_random
+from artifact_helpers import all_rows, child_result, run_child, stored_keys, write, write_random
 
 import lineage as ln
 from lineage.errors import InvalidKeyError, ValidationError

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import all_rows, stored_keys, write
+from artifact_helpers import all_rows, stored_keys, write
 
 import lineage as ln
 from lineage.errors import ValidationError

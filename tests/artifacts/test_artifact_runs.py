@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import link_count, write
+from artifact_helpers import link_count, write
 
 import lineage as ln
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import all_rows, bucket_keys, use_s3_endpoint, write
+from artifact_helpers import all_rows, bucket_keys, use_s3_endpoint, write
 from test_artifact_bulk import assert_bulk_outcome, make_files
 
 import lineage as ln
