@@ -127,7 +127,9 @@ class Artifact(Record):
     @classmethod
     def _from_fields(cls, **fields: Any) -> Artifact:
         """A record from raw column values, without any file (internal and tests)."""
-        return cls(None, **fields)
+        artifact = cls.__new__(cls)
+        Record.__init__(artifact, **fields)
+        return artifact
 
     @classmethod
     def from_dataframe(cls, df: Any, key: str | None = None,

@@ -102,7 +102,7 @@ def test_transform_tree_and_generic_table(project_pipeline, lin):
     project = ln.Project.filter(name="My project").one()
     table = text_of(project)
     assert "Project" in table and "My project" in table and "created_at" in table
-    unsaved = text_of(ln.Artifact(key="later.csv"))
+    unsaved = text_of(ln.Artifact._from_fields(key="later.csv"))
     assert "(not saved)" in unsaved and "later.csv" in unsaved
 
 

@@ -299,7 +299,7 @@ def test_invalid_arguments(lin):
     with pytest.raises(ValidationError, match="Run or an Artifact"):
         ln.lineage_graph(lin.transform("step.py"))
     with pytest.raises(ValidationError, match="not saved"):
-        ln.lineage_graph(ln.Artifact(key="x.csv"))
+        ln.lineage_graph(ln.Artifact._from_fields(key="x.csv"))
     with pytest.raises(ValidationError, match="depth"):
         ln.lineage_graph(a1, depth=-1)
 
