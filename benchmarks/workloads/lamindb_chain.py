@@ -7,27 +7,13 @@ of run i, whose input is artifact i-1) written with explicit ln.Run records.
 """
 
 import _common as c
+import _same_api
 
 import lamindb as ln
 
 ln.setup.settings.instance._is_on_hub = False
 P = c.PARAMS
 N = P["n"]
-
-
-@ln.step()
-def link(i: int) -> None:
-    text = ""
-    if i > 0:
-        with open(ln.Artifact.get(key=f"chain/{i - 1}.txt").cache()) as f:
-            text = f.read()
-    ln.Artifact(c.write_link(P["scratch"], i, text), key=f"chain/{i}.txt").save()
-
-
-@ln.flow()
-def chain(n: int) -> None:
-    for i in range(n):
-        link(i)
 
 
 def chain_with_runs(n: int) -> None:
@@ -46,7 +32,7 @@ def chain_with_runs(n: int) -> None:
 
 t0 = c.perf()
 if P.get("method", "steps") == "steps":
-    chain(N)
+    _same_api.chain_with_steps(ln, N)
 else:
     chain_with_runs(N)
 build_s = c.perf() - t0

@@ -8,18 +8,13 @@ viewer; rendering needs the graphviz `dot` program, whose absence or failure
 is reported as text)."""
 
 import _common as c
+import _same_api
 
 import lamindb as ln
 
 ln.setup.settings.instance._is_on_hub = False
 P = c.PARAMS
-last = ln.Artifact.get(key=f"chain/{P['n'] - 1}.txt")
-r: dict = {}
-what = P["what"].split(",")
-if "walk" in what:
-    t0 = c.perf()
-    r["found"], r["runs"] = c.walk_upstream(last)
-    r["walk_s"] = c.perf() - t0
+last, r, what = _same_api.last_of_chain(ln)
 if "graph" in what:
     t0 = c.perf()
     g = last.view_lineage(with_children=False, return_graph=True)

@@ -1,25 +1,9 @@
-"""Overhead per step: a trivial function as a step inside a flow."""
+"""Overhead per step: a trivial function as a step inside a flow (_same_api.steps)."""
 
 import _common as c
+import _same_api
 
 import lamindb as ln
 
 ln.setup.settings.instance._is_on_hub = False
-N = c.PARAMS["n"]
-BUDGET = c.PARAMS.get("budget_s")
-times: list[float] = []
-
-
-@ln.step()
-def subset(x: int) -> int:
-    return x
-
-
-@ln.flow()
-def main() -> None:
-    times.extend(c.timed_calls(subset, N, BUDGET))
-
-
-t0 = c.perf()
-main()
-c.emit(c.step_result(times, c.perf() - t0))
+c.emit(_same_api.steps(ln))

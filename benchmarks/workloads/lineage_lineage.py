@@ -8,18 +8,13 @@ merge large groups of look-alike nodes; see benchmarks/README.md)."""
 import os
 
 import _common as c
+import _same_api
 
 import lineage as ln
 
 P = c.PARAMS
 ln.connect(P["storage"])
-last = ln.Artifact.get(key=f"chain/{P['n'] - 1}.txt")
-r: dict = {}
-what = P["what"].split(",")
-if "walk" in what:
-    t0 = c.perf()
-    r["found"], r["runs"] = c.walk_upstream(last)
-    r["walk_s"] = c.perf() - t0
+last, r, what = _same_api.last_of_chain(ln)
 if "graph" in what:
     t0 = c.perf()
     g = ln.lineage_graph(last, downstream=False)
