@@ -332,15 +332,6 @@ def upload(item: Item, progress: Any = None) -> None:
     a = item.artifact
     store = item.store
     item.object_existed = store.exists(item.object_key)
-    local = store.local_path(item.object_key)
-    if local is not None and not item.object_existed:
-        # Work around a race in the local store: when two writers create the
-        # same shard folder at once, its rename can fail with FileNotFoundError
-        # (`_fileio.move_into_place` re-raises when the folder appeared
-        # meanwhile). Creating the folder first avoids it.
-        from lineage.storage._fileio import makedirs
-
-        makedirs(local.parent, durable=store.durable)
     item.upload_started = True
     if progress is None and a.size is not None and a.size >= PROGRESS_THRESHOLD:
         with progress_bar(a._source.name, a.size) as advance:

@@ -278,3 +278,35 @@ def test_remove_temporary_only_accepts_temporaries(local_store: LocalStore) -> N
         with pytest.raises(ValueError, match="not a temporary"):
             local_store.remove_temporary(key)
     local_store.remove_temporary(".tmp/already-gone")
+
+
+def test_writers_creating_the_same_shard_folder_at_once_all_succeed(tmp_path: Path) -> None:
+    """The first object of a shard: several writers make its folder at the same moment."""
+    import threading
+
+    writers = 8
+    for round_ in range(40):
+        store = LocalStore(tmp_path / f"store{round_}", durable=False)
+        sources = []
+        for i in range(writers):
+            src = tmp_path / f"src{round_}-{i}.bin"
+            src.write_bytes(f"{round_}-{i}".encode() * 64)
+            sources.append(src)
+        digests = [hash_file(s) for s in sources]
+        barrier = threading.Barrier(writers)
+        errors: list[BaseException] = []
+
+        def put(i: int) -> None:
+            barrier.wait()
+            try:  # same shard folder "objects/ab" for every writer
+                store.put_file(sources[i], f"objects/ab/{digests[i].sha256}", digest=digests[i])
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=put, args=(i,)) for i in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert sorted(store.list_keys("objects/ab/")) == sorted(f"objects/ab/{d.sha256}" for d in digests)
