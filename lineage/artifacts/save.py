@@ -48,11 +48,11 @@ from typing import TYPE_CHECKING, Any
 
 from lineage.artifacts.stores import (
     for_update,
-    is_unique_violation,
     lock_key,
     object_referenced,
     store_of,
 )
+from lineage.db.database import is_unique_violation
 from lineage.db.dialect import utcnow
 from lineage.db.uids import STEM_LENGTH, random_base62, versioned_uid
 from lineage.errors import BulkSaveError, LineageError

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -35,13 +34,6 @@ def store_of(instance: Instance, storage_id: int | None) -> ObjectStore:
     if storage_id is None:
         return instance.store()
     return instance.store(storage_root(instance, storage_id))
-
-
-def is_unique_violation(exc: BaseException) -> bool:
-    """Whether `exc` is a unique-constraint violation (SQLite or PostgreSQL)."""
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE" in str(exc)
-    return getattr(exc, "sqlstate", None) == "23505"
 
 
 def key_lock_id(key: str) -> int:

@@ -201,6 +201,15 @@ class Database:
         return sqlstate in {"40001", "40P01"}
 
 
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether `exc` is a unique-constraint violation (SQLite or PostgreSQL)."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    return getattr(exc, "sqlstate", None) == "23505"
+
+
 def _open_sqlite(path: Path) -> Any:
     import sqlite3
 

@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lineage.db.database import is_unique_violation
 from lineage.db.dialect import utcnow
 from lineage.db.record import insert_row
 from lineage.db.uids import random_base62, versioned_uid
@@ -152,7 +153,7 @@ def get_or_create_transform(key: str, source: str | None, kind: str = "script", 
             transform = instance.db.write(work)
             break
         except Exception as exc:  # noqa: BLE001 - only unique violations are retried
-            if attempt == _MAX_TRANSFORM_ATTEMPTS - 1 or not _is_unique_violation(exc):
+            if attempt == _MAX_TRANSFORM_ATTEMPTS - 1 or not is_unique_violation(exc):
                 raise
     cache.transforms[(key, digest)] = transform
     return transform
@@ -164,14 +165,6 @@ def _lock_id(namespace: str, name: str) -> int:
 
     digest = hashlib.sha256(f"lineage:{namespace}:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _is_unique_violation(exc: BaseException) -> bool:
-    import sqlite3
-
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE" in str(exc)
-    return getattr(exc, "sqlstate", None) == "23505"
 
 
 # --- projects ---------------------------------------------------------------------
@@ -220,13 +213,7 @@ def _project_id_by_name(instance: Instance, name: str) -> int:
     project = Project(name=name)
     if project.id is None:
         project.created_by_id = instance.user_id()
-        try:
-            project.save()
-        except Exception as exc:  # noqa: BLE001 - another writer created it just now
-            rows = instance.db.query("SELECT id FROM project WHERE name = ?", [name])
-            if not rows or not _is_unique_violation(exc):
-                raise
-            return rows[0][0]
+        project.save()  # adopts the project another writer created meanwhile
     return project.id
 
 

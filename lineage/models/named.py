@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from lineage.db.database import is_unique_violation
 from lineage.db.record import Record, current_db
 
 
@@ -19,30 +20,38 @@ class NamedRecord(Record):
 
     def __init__(self, name: str, **values: Any) -> None:
         super().__init__(name=name, **values)
-        existing = self._find_existing()
-        if existing is not None:
-            self.__dict__.update(existing.__dict__)
+        if self._adopt_existing():
             return
         from lineage.instance import current_instance
 
         if current_instance().settings.upon_create_search_names:
             self._warn_similar("name", name)
 
-    def _find_existing(self) -> NamedRecord | None:
-        scope = {f: getattr(self, f) for f in self.name_scope}
-        return type(self).filter(name=self.name, **scope).first()
-
-    def _insert(self, conn: Any) -> None:
+    def _adopt_existing(self) -> bool:
+        """Become the saved record with this name (in scope), if there is one."""
         scope = {f: getattr(self, f) for f in self.name_scope}
         existing = type(self).filter(name=self.name, **scope).first()
-        if existing is not None:
-            self.__dict__.update(existing.__dict__)
-            return
-        super()._insert(conn)
+        if existing is None:
+            return False
+        self.__dict__.update(existing.__dict__)
+        return True
+
+    def _insert(self, conn: Any) -> None:
+        if not self._adopt_existing():
+            super()._insert(conn)
 
     def save(self) -> NamedRecord:
-        """Insert, or return the record that already has this name."""
-        if self.id is None:
+        """Insert, or become the record that already has this name.
+
+        Another writer may insert the same name between the lookup and the
+        insert (PostgreSQL); the unique index then refuses ours and the other
+        writer's record is adopted.
+        """
+        if self.id is not None:
+            return super().save()
+        try:
             current_db().write(self._insert)
-            return self
-        return super().save()
+        except Exception as exc:
+            if not is_unique_violation(exc) or not self._adopt_existing():
+                raise
+        return self

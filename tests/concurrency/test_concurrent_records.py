@@ -59,3 +59,17 @@ def test_same_field_race_first_wins_second_conflicts(instance, processes, fork_b
     assert ln.Transform.get(t.uid).description == winner
     history = ln.RecordChange.filter(registry="Transform", record_uid=t.uid).all()
     assert [h.fields for h in history] == [{"description": winner}]
+
+
+def _create_project(name: str, barrier) -> int:
+    project = ln.Project(name=name)  # nothing of that name yet: a new record
+    barrier.wait(timeout=60)
+    return project.save().id
+
+
+def test_writers_creating_one_name_at_once_end_with_one_record(instance, processes, fork_barrier):
+    barrier = fork_barrier(WRITERS)
+    results = processes(_create_project, [("Race", barrier)] * WRITERS)
+    assert [status for status, _ in results] == ["ok"] * WRITERS, results
+    assert len({project_id for _, project_id in results}) == 1
+    assert ln.Project.filter(name="Race").count() == 1
