@@ -1,41 +1,16 @@
-"""Fixtures for the capture tests: real git repositories in temporary folders."""
+"""Fixtures for the capture tests: real git repositories in temporary folders.
+
+The ``git`` fixture itself is in tests/conftest.py (the tracking tests use it too).
+"""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 GitRunner = Callable[..., str]
-
-
-@pytest.fixture
-def git_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Isolate git from the user's configuration and give it an identity."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{name}_NAME", "Test")
-        monkeypatch.setenv(f"GIT_{name}_EMAIL", "test@example.com")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def git(git_env: None) -> GitRunner:
-    """Run a git command in a directory and return its stdout."""
-
-    def run(cwd: Path, *args: str) -> str:
-        result = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-        )
-        return result.stdout.strip()
-
-    return run
 
 
 @pytest.fixture

@@ -86,24 +86,6 @@ def write_script(tmp_path: Path) -> Callable[[str, str], Path]:
 
 
 @pytest.fixture
-def git(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., str]:
-    """Run git in a directory, isolated from the user's configuration."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{name}_NAME", "Test")
-        monkeypatch.setenv(f"GIT_{name}_EMAIL", "test@example.com")
-
-    def run(cwd: Path, *args: str) -> str:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-        return result.stdout.strip()
-
-    return run
-
-
-@pytest.fixture
 def finish_tracked():  # noqa: ANN201
     """Finish a run left tracked by an in-process test, whatever happened."""
     yield
