@@ -119,11 +119,10 @@ def start_run(
             for project_id, tid in new_links:
                 conn.execute(link_rows_sql(PROJECT_TRANSFORM), [project_id, tid])
         if resolved.items:
+            from lineage.models.feature import insert_feature_value
+
             for feature_id, value, label_id in resolved.items:
-                conn.execute(
-                    "INSERT INTO run_feature_value (run_id, feature_id, value, label_id) "
-                    "VALUES (?, ?, ?, ?)",
-                    [run_id, feature_id, conn.dialect.encode("json", value), label_id])
+                insert_feature_value(conn, run_id, feature_id, value, label_id)
         if input_ids:
             _insert_inputs(conn, run_id, input_ids)
         return run_id

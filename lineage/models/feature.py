@@ -139,12 +139,18 @@ class RunFeatures:
             for feature, (value, label_id) in resolved:
                 conn.execute("DELETE FROM run_feature_value WHERE run_id = ? AND feature_id = ?",
                              [self.run.id, feature.id])
-                conn.execute(
-                    "INSERT INTO run_feature_value (run_id, feature_id, value, label_id) VALUES (?, ?, ?, ?)",
-                    [self.run.id, feature.id, conn.dialect.encode("json", value), label_id],
-                )
+                insert_feature_value(conn, self.run.id, feature.id, value, label_id)
 
         db.write(work)
+
+
+def insert_feature_value(conn: Any, run_id: int, feature_id: int, value: Any,
+                         label_id: int | None) -> None:
+    """Store one validated feature value of a run (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO run_feature_value (run_id, feature_id, value, label_id) VALUES (?, ?, ?, ?)",
+        [run_id, feature_id, conn.dialect.encode("json", value), label_id],
+    )
 
 
 def validate_features(values: dict[str, Any]) -> list[tuple[Feature, tuple[Any, int | None]]]:
