@@ -73,7 +73,7 @@ class Instance:
 
     # --- opening ----------------------------------------------------------------
     def _load(self) -> None:
-        from lineage.db.migrate import check_version, schema_version, upgrade
+        from lineage.db.migrate import SCHEMA_VERSION, check_version, schema_version, upgrade
         from lineage.instance_settings import load_settings
 
         version = self.db.read(schema_version)
@@ -83,8 +83,6 @@ class Instance:
                 f"ln.init(storage=...) or `lineage init`."
             )
         check_version(version, self.slug)
-        from lineage.db.migrate import SCHEMA_VERSION
-
         if version < SCHEMA_VERSION:
             print(f"lineage: upgrading the schema of {self.slug} to version {SCHEMA_VERSION}",
                   file=sys.stderr)

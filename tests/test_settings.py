@@ -56,3 +56,11 @@ def test_storage_setting_registers_a_storage_location(instance, tmp_path):
     ln.settings.storage = str(tmp_path / "elsewhere")
     assert instance.storage_root == str(tmp_path / "elsewhere")
     assert ln.Storage.filter(root=str(tmp_path / "elsewhere")).count() == 1
+
+
+def test_stored_settings_defaults_match_the_validated_model():
+    """Opening an instance skips pydantic; its defaults must be the model's."""
+    from lineage.instance_settings import DEFAULTS, SETTINGS_HELP, settings_model
+
+    assert settings_model()().model_dump() == DEFAULTS
+    assert set(DEFAULTS) == set(SETTINGS_HELP)

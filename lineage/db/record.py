@@ -214,7 +214,7 @@ class Record:
 
             raise DoesNotExist(f"{type(self).__name__} {self.uid} was deleted by another writer.")
         fresh = self.from_row(row[0], db.dialect)
-        self.__dict__.update({k: v for k, v in fresh.__dict__.items()})
+        self.__dict__.update(fresh.__dict__)
         return self
 
     def delete(self) -> None:
