@@ -195,7 +195,8 @@ def _safe_repr(value: Any) -> str:
 def capture_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Make parameters storable: JSON-safe and with secrets redacted.
 
-    Emits one ``UserWarning`` per value stored lossily (as its repr).
+    Emits one ``UserWarning`` per value stored lossily (as its repr),
+    attributed to the first caller outside lineage (the user's code).
 
     Args:
         params: Parameter name -> value, e.g. from `bind_arguments` or ``track(params=...)``.
@@ -205,5 +206,18 @@ def capture_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """
     safe, warns = to_json_safe(dict(params))
     for message in warns:
-        warnings.warn(message, UserWarning, stacklevel=2)
+        warn_at_caller(message)
     return redact_mapping(safe)
+
+
+def warn_at_caller(message: str) -> None:
+    """Warn (``UserWarning``) at the innermost frame outside the lineage package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "lineage":
+        frame = frame.f_back
+    if frame is None:
+        warnings.warn(message, UserWarning, stacklevel=2)
+        return
+    warnings.warn_explicit(message, UserWarning, frame.f_code.co_filename, frame.f_lineno,
+                           module=frame.f_globals.get("__name__"),
+                           registry=frame.f_globals.setdefault("__warningregistry__", {}))

@@ -97,7 +97,7 @@ def start_run(
     input_ids = [a if isinstance(a, int) else a.id for a in inputs]
     run = Run(
         transform_id=transform_id, entrypoint=entrypoint, name=name, status=status,
-        params=_capture_params(params) if params is not None else None,
+        params=_captured(params),
         cli_args=_cli_args() if cli_args is None else cli_args,
         environment_id=ensure_environment() if environment else None,
         git=git, initiated_by_run_id=parent_id, external_id=external_id,
@@ -386,30 +386,13 @@ def _resolve_parent(parent: Run | int | None, inherit: bool,
     return None, cache.parents[uid]
 
 
-def _capture_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON-safe, redacted params; lossy values warn at the user's call site."""
-    from lineage.capture.params import to_json_safe
-    from lineage.capture.redact import redact_mapping
+def _captured(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """JSON-safe, redacted params (the capture layer loads on first use)."""
+    if params is None:
+        return None
+    from lineage.capture.params import capture_params
 
-    safe, messages = to_json_safe(dict(params))
-    for message in messages:
-        _warn_at_caller(message)
-    return redact_mapping(safe)
-
-
-def _warn_at_caller(message: str) -> None:
-    import sys
-    import warnings
-
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "lineage":
-        frame = frame.f_back
-    if frame is None:
-        warnings.warn(message, UserWarning, stacklevel=2)
-        return
-    warnings.warn_explicit(message, UserWarning, frame.f_code.co_filename, frame.f_lineno,
-                           module=frame.f_globals.get("__name__"),
-                           registry=frame.f_globals.setdefault("__warningregistry__", {}))
+    return capture_params(params)
 
 
 _argv_cache: tuple[tuple[str, ...], list[str]] | None = None

@@ -176,8 +176,9 @@ def test_capture_params_warns_redacts_and_keeps_references() -> None:
         "db_url": "postgresql://u:pw@db/x",
         "config": {"api_key": "k", "max_tokens": 5},
     }
-    with pytest.warns(UserWarning, match=r"parameter 'model'.*Opaque.*repr"):
+    with pytest.warns(UserWarning, match=r"parameter 'model'.*Opaque.*repr") as record:
         captured = capture_params(params)
+    assert record[0].filename == __file__  # attributed to the caller, not to lineage
     assert captured == {
         "input": {"__record__": "Record", "uid": "art1"},
         "out_dir": "results",

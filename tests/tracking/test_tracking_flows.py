@@ -339,3 +339,16 @@ def test_forked_children_link_to_the_active_flow(run_script, write_script, insta
     assert {s.initiated_by_run_id for s in steps} == {flow_run.id}
     assert {s.status for s in steps} == {"completed"}
     assert flow_run.status == "completed"
+
+
+def test_lossy_param_warning_points_at_the_users_call(instance) -> None:
+    class Opaque:
+        pass
+
+    @ln.step()
+    def takes(obj: object) -> None:
+        return None
+
+    with pytest.warns(UserWarning, match="parameter 'obj'") as record:
+        takes(Opaque())
+    assert record[0].filename == __file__
