@@ -1,0 +1,25 @@
+# Sourced by scripts/*.sh: make sure the tools the scripts need are present.
+# Installs uv (PyPI) and Graphviz (Debian) when missing; never touches an
+# existing virtual environment.
+
+ensure_uv() {
+    if ! command -v uv >/dev/null 2>&1; then
+        echo "installing uv"
+        python3 -m pip install -q --disable-pip-version-check uv
+    fi
+}
+
+ensure_graphviz() {
+    if ! command -v dot >/dev/null 2>&1; then
+        echo "installing graphviz (dot)"
+        apt-get update -qq && apt-get install -y -qq graphviz >/dev/null
+    fi
+}
+
+# fresh_venv DIR SPEC...: create DIR anew (deleting what was there) and install SPECs into it.
+fresh_venv() {
+    local dir="$1"; shift
+    rm -rf "$dir"
+    uv venv -q --python "${LINEAGE_PYTHON:-python3}" "$dir"
+    uv pip install -q --python "$dir/bin/python" "$@"
+}
