@@ -148,7 +148,7 @@ def measure(artifact_id: int, repeats: int) -> dict[str, Any]:
     """Times of the graph query and of the whole `lineage_graph` call."""
     import lineage as ln
     from lineage.db.record import current_db
-    from lineage.graph import _fetch
+    from lineage.graph.build import _fetch
 
     artifact = ln.Artifact.get(id=artifact_id)
     db = current_db()

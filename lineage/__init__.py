@@ -36,8 +36,8 @@ _LAZY = {
     "flow": ("lineage.decorators", "flow"),
     "step": ("lineage.decorators", "step"),
     "save": ("lineage.bulk", "save"),
-    "lineage_graph": ("lineage.graph", "lineage_graph"),
-    "view": ("lineage.overview", "view"),
+    "lineage_graph": ("lineage.graph.build", "lineage_graph"),
+    "view": ("lineage.graph.overview", "view"),
     "errors": ("lineage.errors", None),
 }
 

@@ -34,7 +34,7 @@ def runs(limit: int, key: str | None, status: str | None) -> None:
     """List recent runs, newest first."""
     from rich.table import Table
 
-    from lineage.describe import duration, status as styled_status, when
+    from lineage.graph.describe import duration, status as styled_status, when
     from lineage.models.run import Run
     from lineage.models.transform import Transform
 
@@ -59,7 +59,7 @@ def runs(limit: int, key: str | None, status: str | None) -> None:
 @click.argument("uid")
 def show(uid: str) -> None:
     """Show everything run UID captured (a uid prefix is enough)."""
-    from lineage.describe import run_tree
+    from lineage.graph.describe import run_tree
     from lineage.models.run import Run
 
     _print(run_tree(Run.get(uid)))

@@ -35,8 +35,8 @@ def view(key_or_uid: str, output: Path | None, depth: int | None, upstream: bool
     A transform key draws its latest run. Needs Graphviz's `dot` program,
     except for .dot output.
     """
-    from lineage.graph import lineage_graph, resolve_record
-    from lineage.graph_render import output_target, render, simplify
+    from lineage.graph.build import lineage_graph, resolve_record
+    from lineage.graph.render import output_target, render, simplify
 
     record = resolve_record(key_or_uid)
     graph = lineage_graph(record, upstream=upstream, downstream=downstream, depth=depth)
@@ -61,8 +61,8 @@ def describe(key_or_uid: str) -> None:
     """Print a summary of an artifact, run or transform (a key, uid or uid prefix)."""
     from rich.console import Console
 
-    from lineage.describe import describe as describe_record
-    from lineage.graph import resolve_record
+    from lineage.graph.describe import describe as describe_record
+    from lineage.graph.build import resolve_record
 
     console = Console(soft_wrap=True)
     if not console.is_terminal:

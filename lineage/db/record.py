@@ -243,7 +243,7 @@ class Record:
 
     def describe(self) -> None:
         """Print a readable summary of the record."""
-        from lineage.describe import describe
+        from lineage.graph.describe import describe
 
         describe(self)
 

@@ -86,7 +86,7 @@ class Run(Record):
 
     def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
                      **kwargs: Any) -> Any:
-        """Draw this run's lineage with Graphviz; see `lineage.graph_render.view_lineage`."""
-        from lineage.graph_render import view_lineage
+        """Draw this run's lineage with Graphviz; see `lineage.graph.render.view_lineage`."""
+        from lineage.graph.render import view_lineage
 
         return view_lineage(self, filename, format, **kwargs)

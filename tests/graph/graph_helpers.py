@@ -14,7 +14,7 @@ from typing import Any
 
 import lineage as ln
 from lineage.db.record import current_db
-from lineage.graph import node_id
+from lineage.graph.build import node_id
 
 _counter = itertools.count()
 #: A fixed clock so labels with start times are predictable.

@@ -9,7 +9,7 @@ from rich.console import Console
 
 import lineage as ln
 from lineage.db.record import current_db
-from lineage.describe import LIST_LIMIT, describe, human_size, when
+from lineage.graph.describe import LIST_LIMIT, describe, human_size, when
 
 
 def text_of(record) -> str:

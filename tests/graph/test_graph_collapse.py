@@ -6,8 +6,8 @@ import networkx as nx
 import pytest
 
 import lineage as ln
-from lineage.graph import node_id
-from lineage.graph_collapse import cap, collapse, key_pattern
+from lineage.graph.build import node_id
+from lineage.graph.collapse import cap, collapse, key_pattern
 
 
 def groups(graph):

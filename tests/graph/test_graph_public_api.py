@@ -9,7 +9,7 @@ import pytest
 from graph_helpers import edges, nodes
 
 import lineage as ln
-from lineage.graph import node_id
+from lineage.graph.build import node_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

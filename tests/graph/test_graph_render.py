@@ -9,9 +9,9 @@ import shutil
 import pytest
 
 import lineage as ln
-from lineage.describe import when
+from lineage.graph.describe import when
 from lineage.errors import GraphvizNotInstalled, LineageError, ValidationError
-from lineage.graph_render import render, to_dot
+from lineage.graph.render import render, to_dot
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 

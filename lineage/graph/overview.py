@@ -81,7 +81,7 @@ def view(limit: int = 10, console: Console | None = None) -> None:
 def _transform_table(rows: list[tuple], dialect: Any) -> Any:
     from rich.table import Table
 
-    from lineage.describe import when
+    from lineage.graph.describe import when
 
     table = Table(title="Recent transforms", title_justify="left")
     for column in ("key", "version", "kind", "runs", "last run", "uid"):
@@ -95,7 +95,7 @@ def _transform_table(rows: list[tuple], dialect: Any) -> Any:
 def _run_table(rows: list[tuple], dialect: Any) -> Any:
     from rich.table import Table
 
-    from lineage.describe import duration, status, when
+    from lineage.graph.describe import duration, status, when
 
     table = Table(title="Recent runs", title_justify="left")
     columns = ("uid", "transform", "entrypoint", "status", "started", "took", "inputs", "outputs")
@@ -113,7 +113,7 @@ def _run_table(rows: list[tuple], dialect: Any) -> Any:
 def _artifact_table(rows: list[tuple], dialect: Any) -> Any:
     from rich.table import Table
 
-    from lineage.describe import human_size, when
+    from lineage.graph.describe import human_size, when
 
     table = Table(title="Recent artifacts", title_justify="left")
     for column in ("key", "version", "size", "created by", "created", "uid"):
@@ -127,7 +127,7 @@ def _artifact_table(rows: list[tuple], dialect: Any) -> Any:
 
 
 class _Timing:
-    """The two attributes `lineage.describe.duration` reads."""
+    """The two attributes `lineage.graph.describe.duration` reads."""
 
     def __init__(self, started_at: Any, finished_at: Any) -> None:
         self.started_at = started_at

@@ -28,7 +28,7 @@ focus artifact's previous version (upstream) and next version (downstream)
 are added so the graph shows where it sits in its key's history.
 
 The whole graph comes from a constant number of queries (recursive CTEs,
-see `lineage.graph_sql`), whatever its size.
+see `lineage.graph.query`), whatever its size.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def _kind_of(record: Any) -> str:
 def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstream: bool,
            depth: int | None, versions: bool) -> dict[str, Any]:
     """Every row the graph needs, in a constant number of queries."""
-    from lineage import graph_sql as q
+    from lineage.graph import query as q
 
     dialect = conn.dialect.name
     if dialect == "postgresql":
@@ -222,7 +222,7 @@ def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstre
 def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
           focus_key: str) -> dict[str, tuple[str, int]]:
     """Add nodes and edges from the fetched rows; return node -> (kind, database id)."""
-    from lineage.graph_sql import ARTIFACT_COLUMNS, RUN_COLUMNS
+    from lineage.graph.query import ARTIFACT_COLUMNS, RUN_COLUMNS
 
     db_keys: dict[str, tuple[str, int]] = {}
     run_nodes: dict[int, str] = {}

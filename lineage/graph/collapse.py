@@ -41,7 +41,7 @@ def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD,
     """A copy of `graph` with each group of more than `threshold` look-alike nodes merged.
 
     Args:
-        graph: A lineage graph (`lineage.graph.lineage_graph`).
+        graph: A lineage graph (`lineage.graph.build.lineage_graph`).
         threshold: Merge groups larger than this.
         rounds: Refinement rounds (how many hops of surroundings must match).
 

@@ -8,7 +8,7 @@ from graph_helpers import E, edges, nodes
 import lineage as ln
 from lineage.db.database import Connection
 from lineage.errors import DoesNotExist, ValidationError
-from lineage.graph import lineage_graph, node_id, resolve_record
+from lineage.graph.build import lineage_graph, node_id, resolve_record
 
 
 def chain(lin, n, key="step.py"):

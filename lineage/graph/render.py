@@ -6,7 +6,7 @@ Visual language (left to right, the way data flowed):
   running) labelled with transform key, entrypoint and start time;
 * artifacts: note shapes (yellow) labelled with key and version;
 * the focus record: thick orange border;
-* merged groups (see `lineage.graph_collapse`): 3-D boxes for runs, doubled
+* merged groups (see `lineage.graph.collapse`): 3-D boxes for runs, doubled
   notes for artifacts, labelled ``×N``;
 * edges: solid for inputs and outputs, dashed "re-created" for earlier
   creators of the same content, dotted from a flow to the steps it
@@ -75,9 +75,9 @@ def view_lineage(record: Record | str, filename: str | os.PathLike[str] | None =
         depth: Follow at most this many edges (None: all).
         collapse: Merge large groups of look-alike runs and artifacts.
         threshold: Merge groups larger than this
-            (default `lineage.graph_collapse.DEFAULT_THRESHOLD`).
+            (default `lineage.graph.collapse.DEFAULT_THRESHOLD`).
         max_nodes: Draw at most this many nodes, the nearest to the record
-            (default `lineage.graph_collapse.DEFAULT_MAX_NODES`).
+            (default `lineage.graph.collapse.DEFAULT_MAX_NODES`).
         display: Show the picture inline (None: when running in Jupyter).
 
     Returns:
@@ -90,7 +90,7 @@ def view_lineage(record: Record | str, filename: str | os.PathLike[str] | None =
         ValidationError: Unknown format, or a filename suffix that
             contradicts `format`.
     """
-    from lineage.graph import lineage_graph
+    from lineage.graph.build import lineage_graph
 
     graph = lineage_graph(record, upstream=upstream, downstream=downstream, depth=depth)
     fmt, path = output_target(graph, filename, format)
@@ -105,7 +105,7 @@ def view_lineage(record: Record | str, filename: str | os.PathLike[str] | None =
 def simplify(graph: nx.DiGraph, threshold: int | None = None,
              max_nodes: int | None = None) -> nx.DiGraph:
     """`graph` with large look-alike groups merged and at most `max_nodes` nodes."""
-    from lineage.graph_collapse import DEFAULT_MAX_NODES, DEFAULT_THRESHOLD, cap, collapse
+    from lineage.graph.collapse import DEFAULT_MAX_NODES, DEFAULT_THRESHOLD, cap, collapse
 
     merged = collapse(graph, DEFAULT_THRESHOLD if threshold is None else threshold)
     return cap(merged, DEFAULT_MAX_NODES if max_nodes is None else max_nodes)
@@ -245,7 +245,7 @@ def _h(text: Any) -> str:
 
 
 def _time(value: Any) -> str:
-    from lineage.describe import when
+    from lineage.graph.describe import when
 
     return when(value) if hasattr(value, "astimezone") else str(value)
 
