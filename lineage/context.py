@@ -7,6 +7,8 @@ Threads and asyncio tasks each see their own current run. A run started by
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
@@ -17,10 +19,16 @@ if TYPE_CHECKING:
 
 _current_run: ContextVar[Run | None] = ContextVar("lineage_current_run", default=None)
 _process_run: list[Run] = []
+_detached: ContextVar[bool] = ContextVar("lineage_detached", default=False)
 
 
 def current_run() -> Run | None:
-    """The run of this thread or task, else the process's tracked run, else None."""
+    """The run of this thread or task, else the process's tracked run, else None.
+
+    None inside `detached()`.
+    """
+    if _detached.get():
+        return None
     run = _current_run.get()
     if run is not None:
         return run
@@ -67,3 +75,17 @@ def set_process_run(run: Run | None) -> None:
 def process_run() -> Run | None:
     """The run started by `track()` in this process, or None."""
     return _process_run[-1] if _process_run else None
+
+
+@contextmanager
+def detached() -> Iterator[None]:
+    """A block in which no run is current, not even the process's tracked run.
+
+    Engine adapters save an input file that no known run made inside it, so
+    the artifact gets no creating run.
+    """
+    token = _detached.set(True)
+    try:
+        yield
+    finally:
+        _detached.reset(token)

@@ -28,7 +28,6 @@ import inspect
 import threading
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, ParamSpec, TypeVar, overload
 
 from lineage import lifecycle
@@ -168,14 +167,12 @@ class Flow(Generic[P, R]):
             resolved = self._resolved
             if resolved is not None and resolved.instance is instance:
                 return resolved
-            key, source, path = _function_transform(self.fn, instance, self.key)
-            transform = lifecycle.get_or_create_transform(key, source, self.kind)
+            source = lifecycle.function_transform(self.fn, self.kind, key=self.key)
             project_ids = lifecycle.resolve_projects(self.project) if self.project else []
-            git = _git(path, instance.settings.sync_git_repo)
             from lineage.tracking import install_exit_handlers
 
             install_exit_handlers()
-            resolved = _Resolved(instance, transform.id, project_ids, git)
+            resolved = _Resolved(instance, source.transform.id, project_ids, source.git)
             self._resolved = resolved
             return resolved
 
@@ -235,55 +232,6 @@ def _artifact_inputs(params: dict[str, Any]) -> list[int]:
                 if artifact_id is not None and artifact_id not in ids:
                     ids.append(artifact_id)
     return ids
-
-
-@functools.lru_cache(maxsize=256)
-def _file_source(path: str) -> str | None:
-    from lineage.capture.source import read_source
-
-    try:
-        return read_source(Path(path))
-    except OSError:
-        return None
-
-
-def _function_transform(fn: Callable[..., Any], instance: Instance,
-                        key: str | None) -> tuple[str, str | None, Path | None]:
-    """(key, source, file) of the Transform a function belongs to."""
-    from lineage.capture.source import (function_source, notebook_path, notebook_source,
-                                        transform_key_for_function)
-
-    func = inspect.unwrap(fn)
-    dev_dir = instance.settings.dev_dir
-    key = key or transform_key_for_function(func, Path(dev_dir) if dev_dir else None)
-    try:
-        file = inspect.getsourcefile(func)
-    except TypeError:
-        file = None
-    if file and ("ipykernel_" in file or file.startswith("<ipython-input")):
-        notebook = notebook_path()
-        if notebook is not None and notebook.is_file():
-            return key, notebook_source(notebook), notebook
-        return key, function_source(func), None
-    if file and Path(file).is_file():
-        source = _file_source(str(Path(file).resolve()))
-        if source is not None:
-            return key, source, Path(file)
-    return key, function_source(func), None
-
-
-_git_cache: dict[tuple[str, str | None], dict[str, Any] | None] = {}
-
-
-def _git(path: Path | None, sync_git_repo: str | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
-    cache_key = (str(path), sync_git_repo)
-    if cache_key not in _git_cache:
-        from lineage.capture.git import capture_git
-
-        _git_cache[cache_key] = capture_git(path, sync_git_repo)
-    return _git_cache[cache_key]
 
 
 # --- decorators --------------------------------------------------------------------------

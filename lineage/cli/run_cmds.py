@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from lineage.models.run import STATUSES
+
 
 def register(cli: Any) -> None:
     """Add the run commands to `cli`."""
@@ -28,7 +30,7 @@ def _console() -> Any:
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to show.")
 @click.option("--key", default=None, help="Only runs of the transform with this key.")
 @click.option("--status", default=None,
-              type=click.Choice(["scheduled", "started", "completed", "errored", "aborted"]),
+              type=click.Choice(list(STATUSES)),
               help="Only runs with this status.")
 def runs(limit: int, key: str | None, status: str | None) -> None:
     """List recent runs, newest first."""

@@ -38,7 +38,7 @@ def update_changed(db: Database, record: Record) -> None:
         current = _locked_row(conn, record)
         final = _resolve(record, changes, current)
         _write(conn, record, final)
-        _record_history(conn, record, final)
+        _record_history(conn, record, final, current)
         merged.update(current)
         merged.update(final)
 
@@ -118,16 +118,34 @@ def _write(conn: Connection, record: Record, final: dict[str, Any]) -> None:
     conn.execute(f"UPDATE {record.__tablename__} SET {sets} WHERE id = ?", [*params, record.id])
 
 
-def _record_history(conn: Connection, record: Record, changes: dict[str, Any]) -> None:
+def _record_history(conn: Connection, record: Record, changes: dict[str, Any],
+                    before: dict[str, Any] | None = None) -> None:
+    """Log one update: the new values and what they replaced (`before`, else the loaded values)."""
+    before = record._loaded if before is None else before
+    log_change(conn, type(record).__name__, record.id, record.uid, changes,
+               {name: before.get(name) for name in changes})
+
+
+def log_change(conn: Connection, registry: str, record_id: int, record_uid: str,
+               new: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Insert one `RecordChange` row (inside the caller's transaction).
+
+    Args:
+        registry: Registry name (``"Run"``).
+        new: The changed fields' new values.
+        previous: Their values before the change.
+    """
     from lineage.context import current_run_id
     from lineage.instance import current_user_id
 
-    values = {name: _jsonable(value) for name, value in changes.items()}
+    d = conn.dialect
     conn.execute(
-        "INSERT INTO record_change (registry, record_id, record_uid, fields, changed_at, "
-        "changed_by_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [type(record).__name__, record.id, record.uid, conn.dialect.encode("json", values),
-         conn.dialect.encode("datetime", utcnow()), current_user_id(), current_run_id()],
+        "INSERT INTO record_change (registry, record_id, record_uid, fields, previous, "
+        "changed_at, changed_by_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [registry, record_id, record_uid,
+         d.encode("json", {k: _jsonable(v) for k, v in new.items()}),
+         d.encode("json", {k: _jsonable(v) for k, v in previous.items()}),
+         d.encode("datetime", utcnow()), current_user_id(), current_run_id()],
     )
 
 

@@ -22,7 +22,7 @@ __all__ = ["describe", "describe_renderable", "human_size", "when"]
 LIST_LIMIT = 20
 _THIS = "  [bold]← this one[/]"
 STATUS_STYLE = {"completed": "green", "errored": "red", "aborted": "yellow", "started": "cyan",
-                "scheduled": "cyan"}
+                "scheduled": "cyan", "cached": "blue", "skipped": "dim"}
 
 
 def describe(record: Record, console: Console | None = None) -> None:

@@ -5,14 +5,26 @@ Airflow, Snakemake, Nextflow) start, activate and finish runs only through
 this module; none of them touches tables or connections directly::
 
     transform = get_or_create_transform("train.py", source, kind="script")
-    run = start_run(transform, params={"lr": 0.1}, external_id="task-123",
-                    external_source="prefect", projects=["My project"])
+    run = start_run(transform, params={"lr": 0.1}, projects=["My project"])
     token = activate(run)             # current run for artifacts saved here
     try:
         ...
     finally:
         deactivate(token)
     finish_run(run, "completed")      # or "errored" with error=traceback, "aborted"
+
+Engines report runs in pieces, from many processes: `engine_run` finds or
+creates the run of one task attempt by the engine's own id (idempotent,
+safe under concurrent writers), `correct_status` records an operator's
+change of a final status, `record_upstream` a run -> run data dependency,
+`record_file` a file read or written, and `guarded` keeps adapter failures
+from ever breaking the pipeline (see `lineage.lifecycle.engines`)::
+
+    source = function_transform(task_fn, "prefect")
+    run = engine_run(source.transform, external_source="prefect", external_id=task_run_id,
+                     attempt=2, parent=flow_run, params=params, git=source.git)
+    record_file(run, "out/table.csv", role="output")
+    finish_run(run, "cached")
 
 Costs: one write transaction to start a run and one to finish it. The
 environment row is computed and written once per process, the transform
@@ -21,18 +33,24 @@ instance. Everything that can fail validation (features, parameters that
 cannot bind) fails before anything is written.
 """
 
+from lineage.lifecycle.engines import correct_status, engine_run, find_engine_run, record_upstream
+from lineage.lifecycle.files import record_file
+from lineage.lifecycle.guard import guarded
 from lineage.lifecycle.records import (ResolvedFeatures, clear_caches, ensure_environment,
                                        get_or_create_transform, link_projects, resolve_projects,
                                        run_project_ids, validate_features)
-from lineage.lifecycle.runs import (FINAL_STATUSES, PARENT_ENV, Activation, abort_active_runs,
-                                    activate, active_runs, deactivate, finish_run, is_active,
-                                    record_input, record_output, start_run, status_for,
-                                    terminating_signals)
+from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, PARENT_ENV, Activation,
+                                    abort_active_runs, activate, active_runs, deactivate,
+                                    finish_run, is_active, record_input, record_output,
+                                    start_run, status_for, terminating_signals)
+from lineage.lifecycle.sources import Source, file_transform, function_transform, source_git
 
 __all__ = [
-    "FINAL_STATUSES", "PARENT_ENV", "Activation", "ResolvedFeatures", "abort_active_runs",
-    "activate", "active_runs", "clear_caches", "deactivate", "ensure_environment", "finish_run",
-    "get_or_create_transform", "is_active", "link_projects", "record_input", "record_output",
-    "resolve_projects", "run_project_ids", "start_run", "status_for", "terminating_signals",
-    "validate_features",
+    "FINAL_STATUSES", "OPEN_STATUSES", "PARENT_ENV", "Activation", "ResolvedFeatures", "Source",
+    "abort_active_runs", "activate", "active_runs", "clear_caches", "correct_status",
+    "deactivate", "engine_run", "ensure_environment", "file_transform", "find_engine_run",
+    "finish_run", "function_transform", "get_or_create_transform", "guarded", "is_active",
+    "link_projects", "record_file", "record_input", "record_output", "record_upstream",
+    "resolve_projects", "run_project_ids", "source_git", "start_run", "status_for",
+    "terminating_signals", "validate_features",
 ]

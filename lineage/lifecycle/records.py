@@ -28,7 +28,7 @@ class _InstanceCache:
     """Ids that never change for one open instance."""
 
     __slots__ = ("environment_id", "transforms", "projects", "parents", "transform_projects",
-                 "__weakref__")
+                 "sources", "__weakref__")
 
     def __init__(self) -> None:
         self.environment_id: int | None = None
@@ -36,6 +36,7 @@ class _InstanceCache:
         self.projects: dict[str, int] = {}
         self.parents: dict[str, int | None] = {}
         self.transform_projects: set[tuple[int, int]] = set()
+        self.sources: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
 
 _caches: weakref.WeakKeyDictionary[Instance, _InstanceCache] = weakref.WeakKeyDictionary()

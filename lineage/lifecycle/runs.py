@@ -7,6 +7,7 @@ import threading
 import traceback
 from collections.abc import Iterable, Mapping
 from contextvars import Token
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lineage import context
@@ -23,11 +24,12 @@ if TYPE_CHECKING:
 
 #: Environment variable naming the run that started this process (its uid).
 PARENT_ENV = "LINEAGE_PARENT_RUN_UID"
-#: Statuses a finished run can have.
-FINAL_STATUSES = ("completed", "errored", "aborted")
+#: Statuses a finished run can have (``cached`` and ``skipped`` come from engines).
+FINAL_STATUSES = ("completed", "errored", "aborted", "cached", "skipped")
+#: Statuses of a run that has not finished.
+OPEN_STATUSES = ("scheduled", "started")
 #: Longest traceback kept in ``run.error`` (characters; the end is kept).
 ERROR_LIMIT = 100_000
-_OPEN_STATUSES = ("started", "scheduled")
 
 # Runs started in this process and not finished yet, by id.
 _active: dict[int, Run] = {}
@@ -158,33 +160,30 @@ def _insert_inputs(conn: Connection, run_id: int, artifact_ids: list[int]) -> No
         conn.execute(sql, [run_id, artifact_id, now])
 
 
-def finish_run(run: Run, status: str = "completed", error: str | BaseException | None = None) -> bool:
+def finish_run(run: Run, status: str = "completed", error: str | BaseException | None = None,
+               finished_at: datetime | None = None) -> bool:
     """Set the final status and ``finished_at`` of a run (one write transaction).
 
     Only a run still ``started`` (or ``scheduled``) changes, so finishing
-    twice, or after a signal handler aborted the run, keeps the first result.
+    twice, or after a signal handler aborted the run, keeps the first result
+    (an operator's later correction is `lineage.lifecycle.correct_status`).
 
     Args:
         run: The run.
-        status: ``completed``, ``errored`` or ``aborted``.
+        status: ``completed``, ``errored``, ``aborted``, ``cached`` or ``skipped``.
         error: A traceback text or an exception (formatted with its
             traceback); stored redacted.
+        finished_at: When it ended (default: now), for events reported later.
 
     Returns:
         True if this call finished the run, False if it was finished already.
     """
-    from lineage.capture.redact import redact_text
     from lineage.errors import ValidationError
 
     if status not in FINAL_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}.")
-    if isinstance(error, BaseException):
-        error = "".join(traceback.format_exception(error))
-    if error is not None:
-        error = redact_text(error)
-        if len(error) > ERROR_LIMIT:
-            error = "...\n" + error[-ERROR_LIMIT:]
-    now = utcnow()
+    error = error_text(error)
+    now = finished_at or utcnow()
     db = getattr(run, "_db", None) or _instance().db
     d = db.dialect
     values = {"status": status, "finished_at": now, "error": error}
@@ -194,7 +193,7 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
         _relax_durability(conn)
         return conn.execute(
             "UPDATE run SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status IN (?, ?)",
-            [*encoded, run.id, *_OPEN_STATUSES]).rowcount
+            [*encoded, run.id, *OPEN_STATUSES]).rowcount
 
     try:
         changed = db.write(work) == 1
@@ -210,6 +209,20 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
         if row:
             run.status = run._loaded["status"] = run._loaded_raw["status"] = row[0][0]
     return changed
+
+
+def error_text(error: str | BaseException | None) -> str | None:
+    """What ``run.error`` stores: the traceback of `error`, redacted, the end kept."""
+    if error is None:
+        return None
+    if isinstance(error, BaseException):
+        error = "".join(traceback.format_exception(error))
+    from lineage.capture.redact import redact_text
+
+    error = redact_text(error)
+    if len(error) > ERROR_LIMIT:
+        error = "...\n" + error[-ERROR_LIMIT:]
+    return error
 
 
 def status_for(exc: BaseException | None) -> str:

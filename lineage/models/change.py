@@ -10,6 +10,9 @@ from lineage.db.record import Record
 class RecordChange(Record):
     """One saved update of a record (inserts are not logged).
 
+    ``fields`` holds the new values of the changed fields, ``previous`` their
+    values before the change (so a corrected run status keeps the earlier one).
+
     ``ln.RecordChange.filter(registry="Run", record_uid=run.uid)`` shows why
     a `ConflictError` happened.
     """
@@ -20,6 +23,7 @@ class RecordChange(Record):
         "record_id": Field("bigint", nullable=False),
         "record_uid": Field("str", nullable=False, length=16),
         "fields": Field("json", nullable=False),
+        "previous": Field("json"),
         "changed_at": Field("datetime", nullable=False, default=utcnow),
         "changed_by_id": Field("bigint", references="user_account"),
         "run_id": Field("bigint", references="run"),

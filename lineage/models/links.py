@@ -16,11 +16,15 @@ ARTIFACT_PREVIOUS_RUN = LinkTable(
 PROJECT_ARTIFACT = LinkTable("project_artifact", ("project_id", "project"), ("artifact_id", "artifact"))
 PROJECT_RUN = LinkTable("project_run", ("project_id", "project"), ("run_id", "run"))
 PROJECT_TRANSFORM = LinkTable("project_transform", ("project_id", "project"), ("transform_id", "transform"))
+RUN_UPSTREAM = LinkTable(
+    "run_upstream", ("run_id", "run"), ("upstream_run_id", "run"),
+    extra={"created_at": Field("datetime", nullable=False, default=utcnow)},
+)
 ARTIFACT_LABEL = LinkTable("artifact_label", ("artifact_id", "artifact"), ("label_id", "label"))
 
 LINK_TABLES = (
     RUN_INPUT, ARTIFACT_PREVIOUS_RUN, PROJECT_ARTIFACT, PROJECT_RUN, PROJECT_TRANSFORM,
-    ARTIFACT_LABEL,
+    ARTIFACT_LABEL, RUN_UPSTREAM,
 )
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from lineage.db.dialect import utcnow
-from lineage.db.fields import Field, ForeignKey, ManyToMany, Reverse
+from lineage.db.fields import Field, ForeignKey, Index, ManyToMany, Reverse
 from lineage.db.record import Record
 
-#: Allowed values of `Run.status`.
-STATUSES = ("scheduled", "started", "completed", "errored", "aborted")
+#: Allowed values of `Run.status`; engines also report ``cached`` and ``skipped``.
+STATUSES = ("scheduled", "started", "completed", "errored", "aborted", "cached", "skipped")
 
 
 class Run(Record):
@@ -23,6 +23,11 @@ class Run(Record):
         git: Commit, branch, dirty flag, remote and path of the source.
         error: Traceback of an errored run.
         external_id: Identifier in an external engine (Prefect task-run id, ...).
+        external_source: Name of that engine (``"prefect"``, ``"airflow"``, ...).
+        attempt: 1 for a first execution; each retry of an engine task is its
+            own run with the same ``external_id`` and the next attempt.
+        details: Engine facts that are not parameters (JSON): rule, wildcards,
+            resources, work dir, timings, ...
     """
 
     __tablename__ = "run"
@@ -44,6 +49,8 @@ class Run(Record):
         "initiated_by_run_id": Field("bigint", references="run", index=True),
         "external_id": Field("text", index=True),
         "external_source": Field("str", length=64),
+        "attempt": Field("int", nullable=False, default=1),
+        "details": Field("json"),
         "pid": Field("int"),
         "host": Field("text"),
         "created_by_id": Field("bigint", references="user_account"),
@@ -58,7 +65,25 @@ class Run(Record):
         "recreated_artifacts": ManyToMany("artifact_previous_run", "run_id", "artifact_id", "Artifact"),
         "projects": ManyToMany("project_run", "run_id", "project_id", "Project"),
         "feature_values": Reverse("FeatureValue", "run_id"),
+        "upstream_runs": ManyToMany("run_upstream", "run_id", "upstream_run_id", "Run"),
+        "downstream_runs": ManyToMany("run_upstream", "upstream_run_id", "run_id", "Run"),
     }
+    indexes = (
+        # One run per attempt of an engine task: the backstop of `lifecycle.engine_run`.
+        Index("uq_run_external_attempt", ("external_source", "external_id", "attempt"),
+              unique=True, where="external_id IS NOT NULL"),
+    )
+
+    @property
+    def attempts(self) -> Any:
+        """Every attempt of this run's engine task, first attempt first.
+
+        A run without an ``external_id`` is its own only attempt.
+        """
+        if self.external_id is None:
+            return Run.filter(id=self.id if self.id is not None else -1)
+        return Run.filter(external_source=self.external_source,
+                          external_id=self.external_id).order_by("attempt")
 
     @property
     def report(self) -> Any:

@@ -1,0 +1,315 @@
+"""Runs reported by workflow engines, found again by the engine's own id.
+
+An engine reports one task execution in pieces: a start in one process, a
+finish in another (an Airflow worker, a Dagster step process, a Nextflow
+weblog event), sometimes twice, sometimes the finish first. Every piece
+calls `engine_run` with the same ``(external_source, external_id,
+attempt)``; a unique index makes all of them land on one run, whichever
+process and machine comes first::
+
+    run = engine_run(transform, external_source="airflow",
+                     external_id="etl/manual__2026-12-01/extract", attempt=1,
+                     parent=dag_run, params={"day": "2026-12-01"})
+    ...
+    finish_run(run, "completed")                 # or "errored", "cached", "skipped"
+    correct_status(run, "completed", reason="marked success by an operator")
+
+Rules when the run already exists: fields it has stay (the first writer
+wins), fields it lacks are filled in (params, entrypoint, parent, git,
+...), ``details`` are merged with the newest values winning, an earlier
+``started_at`` replaces a later one, and a final status is never moved
+back to an open one. A later change of a final status is a correction
+(`correct_status`) and keeps the earlier value in `RecordChange`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from lineage.db.dialect import utcnow
+from lineage.errors import ValidationError
+from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
+from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _cli_args,
+                                    _hostname, _insert_inputs, _relax_durability, _resolve_parent,
+                                    error_text)
+
+if TYPE_CHECKING:
+    from lineage.db.database import Connection
+    from lineage.models.run import Run
+    from lineage.models.transform import Transform
+
+#: Fields an existing run gets from a later event only while it has none.
+_FILLED_IN = ("entrypoint", "name", "params", "cli_args", "environment_id", "git",
+              "initiated_by_run_id")
+
+
+def engine_run(
+    transform: Transform | int,
+    *,
+    external_source: str,
+    external_id: str,
+    attempt: int = 1,
+    parent: Run | int | None = None,
+    inherit_parent: bool = False,
+    params: Mapping[str, Any] | None = None,
+    entrypoint: str | None = None,
+    name: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    projects: Any = (),
+    inputs: Iterable[Any] = (),
+    cli_args: list[str] | None = None,
+    git: dict[str, Any] | None = None,
+    environment: bool = True,
+    status: str = "started",
+    started_at: datetime | None = None,
+    finished_at: datetime | None = None,
+    error: str | BaseException | None = None,
+) -> Run:
+    """The run of one attempt of an engine task or workflow, created if new.
+
+    Idempotent across threads, processes and machines: the unique index on
+    ``(external_source, external_id, attempt)`` decides, so calling it twice,
+    or from two processes at once, gives one run. One write transaction.
+
+    Args:
+        transform: The Transform (or its id): the workflow file.
+        external_source: The engine (``"prefect"``, ``"dagster"``, ...).
+        external_id: The engine's id of the task or workflow run.
+        attempt: 1 for the first execution, 2 for the first retry, ...
+        parent: The run that initiated this one (the engine's workflow run).
+        inherit_parent: With no `parent`, link to the current run of this
+            context (a tracked script calling an engine flow, say).
+        params: Parameters (made JSON-safe and redacted).
+        entrypoint: Task or rule name.
+        name: Human-readable name.
+        details: Engine facts that are not parameters (merged into existing ones).
+        projects: Projects to link the run and its transform to.
+        inputs: Saved artifacts (or ids) read by the run.
+        cli_args: Command line; defaults to ``sys.argv`` (redacted).
+        git: Git state of the workflow's source.
+        environment: Link this process's Environment row.
+        status: ``scheduled``, ``started`` or a final status (an event that
+            reports the end first).
+        started_at: When the engine started it (default: now).
+        finished_at: When it ended, for a final `status` (default: now).
+        error: Traceback text or exception of an errored run (redacted).
+
+    Returns:
+        The run as stored after this call.
+
+    Raises:
+        ValidationError: An empty external id or source, an attempt below 1,
+            or an unknown status.
+    """
+    from lineage.models.run import Run
+
+    _check_reference(external_source, external_id, attempt)
+    if status not in OPEN_STATUSES + FINAL_STATUSES:
+        raise ValidationError(
+            f"status must be one of {', '.join(OPEN_STATUSES + FINAL_STATUSES)}, got {status!r}.")
+    instance = _instance()
+    transform_id = transform if isinstance(transform, int) else transform.id
+    _, parent_id = _resolve_parent(parent, inherit_parent, instance)
+    now = utcnow()
+    final = status in FINAL_STATUSES
+    run = Run(
+        transform_id=transform_id, entrypoint=entrypoint, name=name, status=status,
+        started_at=started_at or now, finished_at=(finished_at or now) if final else None,
+        error=error_text(error) if final else None, params=_captured(params),
+        cli_args=_cli_args() if cli_args is None else list(cli_args),
+        environment_id=ensure_environment() if environment else None, git=git,
+        initiated_by_run_id=parent_id, external_id=external_id,
+        external_source=external_source, attempt=attempt,
+        details=_captured(details) if details else None, pid=_pid(), host=_hostname(),
+        created_by_id=instance.user_id(),
+    )
+    project_ids = resolve_projects(projects) if projects else []
+    input_ids = [a if isinstance(a, int) else a.id for a in inputs]
+    cache = _cache(instance)
+
+    def work(conn: Connection) -> tuple[Run, bool]:
+        _relax_durability(conn)
+        stored = _insert_or_fetch(conn, run)
+        if stored is not None:
+            _fill_in(conn, stored, run, explicit_start=started_at)
+        current = run if stored is None else stored
+        for project_id in project_ids:
+            _link_project(conn, project_id, current.id, current.transform_id)
+        if input_ids:
+            _insert_inputs(conn, current.id, input_ids)
+        return current, stored is None
+
+    stored, created = instance.db.write(work)
+    cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
+    stored._db = instance.db
+    # A new run's projects are known; an existing one's load on first use.
+    stored._project_ids = list(project_ids) if created else None
+    return stored
+
+
+def find_engine_run(external_source: str, external_id: str, attempt: int | None = None) -> Run | None:
+    """The run of an engine task attempt (the latest attempt when `attempt` is None)."""
+    from lineage.models.run import Run
+
+    query = Run.filter(external_source=external_source, external_id=external_id)
+    if attempt is not None:
+        return query.filter(attempt=attempt).first()
+    return query.order_by("-attempt").first()
+
+
+def correct_status(run: Run, status: str, *, error: str | BaseException | None = None,
+                   reason: str | None = None) -> bool:
+    """Change the status of a run, also a final one (an operator's correction).
+
+    A run still open is simply finished. A finished run with another status
+    gets the new one; the `RecordChange` of the correction keeps the earlier
+    status and error (``previous``) and `reason`. The error is replaced by
+    `error` (cleared when the new status is not an error).
+
+    Returns:
+        True if the status changed.
+    """
+    from lineage.db.cas import log_change
+    from lineage.lifecycle.runs import finish_run
+
+    if status not in FINAL_STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}.")
+    db = getattr(run, "_db", None) or _instance().db
+    text = error_text(error)
+
+    def work(conn: Connection) -> str | None:
+        lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+        row = conn.fetchone(f"SELECT status, error FROM run WHERE id = ?{lock}", [run.id])
+        if row is None:
+            from lineage.errors import DoesNotExist
+
+            raise DoesNotExist(f"run {run.uid} does not exist (deleted?); nothing to correct.")
+        old_status, old_error = row
+        if old_status not in FINAL_STATUSES:
+            return "open"
+        if old_status == status:
+            return None
+        new = {"status": status, "error": text}
+        if reason:
+            new["reason"] = reason
+        conn.execute("UPDATE run SET status = ?, error = ? WHERE id = ?", [status, text, run.id])
+        log_change(conn, "Run", run.id, run.uid, new, {"status": old_status, "error": old_error})
+        return old_status
+
+    outcome = db.write(work)
+    if outcome == "open":
+        return finish_run(run, status, error)
+    if outcome is None:
+        return False
+    for name, value in (("status", status), ("error", text)):
+        setattr(run, name, value)
+        run._loaded[name] = run._loaded_raw[name] = value
+    return True
+
+
+def record_upstream(run: Run | int, *upstream: Run | int) -> None:
+    """Record that `run` used data produced by each `upstream` run (idempotent).
+
+    For data passed without an artifact (a task's return value handed to
+    the next task): ``run.upstream_runs``, drawn as a dashed run -> run edge.
+    Links of a run to itself are ignored.
+    """
+    from lineage.models.links import RUN_UPSTREAM, link_rows_sql
+
+    run_id = run if isinstance(run, int) else run.id
+    ids = []
+    for item in upstream:
+        upstream_id = item if isinstance(item, int) else item.id
+        if upstream_id is not None and upstream_id != run_id and upstream_id not in ids:
+            ids.append(upstream_id)
+    if not ids:
+        return
+    db = getattr(run, "_db", None) or _instance().db
+    sql = link_rows_sql(RUN_UPSTREAM)
+
+    def work(conn: Connection) -> None:
+        _relax_durability(conn)
+        now = conn.dialect.encode("datetime", utcnow())
+        for upstream_id in ids:
+            conn.execute(sql, [run_id, upstream_id, now])
+
+    db.write(work)
+
+
+# --- helpers -----------------------------------------------------------------------
+def _check_reference(source: Any, external_id: Any, attempt: Any) -> None:
+    if not isinstance(source, str) or not source.strip():
+        raise ValidationError(f"external_source must name the engine, got {source!r}.")
+    if not isinstance(external_id, str) or not external_id:
+        raise ValidationError(
+            f"external_id must be the engine's id as a non-empty string, got {external_id!r}.")
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise ValidationError(f"attempt must be an integer from 1 up, got {attempt!r}.")
+
+
+def _insert_or_fetch(conn: Connection, run: Run) -> Run | None:
+    """Insert `run` (its id is set), or return the stored run of the same attempt."""
+    names = list(run.fields)
+    values = [conn.dialect.encode(run.fields[n].kind, getattr(run, n)) for n in names]
+    row = conn.execute(
+        f"INSERT INTO run ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+        "ON CONFLICT DO NOTHING RETURNING id", values).fetchone()
+    if row is not None:
+        run.id = row[0]
+        run.mark_saved(conn.dialect)
+        return None
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+    existing = conn.fetchone(
+        f"{run.select_sql()} WHERE external_source = ? AND external_id = ? AND attempt = ?{lock}",
+        [run.external_source, run.external_id, run.attempt])
+    if existing is None:  # the conflict was on something else (a uid clash): try once more
+        from lineage.db.uids import random_base62
+
+        run.uid = random_base62(run.uid_length)
+        return _insert_or_fetch(conn, run)
+    return type(run).from_row(existing, conn.dialect)
+
+
+def _fill_in(conn: Connection, stored: Run, new: Run, explicit_start: datetime | None) -> None:
+    """Apply what `new` knows and `stored` lacks (see the module docstring)."""
+    changes: dict[str, Any] = {}
+    for name in _FILLED_IN:
+        if getattr(stored, name) is None and getattr(new, name) is not None:
+            changes[name] = getattr(new, name)
+    if new.details:
+        merged = {**(stored.details or {}), **new.details}
+        if merged != stored.details:
+            changes["details"] = merged
+    if explicit_start is not None and explicit_start < stored.started_at:
+        changes["started_at"] = explicit_start
+    if stored.status not in FINAL_STATUSES:
+        if new.status in FINAL_STATUSES:
+            changes.update(status=new.status, finished_at=new.finished_at, error=new.error)
+        elif stored.status == "scheduled" and new.status == "started":
+            changes["status"] = "started"
+    elif new.status == stored.status and stored.error is None and new.error is not None:
+        changes["error"] = new.error
+    if not changes:
+        return
+    d = conn.dialect
+    sets = ", ".join(f"{name} = ?" for name in changes)
+    params = [d.encode(stored.fields[name].kind, value) for name, value in changes.items()]
+    conn.execute(f"UPDATE run SET {sets} WHERE id = ?", [*params, stored.id])
+    for name, value in changes.items():
+        setattr(stored, name, value)
+    stored.mark_saved(d)
+
+
+def _link_project(conn: Connection, project_id: int, run_id: int, transform_id: int) -> None:
+    from lineage.models.links import PROJECT_RUN, PROJECT_TRANSFORM, link_rows_sql
+
+    conn.execute(link_rows_sql(PROJECT_RUN), [project_id, run_id])
+    conn.execute(link_rows_sql(PROJECT_TRANSFORM), [project_id, transform_id])
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
