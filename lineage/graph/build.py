@@ -12,10 +12,13 @@ run -> artifact    ``"output"``         the run created it (``recreated=False``)
                                         was superseded (``recreated=True``:
                                         ``artifact.previous_runs``)
 run -> run         ``"initiated"``      a flow (or parent process) started a step
+run -> run         ``"data"``           the later run received a value the earlier
+                                        one returned, without an artifact (engine
+                                        tasks: ``run.upstream_runs``)
 artifact -> artif  ``"version"``        the next version of the same key
 =================  ===================  ==========================================
 
-*Upstream* of a node is everything with a path of input/output/initiated
+*Upstream* of a node is everything with a path of input/output/initiated/data
 edges to it; *downstream* is everything it has such a path to. So upstream of
 an artifact is its creating runs (latest and previous), their inputs and
 initiating runs, recursively; downstream is the runs that loaded it, their
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["lineage_graph", "node_id", "resolve_record"]
 
 #: Edge relations, in the order they are drawn in legends.
-RELATIONS = ("input", "output", "initiated", "version")
+RELATIONS = ("input", "output", "initiated", "data", "version")
 
 
 def node_id(record: Record) -> str:
@@ -213,9 +216,9 @@ def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstre
                     artifacts.append(row)
                     artifact_ids.append(row[0])
     links: list[tuple] = []
-    if run_ids and artifact_ids:
+    if run_ids:
         r, a = q.ids_param(run_ids, dialect), q.ids_param(artifact_ids, dialect)
-        links = conn.fetchall(q.links_sql(dialect), [r, a])
+        links = conn.fetchall(q.links_sql(dialect), [r, a, r])
     return {"depths": depths, "runs": runs, "artifacts": artifacts, "links": links}
 
 
@@ -256,8 +259,13 @@ def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
         if row["run_id"] in run_nodes:
             graph.add_edge(run_nodes[row["run_id"]], artifact_nodes[row["id"]],
                            relation="output", recreated=False)
-    for relation, run_id, artifact_id in fetched["links"]:
-        run, artifact = run_nodes.get(run_id), artifact_nodes.get(artifact_id)
+    for relation, run_id, other_id in fetched["links"]:
+        if relation == "data":  # other_id is the run that received the data
+            source, target = run_nodes.get(run_id), run_nodes.get(other_id)
+            if source is not None and target is not None and not graph.has_edge(source, target):
+                graph.add_edge(source, target, relation="data")
+            continue
+        run, artifact = run_nodes.get(run_id), artifact_nodes.get(other_id)
         if run is None or artifact is None:
             continue
         if relation == "input":

@@ -72,8 +72,12 @@ def run_tree(run: Any) -> Any:
     if parent is not None:
         tree.add(f"initiated by: {run_line(parent)}")
     if run.external_id:
-        tree.add(f"external: {_e(run.external_source or '?')} {_e(run.external_id)}")
+        attempts = run.attempts.count()
+        tries = f"  attempt {run.attempt} of {attempts}" if attempts > 1 or run.attempt > 1 else ""
+        tree.add(f"external: {_e(run.external_source or '?')} {_e(run.external_id)}{tries}")
     add_mapping(tree.add("params"), run.params or {})
+    if run.details:
+        add_mapping(tree.add("details"), run.details)
     if run.cli_args:
         tree.add("cli args: " + _e(" ".join(str(a) for a in run.cli_args)))
     features = run.features.get_values()
@@ -83,6 +87,7 @@ def run_tree(run: Any) -> Any:
     add_list(tree, "outputs", run.output_artifacts.order_by("id"), artifact_line)
     add_list(tree, "re-created earlier (now credited to a later run)",
              run.recreated_artifacts.order_by("id"), artifact_line)
+    add_list(tree, "received data from", run.upstream_runs.order_by("started_at", "id"), run_line)
     add_list(tree, "initiated runs", run.initiated_runs.order_by("started_at", "id"), run_line)
     _add_environment(tree, run)
     _add_git(tree, run.git)

@@ -1,7 +1,7 @@
 """SQL of the lineage graph: one recursive CTE per direction.
 
 The lineage graph has two kinds of nodes, runs (``'r'``) and artifacts
-(``'a'``), and three kinds of derivation edges, each stored in one place:
+(``'a'``), and four kinds of derivation edges, each stored in one place:
 
 ==============================  =========================================
 edge                            stored in
@@ -10,6 +10,7 @@ artifact -> run   (input)       ``run_input(run_id, artifact_id)``
 run -> artifact   (output)      ``artifact.run_id`` (latest creator) and
                                 ``artifact_previous_run`` (earlier ones)
 run -> run        (initiated)   ``run.initiated_by_run_id``
+run -> run        (data)        ``run_upstream(run_id, upstream_run_id)``
 ==============================  =========================================
 
 Upstream follows these edges backwards, downstream forwards. Each step of
@@ -59,6 +60,8 @@ UPSTREAM_HOPS = (
     # run <- the run that initiated it
     Hop("r", "r", "run x", "x.initiated_by_run_id",
         "x.id = cur.id AND x.initiated_by_run_id IS NOT NULL"),
+    # run <- runs whose values it received (engine tasks, no artifact)
+    Hop("r", "r", "run_upstream x", "x.upstream_run_id", "x.run_id = cur.id"),
 )
 
 DOWNSTREAM_HOPS = (
@@ -70,6 +73,8 @@ DOWNSTREAM_HOPS = (
     Hop("r", "a", "artifact_previous_run x", "x.artifact_id", f"x.run_id = cur.id AND {_VISIBLE}"),
     # run -> runs it initiated (steps, child processes)
     Hop("r", "r", "run x", "x.id", "x.initiated_by_run_id = cur.id"),
+    # run -> runs that received its values
+    Hop("r", "r", "run_upstream x", "x.run_id", "x.upstream_run_id = cur.id"),
 )
 
 
@@ -176,17 +181,22 @@ def artifacts_sql(dialect: str) -> str:
 
 
 def links_sql(dialect: str) -> str:
-    """``(relation, run_id, artifact_id)`` link rows touching the given nodes.
+    """``(relation, first_id, second_id)`` link rows touching the given nodes.
 
-    Parameters: run ids (inputs of these runs), artifact ids (earlier
-    creators of these artifacts). Each list is probed through an index once
-    per id; the caller keeps the rows whose other end is in the graph.
+    Rows: ``('input', run_id, artifact_id)`` for inputs of the given runs,
+    ``('recreated', run_id, artifact_id)`` for earlier creators of the given
+    artifacts, ``('data', upstream_run_id, run_id)`` for run -> run data
+    edges into the given runs. Parameters: run ids, artifact ids, run ids.
+    Each list is probed through an index once per id; the caller keeps the
+    rows whose other end is in the graph.
     """
     return (
         "SELECT 'input', run_id, artifact_id FROM run_input "
         f"WHERE {ids_condition('run_id', dialect)} "
         "UNION ALL SELECT 'recreated', run_id, artifact_id FROM artifact_previous_run "
-        f"WHERE {ids_condition('artifact_id', dialect)}"
+        f"WHERE {ids_condition('artifact_id', dialect)} "
+        "UNION ALL SELECT 'data', upstream_run_id, run_id FROM run_upstream "
+        f"WHERE {ids_condition('run_id', dialect)}"
     )
 
 

@@ -10,8 +10,9 @@ Visual language (left to right, the way data flowed):
   notes for artifacts, labelled ``×N``;
 * edges: solid for inputs and outputs, dashed "re-created" for earlier
   creators of the same content, dotted from a flow to the steps it
-  initiated (explained under the drawing), dashed grey "next version"
-  between versions of a key;
+  initiated (explained under the drawing), dashed green "data" from an
+  engine task to the task that received its return value (no artifact),
+  dashed grey "next version" between versions of a key;
 * ``⋯`` next to a node: more lineage exists beyond the depth limit or the
   node budget (a note under the drawing says which).
 """
@@ -52,6 +53,7 @@ _EDGES = {
     "output": {"color": "#2F4F7F"},
     "recreated": {"color": "#2F4F7F", "style": "dashed", "label": "re-created"},
     "initiated": {"color": "#7A869A", "style": "dotted", "arrowhead": "empty"},
+    "data": {"color": "#2E7D4F", "style": "dashed", "label": "data"},
     "version": {"color": "#A0A0A0", "style": "dashed", "label": "next version"},
 }
 
@@ -227,6 +229,8 @@ def _note(graph: nx.DiGraph) -> str:
     relations = {d.get("relation") for _, _, d in graph.edges(data=True)}
     if "initiated" in relations:
         parts.append("Dotted arrows: a run initiated another (a flow its steps).")
+    if "data" in relations:
+        parts.append("Dashed green arrows: a run received a value another run returned.")
     hidden = graph.graph.get("hidden")
     if hidden:
         parts.append(f"{hidden} more nodes not drawn (⋯ marks where); draw less with depth=...")

@@ -137,3 +137,24 @@ def test_helpers():
     assert human_size(None) == "? B" and human_size(12) == "12 B"
     assert human_size(1536) == "1.5 KiB" and human_size(5 * 2**30) == "5.0 GiB"
     assert when(None) == ""
+
+
+def test_engine_run_shows_attempts_details_and_data_it_received(lin):
+    from lineage import lifecycle
+
+    transform = lin.transform("Snakefile", kind="snakemake")
+    first = lifecycle.engine_run(transform, external_source="snakemake", external_id="job-7",
+                                 entrypoint="align", details={"rule": "align", "threads": 4})
+    lifecycle.finish_run(first, "errored", "exit status 1")
+    retry = lifecycle.engine_run(transform, external_source="snakemake", external_id="job-7",
+                                 attempt=2, entrypoint="align")
+    upstream = lifecycle.engine_run(transform, external_source="snakemake", external_id="job-3",
+                                    entrypoint="trim")
+    lifecycle.record_upstream(retry, upstream)
+    lifecycle.finish_run(retry, "cached")
+    text = text_of(ln.Run.get(retry.uid))
+    assert "external: snakemake job-7  attempt 2 of 2" in text
+    assert "cached" in text
+    assert "received data from (1)" in text and upstream.uid in text
+    assert "rule = align" in text_of(ln.Run.get(first.uid))
+    assert "attempt 1 of 2" in text_of(ln.Run.get(first.uid))

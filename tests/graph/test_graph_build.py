@@ -310,3 +310,27 @@ def test_deleted_record(lin):
     a1.delete()
     with pytest.raises(DoesNotExist, match="deleted"):
         ln.lineage_graph(stale)
+
+
+def test_data_passed_between_engine_tasks_is_a_run_to_run_edge(lin):
+    from lineage import lifecycle
+
+    raw = lin.artifact("raw.csv")
+    flow = lin.run("wf.py", "pipeline")
+    extract = lin.run("wf.py", "extract", inputs=(raw,), parent=flow)
+    transform = lin.run("wf.py", "transform", parent=flow)
+    load = lin.run("wf.py", "load", parent=flow)
+    table = lin.artifact("table.csv", load)
+    lifecycle.record_upstream(transform, extract)   # extract's return value went to transform
+    lifecycle.record_upstream(load, transform)
+
+    up = ln.lineage_graph(table, downstream=False)
+    assert set(up.nodes) == nodes(table, load, transform, extract, raw, flow)
+    assert {e for e in edges(up) if e[2] == "data"} == {
+        E(extract, transform, "data"), E(transform, load, "data")}
+    down = ln.lineage_graph(raw, upstream=False)
+    assert {node_id(transform), node_id(load), node_id(table)} <= set(down.nodes)
+    assert E(extract, transform, "data") in edges(down)
+    # a bounded graph counts data edges as hops like any other
+    near = ln.lineage_graph(table, downstream=False, depth=2)
+    assert set(near.nodes) == nodes(table, load, transform, flow)

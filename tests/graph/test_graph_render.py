@@ -197,3 +197,15 @@ def test_display_inline_in_jupyter(pipeline, tmp_path, monkeypatch):
     assert [type(s).__name__ for s in shown] == ["SVG", "Image"]
     pipeline["v1"].view_lineage(tmp_path / "quiet.svg")  # not a notebook: nothing shown
     assert len(shown) == 2
+
+
+def test_data_edges_between_runs_are_dashed_and_explained(lin):
+    from lineage import lifecycle
+
+    first = lin.run("wf.py", "extract")
+    second = lin.run("wf.py", "transform")
+    lifecycle.record_upstream(second, first)
+    dot = to_dot(ln.lineage_graph(second))
+    assert dot.source.count('label=data') + dot.source.count('label="data"') == 1
+    assert "style=dashed" in dot.source
+    assert "received a value another run returned" in dot.source
