@@ -233,7 +233,7 @@ def current_instance() -> Instance:
     with _lock:
         if _current is not None:
             return _current
-        target = os.environ.get("LINEAGE_INSTANCE") or _nearest_folder() or _read_user_default()
+        target = discovered_target()
         if target:
             database, root = _database_for(target)
             return _activate(database, root)
@@ -241,6 +241,12 @@ def current_instance() -> Instance:
         print(f"lineage: created a new instance in {instance.root} (SQLite + local storage); "
               "choose another with ln.init(...) or LINEAGE_INSTANCE", file=sys.stderr)
         return instance
+
+
+def discovered_target() -> str | None:
+    """Where discovery finds an instance (``LINEAGE_INSTANCE``, the nearest
+    ``.lineage/`` folder, the user default), or None; nothing is created."""
+    return os.environ.get("LINEAGE_INSTANCE") or _nearest_folder() or _read_user_default()
 
 
 def current_user_id() -> int | None:

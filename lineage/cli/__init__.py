@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "lineage.cli.run_cmds",
     "lineage.cli.artifact_cmds",
     "lineage.cli.view_cmds",
+    "lineage.cli.ui_cmds",
 )
 
 

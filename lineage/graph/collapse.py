@@ -37,13 +37,15 @@ ROUNDS = 3
 
 
 def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD,
-             rounds: int = ROUNDS) -> nx.DiGraph:
+             rounds: int = ROUNDS, keep: frozenset[str] | set[str] = frozenset()) -> nx.DiGraph:
     """A copy of `graph` with each group of more than `threshold` look-alike nodes merged.
 
     Args:
         graph: A lineage graph (`lineage.graph.build.lineage_graph`).
         threshold: Merge groups larger than this.
         rounds: Refinement rounds (how many hops of surroundings must match).
+        keep: Nodes never merged (as the focus is not), such as the members
+            of a group a user opened.
 
     Returns:
         A new graph. A merged node has id ``"group:<n>"``, the members' kind,
@@ -55,7 +57,7 @@ def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD,
         ``graph.graph["collapsed"]`` is ``(members, groups)``: how many
         nodes were merged into how many group nodes (absent if none).
     """
-    groups = _groups(graph, threshold, rounds)
+    groups = _groups(graph, threshold, rounds, keep)
     owner: dict[str, str] = {}
     for index, members in enumerate(groups):
         for member in members:
@@ -111,8 +113,8 @@ def cap(graph: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES) -> nx.DiGraph:
 
 
 # --- grouping ----------------------------------------------------------------------
-def _initial_colour(node: str, data: dict[str, Any]) -> tuple:
-    if data.get("focus"):
+def _initial_colour(node: str, data: dict[str, Any], keep: frozenset[str] | set[str]) -> tuple:
+    if data.get("focus") or node in keep:
         return ("focus", node)
     if data.get("kind") == "run":
         return ("run", data.get("transform_key"), data.get("entrypoint"), data.get("status"),
@@ -120,10 +122,10 @@ def _initial_colour(node: str, data: dict[str, Any]) -> tuple:
     return ("artifact", os.path.splitext(data.get("key") or "")[1], data.get("truncated", False))
 
 
-def _refine(graph: nx.DiGraph, rounds: int) -> dict[str, int]:
+def _refine(graph: nx.DiGraph, rounds: int, keep: frozenset[str] | set[str]) -> dict[str, int]:
     """Colour refinement: node -> colour id."""
     palette: dict[Any, int] = {}
-    colour = {n: palette.setdefault(_initial_colour(n, d), len(palette))
+    colour = {n: palette.setdefault(_initial_colour(n, d, keep), len(palette))
               for n, d in graph.nodes(data=True)}
     classes = len(set(colour.values()))
     for _ in range(rounds):
@@ -148,7 +150,8 @@ def _edge_kind(data: dict[str, Any]) -> tuple:
     return (data.get("relation"), bool(data.get("recreated")))
 
 
-def _groups(graph: nx.DiGraph, threshold: int, rounds: int) -> list[list[str]]:
+def _groups(graph: nx.DiGraph, threshold: int, rounds: int,
+            keep: frozenset[str] | set[str] = frozenset()) -> list[list[str]]:
     """Lists of nodes to merge (each longer than `threshold`).
 
     Start from the colour classes larger than `threshold`, then split a
@@ -159,7 +162,7 @@ def _groups(graph: nx.DiGraph, threshold: int, rounds: int) -> list[list[str]]:
     if graph.number_of_nodes() <= threshold:
         return []
     by_colour: dict[int, list[str]] = defaultdict(list)
-    for node, colour in _refine(graph, rounds).items():
+    for node, colour in _refine(graph, rounds, keep).items():
         by_colour[colour].append(node)
     groups = [sorted(m) for m in by_colour.values() if len(m) > threshold]
     changed = True

@@ -23,6 +23,7 @@ import html
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,8 +147,16 @@ def render(graph: nx.DiGraph, path: str | os.PathLike[str], format: str = "svg")
     return path
 
 
-def to_dot(graph: nx.DiGraph) -> graphviz.Digraph:
-    """The Graphviz drawing of a lineage graph (collapsed or not)."""
+def to_dot(graph: nx.DiGraph, node_attributes: Callable[[str, dict[str, Any]], dict[str, str]]
+           | None = None) -> graphviz.Digraph:
+    """The Graphviz drawing of a lineage graph (collapsed or not).
+
+    Args:
+        graph: A lineage graph, collapsed or not.
+        node_attributes: Extra Graphviz attributes of a node (such as ``id``,
+            ``URL``, ``class`` for SVG), given the node id and its data. The
+            ``⋯`` marker of a truncated node gets the id ``<id>-more``.
+    """
     import graphviz
 
     dot = graphviz.Digraph(
@@ -160,10 +169,14 @@ def to_dot(graph: nx.DiGraph) -> graphviz.Digraph:
     names = {node: f"n{i}" for i, node in enumerate(sorted(graph.nodes))}
     for node in sorted(graph.nodes):
         data = graph.nodes[node]
-        dot.node(names[node], label=_label(data), tooltip=_tooltip(node, data), **_style(data))
+        extra = node_attributes(node, data) if node_attributes is not None else {}
+        attributes = {"tooltip": _tooltip(node, data), **_style(data), **extra}
+        dot.node(names[node], label=_label(data), **attributes)
         if data.get("truncated"):
             more = f"{names[node]}_more"
-            dot.node(more, label="⋯", shape="plaintext", fontsize="14", tooltip="more lineage")
+            more_id = {"id": f"{extra['id']}-more", "class": "more"} if "id" in extra else {}
+            dot.node(more, label="⋯", shape="plaintext", fontsize="14", tooltip="more lineage",
+                     **more_id)
             dot.edge(more, names[node], style="dotted", dir="none", color="#999999")
     for source, target, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
         kind = "recreated" if data.get("recreated") else data.get("relation", "input")

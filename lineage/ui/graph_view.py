@@ -1,0 +1,199 @@
+"""The interactive lineage graph: a window onto `ln.lineage_graph`, drawn by Graphviz.
+
+The page asks for the focus with `up` hops upstream and `down` hops
+downstream, plus the neighbours of each node in `expand` (one hop both
+ways), and groups of look-alike nodes collapsed as in ``view_lineage``
+except those holding a node in `open`. Each node knows how many of its
+neighbours are not shown (`more_up`, `more_down`, from one count query per
+relation); such nodes get a ``⋯`` handle that expands them. The drawing is
+Graphviz SVG whose nodes link to their pages and carry ids the page's
+script uses: ``node-<node id>``, ``node-<node id>-more``, ``group-<first
+member id>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lineage.errors import ValidationError
+from lineage.ui.read.values import iso
+
+#: Most nodes one `expand` list may name.
+MAX_EXPAND = 200
+
+
+@dataclass
+class GraphQuery:
+    """What the graph page asks for (see `lineage.ui.api.get_graph`)."""
+
+    uid: str
+    up: int = 2
+    down: int = 2
+    expand: list[str] = field(default_factory=list)
+    collapse: bool = True
+    open: list[str] = field(default_factory=list)
+    max_nodes: int = 1000
+
+
+def build(query: GraphQuery) -> Any:
+    """The (collapsed, capped) networkx graph of `query`, with `more_up`/`more_down` on nodes."""
+    import networkx as nx
+
+    from lineage.graph import lineage_graph
+    from lineage.graph_collapse import DEFAULT_THRESHOLD, cap, collapse
+    from lineage.ui.read.records import get_record
+
+    if len(query.expand) > MAX_EXPAND:
+        raise ValidationError(f"expand names {len(query.expand)} nodes; at most {MAX_EXPAND}.")
+    record = _record(query.uid, get_record)
+    parts = []
+    if query.up:
+        parts.append(lineage_graph(record, upstream=True, downstream=False, depth=query.up))
+    if query.down:
+        parts.append(lineage_graph(record, upstream=False, downstream=True, depth=query.down))
+    if not parts:
+        parts.append(lineage_graph(record, upstream=False, downstream=False))
+    for node in query.expand:
+        kind, _, uid = node.partition(":")
+        if kind not in ("run", "artifact") or not uid:
+            raise ValidationError(f"expand takes node ids such as run:<uid> or artifact:<uid>, "
+                                  f"got {node!r}.")
+        parts.append(lineage_graph(get_record(kind.capitalize(), uid), depth=1, versions=False))
+    graph = nx.compose_all(parts)
+    graph.graph.update(parts[0].graph, truncated=False)
+    for data in graph.nodes.values():
+        data["truncated"] = False
+    _count_hidden(graph)
+    if query.collapse:
+        merged = collapse(graph, DEFAULT_THRESHOLD)
+        opened = _opened(merged, set(query.open))
+        graph = collapse(graph, DEFAULT_THRESHOLD, keep=opened) if opened else merged
+    return cap(graph, query.max_nodes)
+
+
+def _record(uid: str, get_record: Any) -> Any:
+    from lineage.errors import DoesNotExist
+
+    try:
+        return get_record("Artifact", uid)
+    except DoesNotExist:
+        return get_record("Run", uid)
+
+
+def _opened(merged: Any, members: set[str]) -> set[str]:
+    """Every member of the groups of `merged` that hold one of `members`."""
+    kept: set[str] = set()
+    for _, data in merged.nodes(data=True):
+        if data.get("collapsed") and members.intersection(data["members"]):
+            kept.update(data["members"])
+    return kept
+
+
+def _count_hidden(graph: Any) -> None:
+    """Set `more_up` and `more_down`: neighbours in the store minus neighbours drawn."""
+    from lineage.db.record import current_db
+
+    runs = {d["uid"]: n for n, d in graph.nodes(data=True) if d["kind"] == "run"}
+    artifacts = {d["uid"]: n for n, d in graph.nodes(data=True) if d["kind"] == "artifact"}
+    stored = current_db().read(lambda conn: _stored_degrees(conn, list(runs), list(artifacts)))
+    for node, data in graph.nodes(data=True):
+        shown_up = sum(1 for p in graph.predecessors(node)
+                       if graph.edges[p, node].get("relation") != "version")
+        shown_down = sum(1 for s in graph.successors(node)
+                         if graph.edges[node, s].get("relation") != "version")
+        up, down = stored.get((data["kind"], data["uid"]), (0, 0))
+        data["more_up"] = max(0, up - shown_up)
+        data["more_down"] = max(0, down - shown_down)
+        data["truncated"] = bool(data["more_up"] or data["more_down"])
+
+
+def _stored_degrees(conn: Any, run_uids: list[str],
+                    artifact_uids: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(kind, uid) -> (upstream, downstream) neighbour counts in the store."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for chunk in _chunks(run_uids):
+        marks = ", ".join("?" for _ in chunk)
+        rows = conn.fetchall(
+            "SELECT r.uid, "
+            "(SELECT COUNT(*) FROM run_input i WHERE i.run_id = r.id) "
+            "+ CASE WHEN r.initiated_by_run_id IS NULL THEN 0 ELSE 1 END, "
+            "(SELECT COUNT(*) FROM artifact a WHERE a.run_id = r.id AND NOT a.storage_ongoing) "
+            "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.run_id = r.id) "
+            "+ (SELECT COUNT(*) FROM run c WHERE c.initiated_by_run_id = r.id) "
+            f"FROM run r WHERE r.uid IN ({marks})", chunk)
+        for uid, up, down in rows:
+            out[("run", uid)] = [int(up), int(down)]
+    for chunk in _chunks(artifact_uids):
+        marks = ", ".join("?" for _ in chunk)
+        rows = conn.fetchall(
+            "SELECT a.uid, CASE WHEN a.run_id IS NULL THEN 0 ELSE 1 END "
+            "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.artifact_id = a.id "
+            "AND p.run_id <> COALESCE(a.run_id, -1)), "
+            "(SELECT COUNT(*) FROM run_input i WHERE i.artifact_id = a.id) "
+            f"FROM artifact a WHERE a.uid IN ({marks})", chunk)
+        for uid, up, down in rows:
+            out[("artifact", uid)] = [int(up), int(down)]
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+# --- answers ---------------------------------------------------------------------------
+def node_url(node: str, data: dict[str, Any]) -> str | None:
+    """The page of a node (None for a collapsed group)."""
+    if data.get("collapsed"):
+        return None
+    return f"/{'runs' if data['kind'] == 'run' else 'artifacts'}/{data['uid']}"
+
+
+def graph_data(query: GraphQuery) -> dict[str, Any]:
+    """Nodes and edges of the graph as JSON-ready data."""
+    graph = build(query)
+    nodes = []
+    for node, data in graph.nodes(data=True):
+        item = {k: (iso(v) if hasattr(v, "isoformat") else v) for k, v in data.items()
+                if k != "members"}
+        item["id"] = node
+        item["url"] = node_url(node, data)
+        if data.get("collapsed"):
+            item["members"] = data["members"][:50]
+        nodes.append(item)
+    edges = [{"source": a, "target": b, "relation": d.get("relation"),
+              "recreated": bool(d.get("recreated")), "count": d.get("count", 1)}
+             for a, b, d in graph.edges(data=True)]
+    info = {k: v for k, v in graph.graph.items() if k in ("focus", "truncated", "hidden")}
+    if "collapsed" in graph.graph:
+        info["collapsed"] = list(graph.graph["collapsed"])
+    return {"graph": info, "nodes": nodes, "edges": edges}
+
+
+def graph_svg(query: GraphQuery) -> str:
+    """The graph drawn by Graphviz as SVG, nodes linked to their pages."""
+    from lineage.errors import GraphvizNotInstalled
+    from lineage.graph_render import INSTALL_HINT, to_dot
+
+    graph = build(query)
+    dot = to_dot(graph, node_attributes=_svg_attributes)
+    try:
+        return dot.pipe(format="svg", encoding="utf-8")
+    except Exception as exc:  # graphviz.ExecutableNotFound, without importing graphviz here
+        if type(exc).__name__ == "ExecutableNotFound":
+            raise GraphvizNotInstalled(f"the lineage graph needs Graphviz: {INSTALL_HINT}") from exc
+        raise
+
+
+def _svg_attributes(node: str, data: dict[str, Any]) -> dict[str, str]:
+    if data.get("collapsed"):
+        return {"id": f"group-{data['members'][0]}", "class": "group",
+                "tooltip": f"{data['count']} {data['kind']}s merged: click to show them"}
+    more = []
+    if data.get("more_up"):
+        more.append(f"{data['more_up']} more upstream")
+    if data.get("more_down"):
+        more.append(f"{data['more_down']} more downstream")
+    return {"id": f"node-{node}", "URL": node_url(node, data) or "", "target": "_top",
+            "class": "focus" if data.get("focus") else data["kind"],
+            "tooltip": f"{node}" + (f" ({', '.join(more)}; click ⋯ to show)" if more else "")}

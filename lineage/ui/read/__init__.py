@@ -1,0 +1,1 @@
+"""The read model of the UI: the queries behind its pages (no writes)."""

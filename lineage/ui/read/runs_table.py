@@ -1,0 +1,209 @@
+"""The runs table: search, filters, sorting on any column, server-side pages.
+
+Filters compile through the query layer (`lineage.db.query`), so they mean
+what ``ln.Run.filter(...)`` means. Sorting by a param or a feature, and the
+free-text search, are the two pieces of SQL this module adds. One page costs
+four statements whatever the size of the instance: the page, the count, the
+feature values of the page and (through the join) its transforms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lineage.errors import ValidationError
+from lineage.ui.read.filters import parse_filter
+from lineage.ui.read.values import display, flatten, iso, reference_link, seconds_between
+
+#: Most runs one page may hold.
+MAX_LIMIT = 500
+#: Most param (and feature) columns a page shows.
+MAX_COLUMNS = 40
+# Exact to the microsecond (julianday() is not): whole seconds plus the stored fraction.
+_SQLITE_DURATION = (
+    "(CAST(strftime('%s', run.finished_at) AS INTEGER) - CAST(strftime('%s', run.started_at) "
+    "AS INTEGER) + CAST(substr(run.finished_at, 20, 7) AS REAL) - CAST(substr(run.started_at, "
+    "20, 7) AS REAL))")
+_PLAIN_SORTS = {"started_at", "finished_at", "status", "entrypoint", "name", "uid", "id",
+                "attempt", "host"}
+
+
+@dataclass
+class RunQuery:
+    """What the runs page asks for.
+
+    Attributes:
+        q: Free text: a uid prefix, or part of a transform key, entrypoint,
+            run name or external id.
+        transform: Only runs of transforms with this key.
+        status: Only runs with one of these statuses.
+        project: Only runs in the project with this uid or name.
+        where: A filter expression (see `lineage.ui.read.filters`).
+        sort: A column, ``-`` for descending: ``started_at``, ``duration``,
+            ``transform``, ``params.<path>``, ``features.<name>``, ...
+        offset: Rows to skip.
+        limit: Rows per page (at most `MAX_LIMIT`).
+    """
+
+    q: str = ""
+    transform: str | None = None
+    status: list[str] = field(default_factory=list)
+    project: str | None = None
+    where: str = ""
+    sort: str = "-started_at"
+    offset: int = 0
+    limit: int = 50
+
+
+def runs_page(query: RunQuery) -> dict[str, Any]:
+    """One page of runs as JSON-ready data (see the API description)."""
+    from lineage.db.record import current_db
+    from lineage.models.run import Run
+
+    if not 1 <= query.limit <= MAX_LIMIT or query.offset < 0:
+        raise ValidationError(f"limit must be 1..{MAX_LIMIT} and offset >= 0.")
+    db = current_db()
+    where, params = _where(query, db)
+    order, order_params = _order(query.sort, db)
+    n = len(Run.columns())
+    cols = ", ".join(f"run.{c}" for c in Run.columns())
+    sql = (f"SELECT {cols}, transform.key, transform.uid, transform.version FROM run "
+           f"JOIN transform ON transform.id = run.transform_id WHERE {where} ORDER BY {order} "
+           f"LIMIT {int(query.limit)} OFFSET {int(query.offset)}")
+
+    def work(conn: Any) -> tuple[list[tuple], int]:
+        rows = conn.fetchall(sql, [*params, *order_params])
+        total = conn.scalar(f"SELECT COUNT(*) FROM run WHERE {where}", params)
+        return rows, int(total)
+
+    rows, total = db.read(work)
+    runs = [(Run.from_row(row[:n], db.dialect), row[n:]) for row in rows]
+    features = _features_of([run.id for run, _ in runs], db)
+    items = [_row(run, transform, features.get(run.id, {})) for run, transform in runs]
+    return {
+        "total": total, "offset": query.offset, "limit": query.limit, "sort": query.sort,
+        "columns": _columns(items, query.sort), "runs": items,
+    }
+
+
+def _where(query: RunQuery, db: Any) -> tuple[str, list[Any]]:
+    from lineage.models.run import Run
+
+    lookups = parse_filter(query.where)
+    if query.transform:
+        lookups["transform__key"] = query.transform
+    if query.status:
+        lookups["status__in"] = list(query.status)
+    if query.project:
+        lookups["projects"] = _project(query.project)
+    where, params = Run.filter(**lookups).compile_where(db)
+    text = query.q.strip()
+    if text:
+        d = db.dialect
+        search = " OR ".join([
+            d.startswith("run.uid", False), d.contains("run.entrypoint", True),
+            d.contains("run.name", True), "run.external_id = ?",
+            f"run.transform_id IN (SELECT id FROM transform WHERE {d.contains('key', True)})",
+        ])
+        where = f"{where} AND ({search})"
+        params = [*params, text, text, text, text, text, text]
+    return where, params
+
+
+def _project(uid_or_name: str) -> Any:
+    from lineage.errors import DoesNotExist
+    from lineage.models.project import Project
+
+    found = Project.filter(uid=uid_or_name).first() or Project.filter(name=uid_or_name).first()
+    if found is None:
+        raise DoesNotExist(f"no project with uid or name {uid_or_name!r}.")
+    return found
+
+
+def _order(sort: str, db: Any) -> tuple[str, list[Any]]:
+    """ORDER BY for `sort`: NULLs last in both directions, ties by id."""
+    descending = sort.startswith("-")
+    name = sort.lstrip("-") or "started_at"
+    direction = "DESC" if descending else "ASC"
+    params: list[Any] = []
+    if name in _PLAIN_SORTS:
+        from lineage.models.run import Run
+
+        if name not in Run.columns():
+            raise ValidationError(f"runs have no field {name!r} to sort by.")
+        expr = f"run.{name}"
+    elif name == "transform":
+        expr = "transform.key"
+    elif name == "duration":
+        expr = _SQLITE_DURATION if db.is_sqlite else "(run.finished_at - run.started_at)"
+    elif name.startswith("params.") and len(name) > 7 and "__" not in name:
+        path = tuple(name[7:].split("."))
+        if db.is_sqlite:
+            expr, params = db.dialect.json_value("run.params", path)
+        else:  # jsonb order: numbers as numbers, then strings
+            expr, params = "(run.params #> CAST(? AS text[]))", [list(path)]
+    elif name.startswith("features.") and len(name) > 9:
+        expr = ("(SELECT v.value FROM run_feature_value v JOIN feature f ON f.id = v.feature_id "
+                "WHERE v.run_id = run.id AND f.name = ?)")
+        params = [name[9:]]
+    else:
+        raise ValidationError(
+            f"cannot sort runs by {sort!r}: use started_at, finished_at, duration, status, "
+            "transform, entrypoint, name, params.<path> or features.<name> (prefix - for "
+            "descending)."
+        )
+    order = f"({expr} IS NULL), {expr} {direction}, run.id {direction}"
+    return order, params * 2
+
+
+def _features_of(run_ids: list[int], db: Any) -> dict[int, dict[str, Any]]:
+    if not run_ids:
+        return {}
+    marks = ", ".join("?" for _ in run_ids)
+    rows = db.query(
+        "SELECT v.run_id, f.name, v.value FROM run_feature_value v "
+        f"JOIN feature f ON f.id = v.feature_id WHERE v.run_id IN ({marks})", run_ids)
+    out: dict[int, dict[str, Any]] = {}
+    for run_id, name, value in rows:
+        out.setdefault(run_id, {})[name] = db.dialect.decode("json", value)
+    return out
+
+
+def _row(run: Any, transform: tuple, features: dict[str, Any]) -> dict[str, Any]:
+    key, transform_uid, version = transform
+    params = flatten(run.params or {})
+    item = {
+        "uid": run.uid,
+        "transform": {"uid": transform_uid, "key": key, "version": version},
+        "entrypoint": run.entrypoint, "name": run.name, "status": run.status,
+        "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
+        "duration_s": seconds_between(run.started_at, run.finished_at),
+        "external_source": run.external_source, "external_id": run.external_id,
+        "params": params, "features": features,
+        "display": {
+            "params": {k: display(v) for k, v in params.items()},
+            "features": {k: display(v) for k, v in features.items()},
+            "links": {k: link for k, v in params.items() if (link := reference_link(v))},
+        },
+    }
+    for name in ("attempt",):  # engine fields, when the instance has them
+        if hasattr(run, name):
+            item[name] = getattr(run, name)
+    return item
+
+
+def _columns(items: list[dict[str, Any]], sort: str) -> dict[str, list[str]]:
+    """Param and feature columns of a page: the most common first."""
+    out: dict[str, list[str]] = {}
+    for kind in ("params", "features"):
+        counts: dict[str, int] = {}
+        for item in items:
+            for name in item[kind]:
+                counts[name] = counts.get(name, 0) + 1
+        names = sorted(counts, key=lambda n: (-counts[n], n))[:MAX_COLUMNS]
+        sorted_by = sort.lstrip("-")
+        if sorted_by.startswith(f"{kind}.") and sorted_by[len(kind) + 1:] not in names:
+            names.append(sorted_by[len(kind) + 1:])
+        out[kind] = sorted(names)
+    return out
