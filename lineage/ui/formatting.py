@@ -31,7 +31,7 @@ def duration(seconds: float | None) -> str:
 
 def size(value: int | None) -> str:
     """Bytes in binary units."""
-    from lineage.describe import human_size
+    from lineage.graph.describe import human_size
 
     return human_size(value)
 

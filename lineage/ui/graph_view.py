@@ -40,8 +40,8 @@ def build(query: GraphQuery) -> Any:
     """The (collapsed, capped) networkx graph of `query`, with `more_up`/`more_down` on nodes."""
     import networkx as nx
 
-    from lineage.graph import lineage_graph
-    from lineage.graph_collapse import DEFAULT_THRESHOLD, cap, collapse
+    from lineage.graph.build import lineage_graph
+    from lineage.graph.collapse import DEFAULT_THRESHOLD, cap, collapse
     from lineage.ui.read.records import get_record
 
     if len(query.expand) > MAX_EXPAND:
@@ -173,7 +173,7 @@ def graph_data(query: GraphQuery) -> dict[str, Any]:
 def graph_svg(query: GraphQuery) -> str:
     """The graph drawn by Graphviz as SVG, nodes linked to their pages."""
     from lineage.errors import GraphvizNotInstalled
-    from lineage.graph_render import INSTALL_HINT, to_dot
+    from lineage.graph.render import INSTALL_HINT, to_dot
 
     graph = build(query)
     dot = to_dot(graph, node_attributes=_svg_attributes)

@@ -56,6 +56,18 @@ def test_fan_out_groups_and_edges(lin):
     assert "collapsed" not in collapse(graph, threshold=12).graph
 
 
+def test_kept_nodes_are_never_merged(lin):
+    raw = lin.artifact("raw.csv")
+    readers = [lin.run("wf.py", "read", inputs=(raw,)) for _ in range(12)]
+    graph = ln.lineage_graph(raw)
+    assert groups(collapse(graph, threshold=8)) == {("run", 12, "read")}
+    kept = {node_id(r) for r in readers[:3]}
+    partly = collapse(graph, threshold=8, keep=kept)
+    assert groups(partly) == {("run", 9, "read")} and kept <= set(partly.nodes)
+    everything = collapse(graph, threshold=8, keep={node_id(r) for r in readers})
+    assert "collapsed" not in everything.graph and set(everything) == set(graph)
+
+
 def test_different_transforms_or_statuses_are_not_merged(lin):
     raw = lin.artifact("raw.csv")
     for i in range(10):

@@ -209,3 +209,14 @@ def test_data_edges_between_runs_are_dashed_and_explained(lin):
     assert dot.source.count('label=data') + dot.source.count('label="data"') == 1
     assert "style=dashed" in dot.source
     assert "received a value another run returned" in dot.source
+
+
+def test_to_dot_takes_extra_node_attributes(pipeline):
+    graph = ln.lineage_graph(pipeline["mid"], depth=1)
+    source = to_dot(graph, node_attributes=lambda node, data: {"id": f"node-{node}",
+                                                               "URL": f"/x/{data['uid']}"}).source
+    for record in (pipeline["mid"], pipeline["subset"]):
+        kind = "artifact" if record is pipeline["mid"] else "run"
+        assert f'id="node-{kind}:{record.uid}"' in source and f"URL=\"/x/{record.uid}\"" in source
+    assert f'id="node-run:{pipeline["subset"].uid}-more"' in source  # its ⋯ marker
+    assert "id=" not in to_dot(graph).source
