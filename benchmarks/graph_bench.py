@@ -113,15 +113,19 @@ class Rows:
             db.write(lambda conn: conn.execute("ANALYZE"))
 
 
-def build(folder: Path, background_flows: int, db_url: str | None = None) -> dict[str, int]:
-    """A fresh instance in `folder` (and `db_url`): 1,000- and 10-step chains, background."""
+def build(folder: Path, background_flows: int, db_url: str | None = None,
+          rows_class: type[Rows] = Rows) -> dict[str, int]:
+    """A fresh instance in `folder` (and `db_url`): 1,000- and 10-step chains, background.
+
+    `rows_class` builds the rows (a subclass may give runs more fields).
+    """
     import lineage as ln
     from lineage.db.record import current_db
 
     instance = ln.init(storage=folder, db=db_url)
     transform = ln.Transform(key="bench/step.py", hash="b" * 64, source_code="pass").save()
     flow = ln.Transform(key="bench/flow.py", hash="f" * 64, source_code="pass").save()
-    rows = Rows(instance.db.dialect)
+    rows = rows_class(instance.db.dialect)
     ids = {"long": rows.chain(transform.id, "long", 1000),
            "short": rows.chain(transform.id, "short", 10)}
     for i in range(background_flows):

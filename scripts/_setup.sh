@@ -1,5 +1,5 @@
 # Sourced by scripts/*.sh: make sure the tools the scripts need are present.
-# Installs uv (PyPI) and Graphviz (Debian) when missing; never touches an
+# Installs uv (PyPI), Graphviz and Chromium (Debian) when missing; never touches an
 # existing virtual environment.
 
 ensure_uv() {
@@ -13,6 +13,14 @@ ensure_graphviz() {
     if ! command -v dot >/dev/null 2>&1; then
         echo "installing graphviz (dot)"
         apt-get update -qq && apt-get install -y -qq graphviz >/dev/null
+    fi
+}
+
+ensure_chromium() {
+    # The UI's browser tests drive Debian's Chromium through its WebDriver.
+    if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+        echo "installing chromium and chromium-driver"
+        apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
     fi
 }
 

@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 source scripts/_setup.sh
 ensure_uv
 ensure_graphviz
+ensure_chromium
 
 export LINEAGE_TEST_POSTGRES_URL="${LINEAGE_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 

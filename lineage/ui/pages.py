@@ -53,7 +53,9 @@ def runs_page(request: Request, q: str = "", transform: str | None = None,
     transform = transform or None
     project = project or None
     status = [s for s in status if s]
-    facets = api.get_instance()
+    from lineage.ui.read.summary import facets as filter_choices
+
+    facets = filter_choices()
     error = None
     try:
         page = api.list_runs(q=q, transform=transform, status=status, project=project,
