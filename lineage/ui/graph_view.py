@@ -117,10 +117,12 @@ def _stored_degrees(conn: Any, run_uids: list[str],
         rows = conn.fetchall(
             "SELECT r.uid, "
             "(SELECT COUNT(*) FROM run_input i WHERE i.run_id = r.id) "
-            "+ CASE WHEN r.initiated_by_run_id IS NULL THEN 0 ELSE 1 END, "
+            "+ CASE WHEN r.initiated_by_run_id IS NULL THEN 0 ELSE 1 END "
+            "+ (SELECT COUNT(*) FROM run_upstream u WHERE u.run_id = r.id), "
             "(SELECT COUNT(*) FROM artifact a WHERE a.run_id = r.id AND NOT a.storage_ongoing) "
             "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.run_id = r.id) "
             "+ (SELECT COUNT(*) FROM run c WHERE c.initiated_by_run_id = r.id) "
+            "+ (SELECT COUNT(*) FROM run_upstream u WHERE u.upstream_run_id = r.id) "
             f"FROM run r WHERE r.uid IN ({marks})", chunk)
         for uid, up, down in rows:
             out[("run", uid)] = [int(up), int(down)]

@@ -29,7 +29,7 @@ def uids(page: dict[str, Any]) -> list[str]:
 def test_runs_newest_first_with_param_and_feature_columns(server, ids, same_instance):
     page = server.api("/api/runs")
     expected = [r.uid for r in ln.Run.filter().order_by("-started_at", "-id")[:50]]
-    assert uids(page) == expected and page["total"] == ln.Run.filter().count() == 15
+    assert uids(page) == expected and page["total"] == ln.Run.filter().count() == 18
     assert {"lr", "model.depth", "tag"} <= set(page["columns"]["params"])
     assert page["columns"]["features"] == ["experiment"]
     train = next(r for r in page["runs"] if r["uid"] == ids["runs"][0])
@@ -267,7 +267,28 @@ def test_unknown_records_are_404_and_writes_405(server):
 def test_instance_summary_and_server_timing(server):
     reply = server.get("/api/instance")
     summary = reply.json()
-    assert summary["backend"] == "SQLite" and summary["counts"]["runs"] == 15
-    assert summary["transform_keys"] == ["prepare.py", "report.py", "train.py"]
+    assert summary["backend"] == "SQLite" and summary["counts"]["runs"] == 18
+    assert summary["transform_keys"] == ["flow.py", "prepare.py", "report.py", "train.py"]
+    assert {"cached", "skipped"} <= set(summary["statuses"])
     assert {"lr", "model.depth", "tag"} <= set(summary["param_names"])
     assert reply.headers["server-timing"].startswith("app;dur=")
+
+
+def test_engine_runs_show_attempts_details_and_upstream_runs(server, ids):
+    first, second = ids["attempts"]
+    retried = server.api(f"/api/runs/{second}")
+    assert retried["attempt"] == 2 and retried["details"] == {"retries": 1}
+    assert [(r["uid"], r["attempt"], r["status"]) for r in retried["attempts"]["items"]] == [
+        (first, 1, "errored"), (second, 2, "completed")]
+    assert [r["uid"] for r in retried["downstream_runs"]["items"]] == [ids["cached"]]
+    cached = server.api(f"/api/runs/{ids['cached']}")
+    assert cached["status"] == "cached"
+    assert [r["uid"] for r in cached["upstream_runs"]["items"]] == [second]
+    page = server.api("/api/runs?status=cached")
+    assert [r["uid"] for r in page["runs"]] == [ids["cached"]]
+    graph = server.api(f"/api/graph/{ids['cached']}?up=1&down=0")
+    assert {"source": f"run:{second}", "target": f"run:{ids['cached']}", "relation": "data",
+            "recreated": False, "count": 1} in graph["edges"]
+    assert {n["id"]: n for n in graph["nodes"]}[f"run:{second}"]["more_up"] == 0
+    html_page = server.get(f"/runs/{second}").text
+    assert "Attempts" in html_page and "Downstream runs" in html_page

@@ -34,7 +34,7 @@ def graph_ready(browser: Browser) -> Any:
 
 def test_runs_page_filters(server, ids, browser):
     browser.open(server.url + "/runs")
-    assert browser.css("h1").text.startswith("Runs") and len(rows(browser)) == 15
+    assert browser.css("h1").text.startswith("Runs") and len(rows(browser)) == 18
     assert {"lr", "model.depth", "tag", "experiment"} <= {
         th.text.split(" ")[0] for th in browser.all("#runs-table thead th.sortable")}
     where = browser.css("input[name=where]")

@@ -3,7 +3,8 @@
 Two versions of ``train.py``; twelve training runs with params (nested and
 flat), a feature and a project; one errored run; a preparation run whose
 outputs (text, CSV, Parquet, PNG, a folder) the training runs read; and a
-report step initiated by the last training run.
+report step initiated by the last training run; an engine task with two
+attempts and a cached task that received its value (``run.upstream_runs``).
 """
 
 from __future__ import annotations
@@ -95,7 +96,18 @@ def build(work: Path) -> dict[str, Any]:
     finally:
         lifecycle.deactivate(activation)
     lifecycle.finish_run(report, "completed")
+    engine_t = lifecycle.get_or_create_transform("flow.py", "def task(): ...\n", kind="prefect")
+    tries = [lifecycle.engine_run(engine_t, external_source="prefect", external_id="task-1",
+                                  attempt=n, entrypoint="task", details={"retries": 1})
+             for n in (1, 2)]
+    lifecycle.finish_run(tries[0], "errored", error="ConnectionError: flaky")
+    lifecycle.finish_run(tries[1], "completed")
+    cached = lifecycle.engine_run(engine_t, external_source="prefect", external_id="task-2",
+                                  entrypoint="task")
+    lifecycle.finish_run(cached, "cached")
+    lifecycle.record_upstream(cached, tries[1])
     return {
+        "attempts": [t.uid for t in tries], "cached": cached.uid,
         "prep": prep.uid, "failed": failed.uid, "report": report.uid,
         "runs": [r.uid for r, _ in runs], "models": [m.uid for _, m in runs],
         "text": text.uid, "table": table.uid, "frame": frame.uid, "image": image.uid,

@@ -106,13 +106,11 @@ def _engine_fields(run: Any, out: dict[str, Any]) -> None:
     if "details" in run.fields:
         out["details"] = run.details
     relations = type(run).relations
-    if "upstream_runs" in relations:
-        out["upstream_runs"] = _runs_with_transforms(run.upstream_runs, ("started_at", "id"))
+    for name in ("upstream_runs", "downstream_runs"):
+        if name in relations:
+            out[name] = _runs_with_transforms(getattr(run, name), ("started_at", "id"))
     if "attempt" in run.fields and run.external_id is not None:
-        from lineage.models.run import Run
-
-        others = Run.filter(external_source=run.external_source, external_id=run.external_id)
-        out["attempts"] = _runs_with_transforms(others, ("attempt", "id"))
+        out["attempts"] = _runs_with_transforms(run.attempts, ("attempt", "id"))
 
 
 def environment_detail(env: Any) -> dict[str, Any]:
