@@ -287,7 +287,11 @@ def duration(run: Any) -> str:
     """How long a finished run took, or ``""``."""
     if run.finished_at is None or run.started_at is None:
         return ""
-    seconds = (run.finished_at - run.started_at).total_seconds()
+    return seconds_text((run.finished_at - run.started_at).total_seconds())
+
+
+def seconds_text(seconds: float) -> str:
+    """``0.25 -> "250 ms"``, ``75 -> "75.0 s"``, ``600 -> "10.0 min"``."""
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 120:

@@ -17,16 +17,10 @@ def when(value: str | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """``0.25 -> "250 ms"``, ``75 -> "75.0 s"``, ``600 -> "10.0 min"``."""
-    if seconds is None:
-        return ""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+    """A duration in seconds as text (``""`` for None)."""
+    from lineage.graph.describe import seconds_text
+
+    return "" if seconds is None else seconds_text(seconds)
 
 
 def size(value: int | None) -> str:

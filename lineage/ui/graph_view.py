@@ -108,35 +108,37 @@ def _count_hidden(graph: Any) -> None:
         data["truncated"] = bool(data["more_up"] or data["more_down"])
 
 
+#: Per kind: SQL of (uid, upstream count, downstream count) of the rows named by uid.
+_DEGREES = {
+    "run": (
+        "SELECT r.uid, "
+        "(SELECT COUNT(*) FROM run_input i WHERE i.run_id = r.id) "
+        "+ CASE WHEN r.initiated_by_run_id IS NULL THEN 0 ELSE 1 END "
+        "+ (SELECT COUNT(*) FROM run_upstream u WHERE u.run_id = r.id), "
+        "(SELECT COUNT(*) FROM artifact a WHERE a.run_id = r.id AND NOT a.storage_ongoing) "
+        "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.run_id = r.id) "
+        "+ (SELECT COUNT(*) FROM run c WHERE c.initiated_by_run_id = r.id) "
+        "+ (SELECT COUNT(*) FROM run_upstream u WHERE u.upstream_run_id = r.id) "
+        "FROM run r WHERE r.uid IN ({marks})"),
+    "artifact": (
+        "SELECT a.uid, CASE WHEN a.run_id IS NULL THEN 0 ELSE 1 END "
+        "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.artifact_id = a.id "
+        "AND p.run_id <> COALESCE(a.run_id, -1)), "
+        "(SELECT COUNT(*) FROM run_input i WHERE i.artifact_id = a.id) "
+        "FROM artifact a WHERE a.uid IN ({marks})"),
+}
+
+
 def _stored_degrees(conn: Any, run_uids: list[str],
                     artifact_uids: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
     """(kind, uid) -> (upstream, downstream) neighbour counts in the store."""
-    out: dict[tuple[str, str], list[int]] = {}
-    for chunk in _chunks(run_uids):
-        marks = ", ".join("?" for _ in chunk)
-        rows = conn.fetchall(
-            "SELECT r.uid, "
-            "(SELECT COUNT(*) FROM run_input i WHERE i.run_id = r.id) "
-            "+ CASE WHEN r.initiated_by_run_id IS NULL THEN 0 ELSE 1 END "
-            "+ (SELECT COUNT(*) FROM run_upstream u WHERE u.run_id = r.id), "
-            "(SELECT COUNT(*) FROM artifact a WHERE a.run_id = r.id AND NOT a.storage_ongoing) "
-            "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.run_id = r.id) "
-            "+ (SELECT COUNT(*) FROM run c WHERE c.initiated_by_run_id = r.id) "
-            "+ (SELECT COUNT(*) FROM run_upstream u WHERE u.upstream_run_id = r.id) "
-            f"FROM run r WHERE r.uid IN ({marks})", chunk)
-        for uid, up, down in rows:
-            out[("run", uid)] = [int(up), int(down)]
-    for chunk in _chunks(artifact_uids):
-        marks = ", ".join("?" for _ in chunk)
-        rows = conn.fetchall(
-            "SELECT a.uid, CASE WHEN a.run_id IS NULL THEN 0 ELSE 1 END "
-            "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.artifact_id = a.id "
-            "AND p.run_id <> COALESCE(a.run_id, -1)), "
-            "(SELECT COUNT(*) FROM run_input i WHERE i.artifact_id = a.id) "
-            f"FROM artifact a WHERE a.uid IN ({marks})", chunk)
-        for uid, up, down in rows:
-            out[("artifact", uid)] = [int(up), int(down)]
-    return {k: (v[0], v[1]) for k, v in out.items()}
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for kind, uids in (("run", run_uids), ("artifact", artifact_uids)):
+        for chunk in _chunks(uids):
+            sql = _DEGREES[kind].format(marks=", ".join("?" for _ in chunk))
+            for uid, up, down in conn.fetchall(sql, chunk):
+                out[(kind, uid)] = (int(up), int(down))
+    return out
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
