@@ -52,6 +52,10 @@ def display(value: Any) -> str:
     """A short text for a table cell."""
     if is_reference(value):
         return f"{value['__record__']} {value.get('key') or value['uid']}"
+    if isinstance(value, list) and value and all(is_reference(v) for v in value):
+        kinds = sorted({v["__record__"] for v in value})
+        return f"{len(value)} {'/'.join(kinds)} records: " + ", ".join(
+            (v.get("key") or v["uid"])[:8] for v in value[:5]) + ("…" if len(value) > 5 else "")
     if isinstance(value, dict) and "__repr__" in value:
         text = str(value["__repr__"])
     elif isinstance(value, str):
