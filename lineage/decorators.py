@@ -223,15 +223,31 @@ def _end(run: Run, activation: lifecycle.Activation, exc: BaseException | None) 
 
 
 def _artifact_inputs(params: dict[str, Any]) -> list[int]:
-    ids: list[int] = []
+    """Ids of saved artifacts passed as arguments (or as items of list/tuple arguments).
+
+    Looks only at each item's type (once per type), never at the item
+    itself unless it is an artifact, so any object can be passed, and a
+    list of millions of numbers costs little.
+    """
+    ids: dict[int, None] = {}  # ordered, no duplicates
+    other_types: set[type] = set()
     for value in params.values():
-        items = value if isinstance(value, (list, tuple)) else (value,)
+        items = value if issubclass(type(value), (list, tuple)) else (value,)
         for item in items:
-            if getattr(type(item), "__tablename__", None) == "artifact":
-                artifact_id = getattr(item, "id", None)
-                if artifact_id is not None and artifact_id not in ids:
-                    ids.append(artifact_id)
-    return ids
+            cls = type(item)
+            if cls in other_types:
+                continue
+            try:
+                is_artifact = getattr(cls, "__tablename__", None) == "artifact"
+            except Exception:  # noqa: BLE001 - a broken metaclass is no artifact
+                is_artifact = False
+            if not is_artifact:
+                other_types.add(cls)
+                continue
+            artifact_id = getattr(item, "id", None)
+            if artifact_id is not None:
+                ids[artifact_id] = None
+    return list(ids)
 
 
 # --- decorators --------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from lineage.capture.escape import escape_text
 from lineage.capture.redact import redact_argv
 
 
@@ -15,6 +16,8 @@ def capture_cli_args(argv: list[str] | None = None) -> list[str]:
             kept as given (not made absolute).
 
     Returns:
-        A new list; secrets replaced as described in `redact_argv`.
+        A new list; secrets replaced as described in `redact_argv`. An
+        argument that is not valid text (undecodable bytes, NUL) is stored
+        escaped (``data\\xff.csv``, see `lineage.capture.escape`), never refused.
     """
-    return redact_argv(list(sys.argv if argv is None else argv))
+    return redact_argv([escape_text(arg) for arg in (sys.argv if argv is None else argv)])

@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from lineage.capture.escape import escape_text
 from lineage.capture.redact import REDACTED, is_secret_name, redact_text
 
 _NORMALIZE = re.compile(r"[-_.]+")
@@ -157,7 +158,7 @@ def capture_env_vars() -> dict[str, str]:
     out = {}
     for name, value in sorted(os.environ.items()):
         if name in _ENV_NAMES or name.startswith("LINEAGE_"):
-            out[name] = REDACTED if is_secret_name(name) else redact_text(value)
+            out[name] = REDACTED if is_secret_name(name) else redact_text(escape_text(value))
     return out
 
 

@@ -20,6 +20,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from lineage.capture.escape import escape_text
 from lineage.capture.redact import redact_url
 
 # No index lock (the user may run git at the same time), no prompt, stable output.
@@ -62,14 +63,18 @@ def capture_git(path: Path, sync_git_repo: str | None = None) -> dict[str, Any] 
     if sync_git_repo and commit:
         base = redact_url(sync_git_repo).rstrip("/").removesuffix(".git")
         url = f"{base}/blob/{commit}/{rel}"
-    return {
+    return {  # file and branch names may hold undecodable bytes: escaped
         "commit": commit,
-        "branch": branch,
+        "branch": _text(branch),
         "dirty": _is_dirty(root, rel, path.is_file()),
-        "remote": redact_url(remote) if remote else None,
-        "path": rel,
-        "url": url,
+        "remote": _text(redact_url(remote) if remote else None),
+        "path": _text(rel),
+        "url": _text(url),
     }
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else escape_text(value)
 
 
 class _Unreadable(Exception):

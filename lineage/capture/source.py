@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from lineage.capture.escape import escape_text
 from lineage.errors import ValidationError
 
 _PACKAGE_DIRS = ("site-packages", "dist-packages")
@@ -43,8 +44,14 @@ def transform_key(path: Path, dev_dir: Path | None, *, package: str | None = Non
         package: ``__package__`` of the module defined by ``path``, if known.
 
     Returns:
-        A relative posix path such as ``"pipelines/train.py"``.
+        A relative posix path such as ``"pipelines/train.py"``; undecodable
+        bytes of a file name are escaped (``"data\\xff.py"``), so any
+        script can be tracked.
     """
+    return escape_text(_transform_key(path, dev_dir, package))
+
+
+def _transform_key(path: Path, dev_dir: Path | None, package: str | None) -> str:
     path = Path(os.path.abspath(path))
     parts = path.parts
     for i in range(len(parts) - 1, -1, -1):
@@ -88,7 +95,7 @@ def transform_key_for_function(func: Callable[..., Any], dev_dir: Path | None) -
         notebook = notebook_path()
         return transform_key(notebook, dev_dir) if notebook else f"{module_name}.py"
     if not file or not os.path.exists(file):
-        return f"{module_name}.py"
+        return escape_text(f"{module_name}.py")
     module = sys.modules.get(module_name)
     package = getattr(module, "__package__", None)
     return transform_key(Path(file), dev_dir, package=package)

@@ -206,7 +206,8 @@ def resolve_projects(projects: Any) -> list[int]:
 
 
 def _project_id_by_name(instance: Instance, name: str) -> int:
-    rows = instance.db.query("SELECT id FROM project WHERE name = ?", [name])
+    rows = instance.db.query("SELECT id FROM project WHERE name = ?",
+                             [instance.db.dialect.encode("str", name)])  # refuses NUL clearly
     if rows:
         return rows[0][0]
     from lineage.models.project import Project

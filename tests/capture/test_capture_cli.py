@@ -36,3 +36,15 @@ def test_real_process_argv_is_redacted(tmp_path) -> None:
         capture_output=True, text=True, check=True,
     ).stdout.strip()
     assert out == repr([str(script), "--token", "***", "--n=2", "https://u:***@h/x"])
+
+
+def test_arguments_that_are_not_valid_text_are_escaped_not_refused(tmp_path) -> None:
+    script = tmp_path / "s.py"
+    script.write_text(
+        "from lineage.capture.cli import capture_cli_args\nprint(ascii(capture_cli_args()))\n"
+    )
+    out = subprocess.run(  # real undecodable bytes in argv, as a shell passes them
+        [sys.executable, str(script), b"data\xff.csv", b"--password=\xfe", "a\x01b"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert out == ascii([str(script), "data\\xff.csv", "--password=***", "a\x01b"])

@@ -200,3 +200,101 @@ def test_capture_params_redacts_secrets_inside_reprs() -> None:
     with pytest.warns(UserWarning):
         captured = capture_params({"cfg": Config()})
     assert captured["cfg"]["__repr__"] == "Config(password='***', lr=0.1)"
+
+
+# --- values the database cannot hold, hostile and huge objects (issue 10, items 6-7) ----
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "data\udcff.csv", "\ud800"])
+def test_text_with_nul_or_lone_surrogates_is_stored_as_its_repr(text: str) -> None:
+    converted, warns = to_json_safe({"name": text})
+    assert converted == {"name": {"__repr__": repr(text), "__type__": "builtins.str"}}
+    assert len(warns) == 1 and "NUL characters or lone surrogates" in warns[0]
+    import ast
+
+    assert ast.literal_eval(converted["name"]["__repr__"]) == text
+    _json_strict(converted)
+
+
+def test_keys_with_nul_or_lone_surrogates_are_escaped() -> None:
+    converted, warns = to_json_safe({"data\udcff.csv": 1, "a\x00": 2, "ok": 3})
+    assert converted == {"data\\xff.csv": 1, "a\\x00": 2, "ok": 3}
+    assert len(warns) == 2
+
+
+class GetattrRaises:
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(name)
+
+
+class GetattributeRaises:
+    def __getattribute__(self, name: str) -> Any:
+        raise KeyError(name)
+
+
+class NulRepr:
+    def __repr__(self) -> str:
+        return "Nul(\x00, \udcff)"
+
+
+def test_objects_whose_attribute_access_raises_are_stored_as_their_repr() -> None:
+    for value in (GetattrRaises(), GetattributeRaises()):
+        converted, warns = to_json_safe(value)
+        assert converted["__type__"] == f"{__name__}.{type(value).__qualname__}"
+        assert converted["__repr__"].startswith(f"<{__name__}.{type(value).__qualname__} object")
+        assert len(warns) == 1
+
+
+def test_a_repr_the_database_cannot_hold_is_escaped() -> None:
+    converted, _ = to_json_safe(NulRepr())
+    assert converted["__repr__"] == "Nul(\\x00, \\xff)"
+
+
+def test_huge_and_deep_values_are_summarized_with_their_size() -> None:
+    from lineage.capture.params import DEPTH_LIMIT, REPR_LIMIT, TEXT_LIMIT, VALUE_LIMIT
+
+    converted, warns = to_json_safe({
+        "many": list(range(VALUE_LIMIT + 1)),
+        "long": "y" * (TEXT_LIMIT + 1),
+        "blob": b"\x01" * 10_000_000,
+        "big": 10**20_000,
+    })
+    assert converted["many"]["__len__"] == VALUE_LIMIT + 1
+    assert converted["many"]["__repr__"].startswith("[0, 1, 2")
+    assert converted["long"]["__len__"] == TEXT_LIMIT + 1
+    assert converted["blob"]["__repr__"].startswith("b'\\x01\\x01")
+    assert converted["big"]["__type__"] == "builtins.int"
+    assert all(len(v["__repr__"]) <= REPR_LIMIT for v in converted.values())
+    assert len(warns) == 4
+
+    deep: list[Any] = []
+    node = deep
+    for _ in range(DEPTH_LIMIT * 3):
+        node.append([])
+        node = node[0]
+    converted, warns = to_json_safe(deep)
+    for _ in range(DEPTH_LIMIT):
+        converted = converted[0]
+    assert converted["__type__"] == "builtins.list" and "__len__" in converted
+    assert any(f"deeper than {DEPTH_LIMIT}" in w for w in warns)
+
+
+def test_what_fits_the_limits_is_kept_whole() -> None:
+    from lineage.capture.params import VALUE_LIMIT
+
+    values = list(range(VALUE_LIMIT // 2))
+    converted, warns = to_json_safe({"values": values, "text": "z" * 500_000})
+    assert converted == {"values": values, "text": "z" * 500_000} and warns == []
+
+
+def test_a_secret_is_redacted_before_a_long_repr_is_shortened() -> None:
+    from lineage.capture.params import REPR_LIMIT
+
+    class Config:  # the cut falls inside the word "password"
+        def __repr__(self) -> str:
+            head = (REPR_LIMIT - 3) // 2
+            text = "x" * (head - 4) + "password=" + "S" * REPR_LIMIT
+            return text[:REPR_LIMIT + 1]
+
+    converted, _ = to_json_safe(Config())
+    assert "S" not in converted["__repr__"]
