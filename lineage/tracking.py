@@ -103,8 +103,12 @@ def track(
                                   features=resolved, git=git)
         activation = lifecycle.activate(run, process_wide=True, set_context=False)
         install_exit_handlers()
-        report = _Report.start() if _kind() == "script" else None
+        report = None
+        if _kind() == "script":
+            _prepare_report_saving(instance)
+            report = _Report.start()
         _tracked = _Tracked(run, activation, os.getpid(), report)
+        _finish_in_multiprocessing_child()
         return run
 
 
@@ -204,6 +208,66 @@ def _git(path: Path | None, instance: Any) -> dict[str, Any] | None:
     from lineage.capture.git import capture_git
 
     return capture_git(path, instance.settings.sync_git_repo)
+
+
+#: What saving the report needs, imported when tracking starts: the report of a
+#: script that does not call `finish()` is saved at interpreter exit, when
+#: nothing may be imported any more (``concurrent.futures``, for one, cannot
+#: register its own exit hook then: "can't register atexit after shutdown").
+#: `tests/tracking/test_tracking_exit.py` fails naming any module missing here.
+_REPORT_MODULES = ("lineage.artifact", "lineage.artifacts.create", "lineage.artifacts.save",
+                   "lineage.models.links")
+
+
+def _prepare_report_saving(instance: Any) -> None:
+    import importlib
+
+    for name in _REPORT_MODULES:
+        importlib.import_module(name)
+    instance.store()  # the store module of the default storage, and its set-up
+
+
+def _finish_in_multiprocessing_child() -> None:
+    """In a ``multiprocessing`` child, finish the tracked run when its target returns.
+
+    Such a child ends with ``os._exit`` (fork, forkserver) right after
+    multiprocessing's own exit function, so ``atexit`` handlers never run
+    there; a multiprocessing finalizer does.
+    """
+    mp = sys.modules.get("multiprocessing")
+    if mp is None or mp.parent_process() is None:
+        return
+    from multiprocessing import util
+
+    util.Finalize(None, _at_child_exit, exitpriority=100)
+
+
+def _at_child_exit() -> None:
+    state = _own_state()
+    if state is None:
+        return
+    error = _target_error()
+    status = "aborted" if _signal_exit else lifecycle.status_for(error)
+    try:
+        _finish_tracked(state, status, error if status != "completed" else None)
+    except Exception as exc:  # noqa: BLE001 - the child must still exit
+        print(f"lineage: could not record the end of run {state.run.uid}: {exc}",
+              file=sys.__stderr__)
+
+
+def _target_error() -> BaseException | None:
+    """The exception leaving the child's target, if one is (it is still being raised).
+
+    Only an exception caught by multiprocessing's ``_bootstrap`` counts, not
+    one the parent was handling when it forked.
+    """
+    error = sys.exc_info()[1]
+    process = sys.modules.get("multiprocessing.process")
+    bootstrap = getattr(getattr(process, "BaseProcess", None), "_bootstrap", None)
+    tb = getattr(error, "__traceback__", None)
+    if tb is None or bootstrap is None or tb.tb_frame.f_code is not bootstrap.__code__:
+        return None
+    return error
 
 
 # --- finishing --------------------------------------------------------------------------
