@@ -1,8 +1,11 @@
 """The current run, kept in a ContextVar.
 
-Threads and asyncio tasks each see their own current run. A run started by
-`track()` is also the process-wide fallback, so code in worker threads
-(which start with an empty context) still links to it.
+Threads and asyncio tasks each see their own current run. Worker threads
+start with an empty context, so two fallbacks exist: the newest flow or
+tracked run of the process (`current_run`: what steps and saved artifacts
+in a worker thread link to), and the run of the whole process, the one
+`track()` started (`context_run`: what a top-level flow links to; never a
+flow of another thread).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ if TYPE_CHECKING:
 _current_run: ContextVar[Run | None] = ContextVar("lineage_current_run", default=None)
 _process_run: list[Run] = []
 _detached: ContextVar[bool] = ContextVar("lineage_detached", default=False)
+_whole_process_run: list[Run] = []
 
 
 def current_run() -> Run | None:
-    """The run of this thread or task, else the process's tracked run, else None.
+    """The run of this thread or task, else the newest flow or tracked run of the process, else None.
 
     None inside `detached()`.
     """
@@ -33,6 +37,17 @@ def current_run() -> Run | None:
     if run is not None:
         return run
     return _process_run[-1] if _process_run else None
+
+
+def context_run() -> Run | None:
+    """The run of this thread or task, else the run of the whole process (`track()`), else None.
+
+    None inside `detached()`.
+    """
+    if _detached.get():
+        return None
+    run = _current_run.get()
+    return run if run is not None else whole_process_run()
 
 
 def current_run_id() -> int | None:
@@ -66,14 +81,26 @@ def exit_run(token: Token) -> None:
 
 
 def set_process_run(run: Run | None) -> None:
-    """Set (or clear, with None) the process-wide run of `track()`."""
+    """Set (or clear, with None) the fallback of `current_run` (the newest flow or tracked run)."""
     _process_run.clear()
     if run is not None:
         _process_run.append(run)
 
 
+def set_whole_process_run(run: Run | None) -> None:
+    """Set (or clear, with None) the run of the whole process, which every thread sees as its own."""
+    _whole_process_run.clear()
+    if run is not None:
+        _whole_process_run.append(run)
+
+
+def whole_process_run() -> Run | None:
+    """The run of the whole process (`track()`), or None."""
+    return _whole_process_run[-1] if _whole_process_run else None
+
+
 def process_run() -> Run | None:
-    """The run started by `track()` in this process, or None."""
+    """The newest flow or tracked run of the process (the fallback of `current_run`), or None."""
     return _process_run[-1] if _process_run else None
 
 

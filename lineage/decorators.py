@@ -11,9 +11,11 @@ and hand each call to `lineage.lifecycle`:
   applied and stored as ``run.params``; saved artifacts passed as arguments
   are recorded as inputs of the run;
 * ``run.initiated_by_run`` is the caller's run: the current run of this
-  thread or task, else the newest active flow or tracked run of the process
-  (worker threads of a ``ThreadPoolExecutor`` start with an empty context),
-  else the run of a parent process (``LINEAGE_PARENT_RUN_UID``);
+  thread or task; else, for a step, the newest active flow or tracked run
+  of the process (worker threads of a ``ThreadPoolExecutor`` start with an
+  empty context), for a flow only the tracked run (two flows started from
+  a thread pool are unrelated); else the run of a parent process
+  (``LINEAGE_PARENT_RUN_UID``);
 * an exception marks the run ``errored`` with its traceback (``aborted``
   for ``KeyboardInterrupt`` and cancellation) and is re-raised unchanged.
 
@@ -153,6 +155,7 @@ class Flow(Generic[P, R]):
         run = lifecycle.start_run(
             resolved.transform_id, params=params, entrypoint=self.__qualname__,
             projects=resolved.project_ids, git=resolved.git, inputs=_artifact_inputs(params),
+            thread_fallback=self.kind != "flow",
         )
         return run, lifecycle.activate(run, process_wide=self.kind == "flow")
 

@@ -49,6 +49,7 @@ def start_run(
     entrypoint: str | None = None,
     parent: Run | int | None = None,
     inherit_parent: bool = True,
+    thread_fallback: bool = True,
     external_id: str | None = None,
     external_source: str | None = None,
     projects: Any = (),
@@ -70,6 +71,10 @@ def start_run(
             this context, else the process's tracked run or newest flow, else
             the run named by ``LINEAGE_PARENT_RUN_UID`` (a parent process).
         inherit_parent: False to record no parent unless `parent` is given.
+        thread_fallback: False for a top-level run such as a flow: in a
+            thread whose context has no run, link only to the run of the
+            whole process (`track()`) or of a parent process, never to the
+            newest flow of another thread.
         external_id: Identifier in an external engine (a Prefect task-run id).
         external_source: Name of that engine (``"prefect"``).
         projects: Names, records or ids; the run and its transform are linked
@@ -90,7 +95,8 @@ def start_run(
     resolved = validate_features(features)
     instance = _instance()
     transform_id = transform if isinstance(transform, int) else transform.id
-    parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
+    parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance,
+                                            thread_fallback=thread_fallback)
     project_ids = resolve_projects(projects) if projects else []
     if parent_run is not None:
         for inherited in getattr(parent_run, "_project_ids", None) or ():
@@ -298,22 +304,28 @@ def activate(run: Run, *, process_wide: bool = False, set_context: bool = True) 
 
     Args:
         run: The run.
-        process_wide: Also make it the fallback for threads that start with
-            an empty context (flows and `track()` runs).
+        process_wide: Also make it the fallback of steps in threads that
+            start with an empty context (flows and `track()` runs). Without
+            `set_context` (as `track()` does) it is the run of the whole
+            process: flows started in any thread link to it too.
         set_context: Set the ContextVar of this thread or task.
 
-    In the main thread, ``LINEAGE_PARENT_RUN_UID`` is set to the run's uid,
-    so a child process started now links to it; it is restored by
-    `deactivate`.
+    In the main thread (and for the run of the whole process),
+    ``LINEAGE_PARENT_RUN_UID`` is set to the run's uid, so a child process
+    started now links to it; it is restored by `deactivate`. Worker threads
+    leave it alone: the environment is shared by all threads of a process.
     """
     token = context.enter_run(run) if set_context else None
+    whole_process = process_wide and not set_context
     if process_wide:
         with _fallback_lock:
             _fallback.append(run)
             context.set_process_run(_fallback[-1])
+            if whole_process:
+                context.set_whole_process_run(run)
     env_set = False
     previous = None
-    if process_wide or threading.current_thread() is threading.main_thread():
+    if whole_process or threading.current_thread() is threading.main_thread():
         previous = os.environ.get(PARENT_ENV)
         os.environ[PARENT_ENV] = run.uid
         env_set = True
@@ -334,6 +346,8 @@ def deactivate(activation: Activation) -> None:
                     del _fallback[i]
                     break
             context.set_process_run(_fallback[-1] if _fallback else None)
+            if context.whole_process_run() is activation.run:
+                context.set_whole_process_run(None)
     if activation.token is not None:
         try:
             context.exit_run(activation.token)
@@ -375,15 +389,15 @@ def abort_active_runs(reason: str, status: str = "aborted") -> list[Run]:
     return finished
 
 
-def _resolve_parent(parent: Run | int | None, inherit: bool,
-                    instance: Instance) -> tuple[Run | None, int | None]:
+def _resolve_parent(parent: Run | int | None, inherit: bool, instance: Instance, *,
+                    thread_fallback: bool = True) -> tuple[Run | None, int | None]:
     if parent is not None:
         if isinstance(parent, int):
             return _active.get(parent), parent
         return parent, parent.id
     if not inherit:
         return None, None
-    run = context.current_run()
+    run = context.current_run() if thread_fallback else context.context_run()
     if run is not None and run.id is not None:
         return run, run.id
     uid = os.environ.get(PARENT_ENV)
@@ -391,6 +405,8 @@ def _resolve_parent(parent: Run | int | None, inherit: bool,
         return None, None
     for active in _active.values():
         if active.uid == uid:
+            if active.pid == os.getpid() and not thread_fallback:
+                return None, None  # a run of another thread of this process
             return active, active.id
     cache = _cache(instance)
     if uid not in cache.parents:
