@@ -17,7 +17,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lineage.db.database import Database, redact_db_url
+from lineage.capture.redact import redact_url
+from lineage.db.database import Database
 from lineage.db.dialect import utcnow
 from lineage.db.uids import random_base62
 from lineage.errors import InstanceNotFound, ValidationError
@@ -74,7 +75,7 @@ class Instance:
     # --- opening ----------------------------------------------------------------
     def _load(self) -> None:
         from lineage.db.migrate import SCHEMA_VERSION, check_version, schema_version, upgrade
-        from lineage.instance_settings import load_settings
+        from lineage.instance_settings import load_settings, without_credentials
 
         version = self.db.read(schema_version)
         if version is None:
@@ -91,6 +92,13 @@ class Instance:
         self.uid = facts.get("uid", "")
         self._default_storage = facts.get("default_storage") or str(self.root)
         stored = json.loads(facts["settings"]) if facts.get("settings") else {}
+        cleaned = without_credentials(stored)
+        if cleaned is not None:  # an older lineage stored a token: drop it for good
+            stored = cleaned
+            try:
+                _put_fact(self.db, "settings", json.dumps(stored))
+            except Exception:  # noqa: BLE001 - read-only instance: the token is still never used
+                pass
         self.settings = load_settings(stored)
 
     def update_settings(self, changes: dict[str, Any]) -> None:
@@ -345,7 +353,7 @@ def _normalize_db_url(url: str) -> str:
         url = "postgresql://" + url[len("postgresql+psycopg://"):]
     if not url.startswith(("postgresql://", "sqlite:///")):
         raise ValidationError(
-            f"unsupported database URL {redact_db_url(url)!r}: use postgresql+psycopg://... "
+            f"unsupported database URL {redact_url(url)!r}: use postgresql+psycopg://... "
             "or leave db unset for the embedded SQLite database."
         )
     return url

@@ -53,9 +53,21 @@ def _model_class() -> type[BaseModel]:
         def _url(cls, value: str | None) -> str | None:
             if value and not value.startswith(("https://", "http://", "git@", "ssh://")):
                 raise ValueError("must be a repository URL such as https://github.com/org/repo")
-            return value.rstrip("/").removesuffix(".git") if value else value
+            return repository_link(value) if value else value
 
     return InstanceSettings
+
+
+def repository_link(url: str) -> str:
+    """The `sync_git_repo` value stored for `url`: no credentials, no ``.git``, no trailing ``/``.
+
+    The blob links made from it need no credentials, so a token copied in
+    with a clone URL (``https://user:ghp_x@github.com/org/repo.git``) is
+    dropped (`validate` warns) instead of being stored and shown.
+    """
+    from lineage.capture.redact import strip_credentials
+
+    return strip_credentials(url).rstrip("/").removesuffix(".git")
 
 
 _MODEL: type[BaseModel] | None = None
@@ -86,6 +98,18 @@ def load_settings(stored: dict[str, Any], environ: dict[str, str] | None = None)
     if not overrides:
         return StoredSettings(values)
     return validate({}, {**values, **overrides})
+
+
+def without_credentials(stored: dict[str, Any]) -> dict[str, Any] | None:
+    """Stored settings with credentials dropped, or None when they hold none.
+
+    For instances written by a lineage that stored ``sync_git_repo`` as given.
+    """
+    link = stored.get("sync_git_repo")
+    if not link:
+        return None
+    clean = repository_link(link)
+    return None if clean == link else {**stored, "sync_git_repo": clean}
 
 
 #: Defaults of every setting (the pydantic model declares the same).
@@ -122,11 +146,18 @@ def validate(current: dict[str, Any], changes: dict[str, Any]) -> BaseModel:
     for name in changes:
         check_name(name)
     try:
-        return settings_model()(**{**current, **changes})
+        new = settings_model()(**{**current, **changes})
     except PydanticError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else "?"
         raise SettingsError(_message(name, changes.get(name), error)) from None
+    given = changes.get("sync_git_repo")
+    if isinstance(given, str) and repository_link(given) != given.rstrip("/").removesuffix(".git"):
+        from lineage.capture.params import warn_at_caller
+
+        warn_at_caller("sync_git_repo: the credentials in the URL were dropped; links to git "
+                       "blobs need none, and settings are stored and shown in plain text.")
+    return new
 
 
 def check_name(name: str) -> str:

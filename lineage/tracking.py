@@ -216,7 +216,7 @@ def _git(path: Path | None, instance: Any) -> dict[str, Any] | None:
 #: register its own exit hook then: "can't register atexit after shutdown").
 #: `tests/tracking/test_tracking_exit.py` fails naming any module missing here.
 _REPORT_MODULES = ("lineage.artifact", "lineage.artifacts.create", "lineage.artifacts.save",
-                   "lineage.models.links")
+                   "lineage.models.links", "lineage.capture.redact")
 
 
 def _prepare_report_saving(instance: Any) -> None:
@@ -291,10 +291,11 @@ def _finish_tracked(state: _Tracked, status: str, error: Any = None, save_report
 
 
 def _store_report(run: Run, report: _Report) -> None:
-    """Save what the script printed as ``run.report`` (an artifact without key)."""
+    """Save what the script printed as ``run.report`` (an artifact without key), redacted."""
     try:
         if report.path.stat().st_size == 0:
             return
+        report.redact()
         from lineage.artifact import Artifact
 
         with warnings.catch_warnings():
@@ -516,6 +517,25 @@ class _Report:
             self.file.close()
         except OSError:
             pass
+
+    def redact(self) -> None:
+        """Rewrite the file with secrets redacted line by line, as ``run.error`` is.
+
+        Tracebacks and log lines printed by the script often hold URLs with
+        credentials (``https://deploy:secret@host``) or ``password=...``.
+        """
+        from lineage.capture.redact import redact_text
+
+        redacted = self.path.with_name(self.path.name + ".redacted")
+        try:
+            with open(self.path, encoding="utf-8", errors="replace", newline="") as source, \
+                    open(redacted, "w", encoding="utf-8", newline="") as target:
+                for line in source:
+                    target.write(redact_text(line))
+            os.replace(redacted, self.path)
+        except BaseException:  # never save the unredacted text instead
+            redacted.unlink(missing_ok=True)
+            raise
 
     def discard(self) -> None:
         """Delete the file."""

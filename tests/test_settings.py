@@ -64,3 +64,44 @@ def test_stored_settings_defaults_match_the_validated_model():
 
     assert settings_model()().model_dump() == DEFAULTS
     assert set(DEFAULTS) == set(SETTINGS_HELP)
+
+
+TOKEN_URL = "https://ci-bot:ghp_S3CRET@github.com/org/repo.git?access_token=S3CRET2"
+
+
+def _stored_settings(instance) -> str:  # noqa: ANN001 - the instance fixture
+    return instance.db.query("SELECT value FROM lineage_instance WHERE key = 'settings'")[0][0]
+
+
+def test_a_token_in_sync_git_repo_is_neither_stored_nor_shown(instance, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from lineage.cli import build
+
+    with pytest.warns(UserWarning, match="credentials in the URL were dropped"):
+        ln.settings.sync_git_repo = TOKEN_URL
+    assert ln.settings.sync_git_repo == "https://github.com/org/repo"
+    assert "S3CRET" not in _stored_settings(instance)
+    monkeypatch.setenv("LINEAGE_INSTANCE", instance.slug if instance.db.is_sqlite else instance.db.url)
+    for args in (["settings", "set", "sync-git-repo", TOKEN_URL], ["settings", "get", "sync-git-repo"],
+                 ["settings", "get"]):
+        result = CliRunner().invoke(build(), args)
+        assert result.exit_code == 0, result.output
+        assert "S3CRET" not in result.output and "github.com/org/repo" in result.output
+    assert "S3CRET" not in _stored_settings(instance)
+    monkeypatch.setenv("LINEAGE_SYNC_GIT_REPO", TOKEN_URL)  # an override is cleaned the same way
+    ln.connect(instance.slug if instance.db.is_sqlite else instance.db.url)
+    assert "S3CRET" not in ln.settings.sync_git_repo
+
+
+def test_a_token_stored_by_an_older_lineage_is_dropped_when_the_instance_opens(instance):
+    import json
+
+    from lineage.instance import _put_fact
+
+    slug = instance.slug if instance.db.is_sqlite else instance.db.url
+    legacy = {"sync_git_repo": "https://x:ghp_S3CRET@github.com/org/repo", "dev_dir": None}
+    _put_fact(instance.db, "settings", json.dumps(legacy))  # as an older lineage stored it
+    ln.connect(slug)
+    assert ln.settings.sync_git_repo == "https://github.com/org/repo"
+    assert "S3CRET" not in _stored_settings(ln.connect(slug))

@@ -23,7 +23,7 @@ Over-redacting a harmless value is preferred to leaking a secret.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 REDACTED = "***"
@@ -49,8 +49,17 @@ _QUANTITY_LAST = frozenset(
     {"count", "counts", "len", "length", "limit", "limits", "size", "num", "max", "min",
      "type", "types", "dim", "dims"}
 )
-# Schemes whose user-only userinfo (``ssh://git@host``) is a login name, not a token.
-_LOGIN_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git", "sftp", "scp"})
+# Schemes whose user-only userinfo (``ssh://git@host``, ``postgresql://etl@db``)
+# is a login name, not a token (compared without a ``+driver`` suffix).
+_LOGIN_SCHEMES = frozenset({
+    "ssh", "git", "sftp", "scp", "ftp", "ftps", "postgresql", "postgres", "mysql", "mariadb",
+    "mssql", "oracle", "redshift", "snowflake", "mongodb", "redis", "rediss", "amqp", "amqps",
+    "ldap", "ldaps", "smb", "sqlite",
+})
+# Query parameter names that carry credentials in URLs although they are too
+# generic to flag everywhere (``?key=`` of API keys, ``&sig=`` of signed URLs);
+# a name ending in the word ``signature`` or ``sig`` counts too.
+_QUERY_SECRETS = frozenset({"key", "sig", "signature", "pass", "pw", "jwt", "code"})
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
 _URL_PARTS = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)(.*)$", re.DOTALL)
@@ -88,23 +97,65 @@ def is_secret_name(name: str) -> bool:
     return any(pair in _SECRET_PAIRS for pair in zip(words, words[1:]))
 
 
+def _is_secret_parameter(name: str) -> bool:
+    name = unquote(name)
+    if is_secret_name(name) or name.lower() in _QUERY_SECRETS:
+        return True
+    words = _words(name)
+    return bool(words) and words[-1] in ("sig", "signature")  # X-Amz-Signature
+
+
+def _is_secret_pair(pair: str) -> bool:
+    name, eq, _ = pair.partition("=")
+    return bool(eq) and _is_secret_parameter(name)
+
+
 def _redact_pairs(text: str, sep: str) -> str:
     parts = text.split(sep)
     for i, part in enumerate(parts):
-        name, eq, _ = part.partition("=")
-        if eq and is_secret_name(unquote(name)):
-            parts[i] = f"{name}={REDACTED}"
+        if _is_secret_pair(part):
+            parts[i] = f"{part.partition('=')[0]}={REDACTED}"
     return sep.join(parts)
 
 
-def redact_url(url: str) -> str:
-    """Redact credentials in a URL.
+class _UrlParts(NamedTuple):
+    scheme: str
+    userinfo: str | None  # None without "@"
+    host: str
+    path: str
+    query: str | None  # None without "?"
+    fragment: str | None  # None without "#"
 
-    The password of ``user:password@`` becomes ``***``; a user-only userinfo
-    (``https://ghp_xxx@github.com``, a token) becomes ``***`` except for ssh-like
-    schemes, where it is a login name; query and fragment parameters with a
-    secret name (``?token=abc``) get the value ``***``. Strings that are not
-    URLs are returned unchanged.
+    @property
+    def login_scheme(self) -> bool:
+        return self.scheme.lower().split("+")[0] in _LOGIN_SCHEMES
+
+
+def _split_url(url: str) -> _UrlParts | None:
+    match = _URL_PARTS.match(url)
+    if match is None:
+        return None
+    scheme, netloc, rest = match.groups()
+    userinfo, at, host = netloc.rpartition("@")
+    rest, hash_, fragment = rest.partition("#")
+    path, qmark, query = rest.partition("?")
+    return _UrlParts(scheme, userinfo if at else None, host, path, query if qmark else None,
+                     fragment if hash_ else None)
+
+
+def redact_url(url: str) -> str:
+    """Redact every credential in a URL.
+
+    * ``user:password@`` -> ``user:***@``;
+    * a user-only userinfo (``https://ghp_xxx@github.com``, a token) ->
+      ``***@``, except for schemes where it is a login name (ssh, git,
+      databases and brokers: ``postgresql://etl@db``);
+    * query and fragment parameters with a secret name (``?token=abc``,
+      ``?password=``, ``&sslpassword=``, ``#access_token=``, and in URLs
+      also ``key``, ``sig``, ``signature``, ``pass``, ``pw``, ``jwt``,
+      ``code``) -> value ``***``.
+
+    Strings that are not URLs are returned unchanged.
 
     Args:
         url: The URL.
@@ -112,25 +163,82 @@ def redact_url(url: str) -> str:
     Returns:
         The URL with secrets replaced by `REDACTED`.
     """
-    match = _URL_PARTS.match(url)
-    if match is None:
+    parts = _split_url(url)
+    if parts is None:
         return url
-    scheme, netloc, rest = match.groups()
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user, colon, _ = userinfo.partition(":")
+    netloc = parts.host
+    if parts.userinfo is not None:
+        user, colon, _ = parts.userinfo.partition(":")
         if colon:
             userinfo = f"{user}:{REDACTED}"
-        elif scheme.lower() not in _LOGIN_SCHEMES:
-            userinfo = REDACTED
-        netloc = f"{userinfo}@{host}"
-    rest, hash_, fragment = rest.partition("#")
-    path, qmark, query = rest.partition("?")
-    if query:
-        query = _redact_pairs(query, "&")
-    if fragment and "=" in fragment:
-        fragment = _redact_pairs(fragment, "&")
-    return f"{scheme}://{netloc}{path}{qmark}{query}{hash_}{fragment}"
+        else:
+            userinfo = user if parts.login_scheme else REDACTED
+        netloc = f"{userinfo}@{netloc}"
+    out = f"{parts.scheme}://{netloc}{parts.path}"
+    if parts.query is not None:
+        out += "?" + _redact_pairs(parts.query, "&")
+    if parts.fragment is not None:
+        fragment = parts.fragment
+        out += "#" + (_redact_pairs(fragment, "&") if "=" in fragment else fragment)
+    return out
+
+
+def strip_credentials(url: str) -> str:
+    """`url` without its credentials, for URLs that need none (a repository link).
+
+    Unlike `redact_url`, which marks where a secret was, the userinfo is
+    dropped (a login name of ssh-like and database schemes is kept) and so
+    are query and fragment parameters with a secret name, so the result is
+    still a working URL.
+    """
+    parts = _split_url(url)
+    if parts is None:
+        return url
+    netloc = parts.host
+    user = (parts.userinfo or "").partition(":")[0]
+    if user and parts.login_scheme:
+        netloc = f"{user}@{netloc}"
+    out = f"{parts.scheme}://{netloc}{parts.path}"
+    for mark, pairs in (("?", parts.query), ("#", parts.fragment)):
+        if pairs is None:
+            continue
+        kept = [pair for pair in pairs.split("&") if pair and not _is_secret_pair(pair)]
+        if kept:
+            out += mark + "&".join(kept)
+    return out
+
+
+def url_secrets(url: str) -> list[str]:
+    """The credential values in a URL (what `redact_url` hides), longest first.
+
+    For messages of other programs that may quote them without their name
+    (a driver's error text): replace each of them too.
+    """
+    parts = _split_url(url)
+    if parts is None:
+        return []
+    found = []
+    user, colon, password = (parts.userinfo or "").partition(":")
+    if colon:
+        found.append(password)
+    elif user and not parts.login_scheme:
+        found.append(user)
+    for pairs in (parts.query, parts.fragment):
+        found += [pair.partition("=")[2] for pair in (pairs or "").split("&")
+                  if _is_secret_pair(pair)]
+    values = {v for s in found if s for v in (s, unquote(s))}
+    return sorted(values, key=len, reverse=True)
+
+
+def redact_secrets(text: str, secrets: list[str]) -> str:
+    """`redact_text`, plus each known secret value of 4 or more characters replaced.
+
+    (Shorter values would mangle the text; they are left to `redact_text`.)
+    """
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return redact_text(text)
 
 
 def _redact_assignment(match: re.Match[str]) -> str:
@@ -165,9 +273,10 @@ def redact_argv(argv: list[str]) -> list[str]:
     """Redact secrets in command-line arguments; parser-agnostic.
 
     * ``--password=x``, ``--api-key=x``, ``-Dpassword=x`` -> value redacted.
-    * ``--password x`` -> the next argument redacted, unless it starts with
-      ``--`` (then the option had no value). Short options such as ``-p`` are
-      too ambiguous and are left alone.
+    * ``--password x``, ``-password x`` (single dash, as Go and Java tools
+      spell options) -> the next argument redacted, unless it starts with
+      ``--`` (then the option had no value). One-letter options such as
+      ``-p`` are too ambiguous and are left alone.
     * ``token=abc`` and ``db.password=abc`` (positional, Hydra style) -> value redacted.
     * URLs with credentials anywhere in any argument -> `redact_url`.
 
@@ -189,10 +298,17 @@ def redact_argv(argv: list[str]) -> list[str]:
         if eq and _ARG_NAME.match(name) and is_secret_name(name):
             out.append(f"{name}={REDACTED}")
             continue
-        if arg.startswith("--") and not eq and is_secret_name(arg):
+        if not eq and _is_option_name(arg) and is_secret_name(arg):
             redact_next = True
         out.append(redact_text(arg))
     return out
+
+
+def _is_option_name(arg: str) -> bool:
+    """``--name`` or ``-name`` (a word, not a one-letter flag like ``-p``), not a negative number."""
+    if arg.startswith("--"):
+        return True
+    return arg.startswith("-") and len(arg) > 2 and arg[1].isalpha() and _ARG_NAME.match(arg) is not None
 
 
 def redact_mapping(obj: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
@@ -66,8 +67,12 @@ def settings_set(name: str, value: str) -> None:
     if value.lower() in ("none", "") and key in ("dev_dir", "sync_git_repo", "storage"):
         parsed = None
     instance = current_instance()
-    instance.update_settings({key: parsed})
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        instance.update_settings({key: parsed})
     click.echo(f"{name} = {getattr(instance.settings, key)}")
+    for note in notes:
+        click.echo(f"note: {note.message}", err=True)
 
 
 @settings_group.command("get")

@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
-
+from lineage.capture.redact import redact_secrets, redact_url, url_secrets
 from lineage.db.dialect import Dialect, PostgresDialect
 from lineage.errors import DatabaseUnreachable
 
@@ -29,16 +28,6 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 #: How many times a transaction is re-run after a transient failure.
 MAX_RETRIES = 20
-
-
-def redact_db_url(url: str) -> str:
-    """`url` with its password replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
 
 
 class Connection:
@@ -91,8 +80,11 @@ class Database:
 
     @property
     def safe_url(self) -> str:
-        """The URL without its password."""
-        return redact_db_url(self.url)
+        """The URL without any credential (`lineage.capture.redact.redact_url`)."""
+        return redact_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"Database({self.safe_url!r})"
 
     # --- connections ------------------------------------------------------
     def connection(self) -> Connection:
@@ -245,11 +237,9 @@ def _open_postgres(url: str) -> Any:
         raw = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        password = urlsplit(url).password
-        if password:
-            first_line = first_line.replace(password, "***")
         raise DatabaseUnreachable(
-            f"cannot reach the database {redact_db_url(url)}: {first_line}. "
+            f"cannot reach the database {redact_url(url)}: "
+            f"{redact_secrets(first_line, url_secrets(url))}. "
             "Check that the server runs and the URL, user and database are right."
         ) from None
     return raw

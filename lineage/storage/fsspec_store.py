@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from lineage.errors import StorageError, ValidationError
 from lineage.storage import _fileio
@@ -587,15 +586,13 @@ def _error_code(exc: BaseException) -> str | None:
 
 
 def _redacted_endpoint(options: Mapping[str, Any]) -> str:
-    """The endpoint URL from storage options, without user name or password."""
+    """The endpoint URL from storage options, its credentials redacted."""
     url = options.get("endpoint_url") or (options.get("client_kwargs") or {}).get("endpoint_url")
     if not url:
         return ""
-    parts = urlsplit(str(url))
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    from lineage.capture.redact import redact_url
+
+    return redact_url(str(url))
 
 
 def _bytes_callback(progress: ProgressCallback | None, *, per_file: bool = False) -> Any:

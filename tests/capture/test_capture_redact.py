@@ -132,3 +132,49 @@ def test_redact_mapping_is_recursive_and_copies() -> None:
     }
     assert obj["db"]["password"] == "pw"  # the input is not modified
     assert "secret" not in repr(out)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [  # every credential form of a URL (issue 10, item 11)
+        ("postgresql://u@h/db?password=X", "postgresql://u@h/db?password=***"),
+        ("postgresql://u@h/db?sslmode=require&sslpassword=X", "postgresql://u@h/db?sslmode=require&sslpassword=***"),
+        ("postgresql+psycopg://etl@db/x", "postgresql+psycopg://etl@db/x"),  # a login name
+        ("mysql://root@db/x", "mysql://root@db/x"),
+        ("https://maps.example.com/api?key=AIzaX&q=1", "https://maps.example.com/api?key=***&q=1"),
+        ("https://b.blob.example.net/c?sv=1&sig=abc%3D", "https://b.blob.example.net/c?sv=1&sig=***"),
+        ("https://h/x?X-Amz-Credential=a&X-Amz-Security-Token=b&X-Amz-Signature=c",
+         "https://h/x?X-Amz-Credential=***&X-Amz-Security-Token=***&X-Amz-Signature=***"),
+        ("https://h/x?client_secret=a&refresh_token=b", "https://h/x?client_secret=***&refresh_token=***"),
+        ("https://h/x?", "https://h/x?"),
+        ("https://h/x#frag", "https://h/x#frag"),
+    ],
+)
+def test_redact_url_credential_forms(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
+
+
+def test_url_secrets_and_strip_credentials() -> None:
+    from lineage.capture.redact import redact_secrets, strip_credentials, url_secrets
+
+    url = "postgresql://u:p%40ss1@h/db?password=pw-two&sslpassword=pw-three&sslmode=require"
+    assert set(url_secrets(url)) == {"p%40ss1", "p@ss1", "pw-two", "pw-three"}
+    assert redact_secrets("failed for pw-two near p@ss1", url_secrets(url)) == "failed for *** near ***"
+    assert strip_credentials(url) == "postgresql://u@h/db?sslmode=require"
+    assert strip_credentials("https://x:ghp_1@github.com/o/r?token=t#L1") == "https://github.com/o/r#L1"
+    assert strip_credentials("ssh://git@github.com/o/r") == "ssh://git@github.com/o/r"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [  # single-dash options as Go and Java tools spell them (issue 10, item 12)
+        (["a", "-password", "x"], ["a", "-password", REDACTED]),
+        (["a", "-token", "x", "-v"], ["a", "-token", REDACTED, "-v"]),
+        (["a", "-api-key=x", "-n", "-1"], ["a", f"-api-key={REDACTED}", "-n", "-1"]),
+        (["a", "-secret_key", "x"], ["a", "-secret_key", REDACTED]),
+        (["a", "-p", "8080", "-t", "5"], ["a", "-p", "8080", "-t", "5"]),  # one-letter: ambiguous
+        (["a", "-max-tokens", "9"], ["a", "-max-tokens", "9"]),
+    ],
+)
+def test_redact_argv_single_dash(argv: list[str], expected: list[str]) -> None:
+    assert redact_argv(argv) == expected
