@@ -18,12 +18,9 @@ def register(cli: Any) -> None:
 
 
 def _console() -> Any:
-    from rich.console import Console
+    from lineage.graph.describe import stdout_console
 
-    console = Console(soft_wrap=False)
-    if not console.is_terminal:  # pipes and files: do not cut columns at 80 characters
-        console = Console(soft_wrap=False, width=160)
-    return console
+    return stdout_console(soft_wrap=False)  # pipes and files: no line is cut
 
 
 @click.command()
@@ -64,7 +61,9 @@ def show(uid: str) -> None:
     from lineage.graph.describe import run_tree
     from lineage.models.run import Run
 
-    _print(run_tree(Run.get(uid)))
+    from lineage.graph.describe import shortens
+
+    _print(run_tree(Run.get(uid), full=not shortens(_console())))
 
 
 @click.command()

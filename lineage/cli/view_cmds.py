@@ -59,12 +59,7 @@ def view(key_or_uid: str, output: Path | None, depth: int | None, upstream: bool
 @click.argument("key_or_uid")
 def describe(key_or_uid: str) -> None:
     """Print a summary of an artifact, run or transform (a key, uid or uid prefix)."""
-    from rich.console import Console
-
-    from lineage.graph.describe import describe as describe_record
     from lineage.graph.build import resolve_record
+    from lineage.graph.describe import describe as describe_record
 
-    console = Console(soft_wrap=True)
-    if not console.is_terminal:
-        console = Console(soft_wrap=True, width=max(console.width, 140))
-    describe_record(resolve_record(key_or_uid, transforms=True), console=console)
+    describe_record(resolve_record(key_or_uid, transforms=True))

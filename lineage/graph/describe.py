@@ -3,7 +3,10 @@
 Runs, artifacts and transforms get a tree of what matters about them (a
 run: transform, params, inputs, outputs, environment, git; an artifact: its
 run, versions, projects); any other record gets a table of its fields.
-Lists are cut after `LIST_LIMIT` items with a count of the rest.
+Lists are cut after `LIST_LIMIT` items with a count of the rest. On a
+terminal, long values are shortened to fit; output that is not a terminal
+(logs, CI, ``> file``) is never cut: full values, no width limit
+(`stdout_console`).
 """
 
 from __future__ import annotations
@@ -16,13 +19,33 @@ if TYPE_CHECKING:
 
     from lineage.db.record import Record
 
-__all__ = ["describe", "describe_renderable", "human_size", "when"]
+__all__ = ["describe", "describe_renderable", "human_size", "stdout_console", "when"]
 
 #: How many items of a list (inputs, versions, ...) are shown.
 LIST_LIMIT = 20
+#: Longest value shown on a terminal (characters); elsewhere values are shown whole.
+VALUE_LIMIT = 200
+#: Width of output that is not a terminal: wide enough that rich never cuts or folds a line.
+UNLIMITED_WIDTH = 10_000_000
 _THIS = "  [bold]← this one[/]"
 STATUS_STYLE = {"completed": "green", "errored": "red", "aborted": "yellow", "started": "cyan",
                 "scheduled": "cyan", "cached": "blue", "skipped": "dim"}
+
+
+def stdout_console(soft_wrap: bool = True) -> Console:
+    """A rich console on standard output: terminal width on a terminal (or notebook),
+    else `UNLIMITED_WIDTH`, so logs, CI output and files never get cut or folded lines."""
+    from rich.console import Console
+
+    console = Console(soft_wrap=soft_wrap)
+    if not console.is_terminal and not console.is_jupyter:
+        console = Console(soft_wrap=soft_wrap, width=UNLIMITED_WIDTH)
+    return console
+
+
+def shortens(console: Console) -> bool:
+    """Whether output on `console` is read on a screen (values shortened), not in a log or file."""
+    return console.is_terminal or console.is_jupyter
 
 
 def describe(record: Record, console: Console | None = None) -> None:
@@ -30,31 +53,36 @@ def describe(record: Record, console: Console | None = None) -> None:
 
     Args:
         record: Any saved or unsaved record.
-        console: Where to print (default: a rich console on standard output).
+        console: Where to print (default: `stdout_console`). Values are
+            shortened only when it is a terminal.
     """
-    from rich.console import Console
+    console = console or stdout_console()
+    console.print(describe_renderable(record, full=not shortens(console)))
 
-    (console or Console(soft_wrap=True)).print(describe_renderable(record))
 
+def describe_renderable(record: Record, full: bool = False) -> RenderableType:
+    """The rich renderable `describe` prints (a `Tree` or a `Table`).
 
-def describe_renderable(record: Record) -> RenderableType:
-    """The rich renderable `describe` prints (a `Tree` or a `Table`)."""
+    Args:
+        record: The record.
+        full: Show every value whole (for output that is not a terminal).
+    """
     from lineage.artifact import Artifact
     from lineage.models.run import Run
     from lineage.models.transform import Transform
 
     if record.id is not None:
         if isinstance(record, Run):
-            return run_tree(record)
+            return run_tree(record, full)
         if isinstance(record, Artifact):
             return artifact_tree(record)
         if isinstance(record, Transform):
-            return transform_tree(record)
-    return field_table(record)
+            return transform_tree(record, full)
+    return field_table(record, full)
 
 
 # --- runs -------------------------------------------------------------------------------
-def run_tree(run: Any) -> Any:
+def run_tree(run: Any, full: bool = False) -> Any:
     """A tree: transform, timing, parent, params, CLI, inputs, outputs, environment, git."""
     from rich.tree import Tree
 
@@ -75,14 +103,14 @@ def run_tree(run: Any) -> Any:
         attempts = run.attempts.count()
         tries = f"  attempt {run.attempt} of {attempts}" if attempts > 1 or run.attempt > 1 else ""
         tree.add(f"external: {_e(run.external_source or '?')} {_e(run.external_id)}{tries}")
-    add_mapping(tree.add("params"), run.params or {})
+    add_mapping(tree.add("params"), run.params or {}, full)
     if run.details:
-        add_mapping(tree.add("details"), run.details)
+        add_mapping(tree.add("details"), run.details, full)
     if run.cli_args:
         tree.add("cli args: " + _e(" ".join(str(a) for a in run.cli_args)))
     features = run.features.get_values()
     if features:
-        add_mapping(tree.add("features"), features)
+        add_mapping(tree.add("features"), features, full)
     add_list(tree, "inputs", run.input_artifacts.order_by("id"), artifact_line)
     add_list(tree, "outputs", run.output_artifacts.order_by("id"), artifact_line)
     add_list(tree, "re-created earlier (now credited to a later run)",
@@ -90,7 +118,7 @@ def run_tree(run: Any) -> Any:
     add_list(tree, "received data from", run.upstream_runs.order_by("started_at", "id"), run_line)
     add_list(tree, "initiated runs", run.initiated_runs.order_by("started_at", "id"), run_line)
     _add_environment(tree, run)
-    _add_git(tree, run.git)
+    _add_git(tree, run.git, full)
     projects = [p.name for p in run.projects]
     if projects:
         tree.add("projects: " + _e(", ".join(projects)))
@@ -99,7 +127,8 @@ def run_tree(run: Any) -> Any:
         tree.add(f"report: {artifact_line(report) if report is not None else run.report_id}")
     if run.error:
         node = tree.add("[red]error[/]")
-        for line in run.error.rstrip().splitlines()[-8:]:
+        lines = run.error.rstrip().splitlines()
+        for line in lines if full else lines[-8:]:
             node.add(_e(line))
     return tree
 
@@ -118,11 +147,12 @@ def _add_environment(tree: Any, run: Any) -> None:
         node.add("host: " + _e(", ".join(facts)))
 
 
-def _add_git(tree: Any, git: dict[str, Any] | None) -> None:
+def _add_git(tree: Any, git: dict[str, Any] | None, full: bool = False) -> None:
     if not git:
         return
     dirty = {True: "dirty", False: "clean"}.get(git.get("dirty"), "dirty?")
-    node = tree.add(_e(f"git: {(git.get('commit') or 'no commit')[:12]} on "
+    commit = git.get("commit") or "no commit"
+    node = tree.add(_e(f"git: {commit if full else commit[:12]} on "
                        f"{git.get('branch') or 'detached HEAD'} ({dirty})"))
     for name in ("path", "remote", "url"):
         if git.get(name):
@@ -180,7 +210,7 @@ def artifact_tree(artifact: Any) -> Any:
 
 
 # --- transforms -------------------------------------------------------------------------
-def transform_tree(transform: Any) -> Any:
+def transform_tree(transform: Any, full: bool = False) -> Any:
     """A tree: identity, source size, recent runs, versions, projects."""
     from rich.tree import Tree
 
@@ -192,7 +222,9 @@ def transform_tree(transform: Any) -> Any:
     if transform.reference:
         tree.add(f"reference: {_e(transform.reference)}")
     source = transform.source_code or ""
-    tree.add(f"source: {len(source.splitlines())} lines, sha256 {(transform.hash or '?')[:16]}…")
+    digest = transform.hash or "?"
+    tree.add(f"source: {len(source.splitlines())} lines, sha256 "
+             f"{digest if full else digest[:16] + '…'}")
     tree.add(f"created: {when(transform.created_at)}")
     runs = transform.runs
     total = runs.count()
@@ -211,7 +243,7 @@ def transform_tree(transform: Any) -> Any:
 
 
 # --- anything else ----------------------------------------------------------------------
-def field_table(record: Any) -> Any:
+def field_table(record: Any, full: bool = False) -> Any:
     """A two-column table of the record's fields."""
     from rich.table import Table
 
@@ -226,7 +258,8 @@ def field_table(record: Any) -> Any:
         value = getattr(record, field, None)
         if value is None or value == "":
             continue
-        table.add_row(field, _e(when(value) if isinstance(value, datetime) else _short(value)))
+        shown = when(value) if isinstance(value, datetime) else _short(value, full)
+        table.add_row(field, _e(shown))
     return table
 
 
@@ -266,15 +299,15 @@ def add_list(node: Any, label: str, items: Any, line: Any, always: bool = False)
         child.add(f"[dim]… {total - LIST_LIMIT} more[/]")
 
 
-def add_mapping(node: Any, values: dict[str, Any]) -> None:
-    """Add nested ``name = value`` children."""
+def add_mapping(node: Any, values: dict[str, Any], full: bool = False) -> None:
+    """Add nested ``name = value`` children (values shortened unless `full`)."""
     if not values:
         node.add("[dim](none)[/]")
     for name, value in values.items():
         if isinstance(value, dict) and value and not any(str(k).startswith("__") for k in value):
-            add_mapping(node.add(_e(str(name))), value)
+            add_mapping(node.add(_e(str(name))), value, full)
         else:
-            node.add(f"{_e(str(name))} = {_e(_short(value))}")
+            node.add(f"{_e(str(name))} = {_e(_short(value, full))}")
 
 
 def status(value: str | None) -> str:
@@ -318,9 +351,9 @@ def human_size(size: int | None) -> str:
     return f"{size} B"
 
 
-def _short(value: Any, limit: int = 200) -> str:
+def _short(value: Any, full: bool = False) -> str:
     text = repr(value) if not isinstance(value, str) else value
-    return text if len(text) <= limit else text[:limit] + "…"
+    return text if full or len(text) <= VALUE_LIMIT else text[:VALUE_LIMIT] + "…"
 
 
 def _e(text: str) -> str:

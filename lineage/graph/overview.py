@@ -47,11 +47,10 @@ def view(limit: int = 10, console: Console | None = None) -> None:
 
     Args:
         limit: How many recent transforms, runs and artifacts to list.
-        console: Where to print (default: standard output, at least 120
-            columns wide when it is not a terminal).
+        console: Where to print (default: standard output, with no width
+            limit when it is not a terminal, so no value is cut or folded).
     """
-    from rich.console import Console
-
+    from lineage.graph.describe import stdout_console
     from lineage.instance import current_instance
 
     instance = current_instance()
@@ -63,9 +62,7 @@ def view(limit: int = 10, console: Console | None = None) -> None:
         "artifacts": conn.fetchall(_ARTIFACTS, [limit]),
     })
     if console is None:
-        console = Console(soft_wrap=False)
-        if not console.is_terminal:
-            console = Console(soft_wrap=False, width=max(console.width, 140))
+        console = stdout_console(soft_wrap=False)
     n_transforms, n_runs, n_artifacts, n_projects = data["counts"]
     backend = "SQLite" if db.is_sqlite else "PostgreSQL"
     console.print(f"[bold]Instance[/] {_e(instance.slug)} ({backend}, storage "

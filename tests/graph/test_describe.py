@@ -52,7 +52,7 @@ def test_run_tree(project_pipeline):
                      "cli args: my_workflow.py --learning-rate 0.01", "inputs (1)",
                      "raw/sample.fasta v1", "initiated runs (2)", "subset",
                      "environment: Python 3.11.4 on Linux-x86_64, 2 packages",
-                     "hostname worker-1", "git: 0123456789ab on main (clean)",
+                     "hostname worker-1", "git: 0123456789abcdef on main (clean)",
                      "remote: https://github.com/org/repo", "projects: My project", "30.0 s"):
         assert expected in text, expected
     step_text = text_of(step)
@@ -158,3 +158,35 @@ def test_engine_run_shows_attempts_details_and_data_it_received(lin):
     assert "received data from (1)" in text and upstream.uid in text
     assert "rule = align" in text_of(ln.Run.get(first.uid))
     assert "attempt 1 of 2" in text_of(ln.Run.get(first.uid))
+
+
+def test_output_that_is_not_a_terminal_is_never_cut(lin, instance, tmp_path):
+    """describe() and ln.view() in a real process whose stdout is a pipe (logs, CI, > file)."""
+    import os
+    import subprocess
+    import sys
+
+    query = "SELECT " + ", ".join(f"column_{i}" for i in range(60))  # about 700 characters
+    key = "results/" + "deeply/nested/" * 12 + "file_with_a_long_name.csv"
+    run = lin.run("report.py", params={"query": query})
+    run.error = "Traceback (most recent call last):\n" + "".join(
+        f"  frame {i}\n" for i in range(20)) + "ValueError: " + "w" * 300
+    run.save()
+    artifact = lin.artifact(key, run)
+    script = tmp_path / "show.py"
+    script.write_text(
+        "import lineage as ln\n"
+        f"ln.Run.get(uid={run.uid!r}).describe()\n"
+        f"ln.Artifact.get(uid={artifact.uid!r}).describe()\n"
+        "ln.view()\n")
+    target = str(instance.root) if instance.root is not None else instance.db.url
+    env = {**os.environ, "LINEAGE_INSTANCE": target, "COLUMNS": "80"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.endswith(f"query = {query}") for line in lines)  # whole, on one line
+    assert sum(key in line for line in lines) >= 3  # run outputs, artifact title, view table
+    assert "  frame 0" in done.stdout and "ValueError: " + "w" * 300 in done.stdout
+    assert "…" not in done.stdout
