@@ -1,8 +1,9 @@
 """An example pipeline: raw data -> cleaned -> two summaries -> report.
 
-Run it with ``python examples/pipeline.py [--rows N]``; it uses the current
-instance (``./.lineage`` when none is configured) and ends by drawing the
-lineage graph of its final artifact into ``lineage.svg``.
+Run it with ``python examples/pipeline.py [--rows N] [--instance FOLDER]``; it
+writes to its own instance (``./lineage-demo`` by default), whatever your
+default instance is, and ends by drawing the lineage graph of its final
+artifact into ``lineage.svg``.
 """
 
 from __future__ import annotations
@@ -85,7 +86,11 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="lineage.svg")
+    parser.add_argument("--instance", default="lineage-demo",
+                        help="instance folder to write to (created if missing)")
     args = parser.parse_args()
+    instance = ln.init(storage=args.instance)  # this process only: your default stays as it is
+    print(f"writing to the demo instance {instance.slug}")
     final = main(rows=args.rows, seed=args.seed)
     print(f"final artifact: {final.key} (uid {final.uid}, version {final.version})")
     graph = ln.lineage_graph(final)

@@ -2,9 +2,12 @@
 
 Discovery order for the current instance: `connect()`/`init()` in this
 process, then ``LINEAGE_INSTANCE``, then the nearest ``.lineage/`` folder
-above the working directory, then the user default (the last instance made
-or connected with `init`/`connect`), and with none of these a new embedded
-instance in ``./.lineage/``, announced in one line.
+above the working directory, then the user default, and with none of these
+a new embedded instance in ``./.lineage/``, announced in one line.
+
+The user default is chosen on the command line only (``lineage init``,
+``lineage connect``, which say so): an `init` or `connect` in a script
+changes its own process, never what later scripts elsewhere write to.
 """
 
 from __future__ import annotations
@@ -170,7 +173,10 @@ class Instance:
 
 # --- public functions --------------------------------------------------------------
 def init(storage: str | os.PathLike[str] = DEFAULT_FOLDER, db: str | None = None) -> Instance:
-    """Create an instance (or open the existing one) and make it current.
+    """Create an instance (or open the existing one) and make it current in this process.
+
+    The user default (for processes that find no other instance) stays as
+    it is: ``lineage init`` on the command line changes it.
 
     Args:
         storage: A local folder (embedded instance: SQLite database and
@@ -212,12 +218,13 @@ def init(storage: str | os.PathLike[str] = DEFAULT_FOLDER, db: str | None = None
     _init_facts(database, default_storage)
     instance = _activate(database, root)
     instance.storage_id(default_storage)
-    _write_user_default(instance.slug if root else database.url)
     return instance
 
 
 def connect(target: str | os.PathLike[str]) -> Instance:
-    """Open an existing instance and make it current (closing the previous one).
+    """Open an existing instance and make it current in this process (closing the previous one).
+
+    The user default stays as it is: ``lineage connect`` on the command line changes it.
 
     Args:
         target: The instance folder given to `init`, a path to its
@@ -229,9 +236,19 @@ def connect(target: str | os.PathLike[str]) -> Instance:
         DatabaseUnreachable: The database cannot be reached.
     """
     database, root = _database_for(os.fspath(target))
-    instance = _activate(database, root)
-    _write_user_default(instance.slug if root else database.url)
-    return instance
+    return _activate(database, root)
+
+
+def make_user_default(instance: Instance) -> Path | None:
+    """Make `instance` the user default: what processes that find no other instance use.
+
+    Only the command line (``lineage init``, ``lineage connect``) calls this.
+
+    Returns:
+        The file that now names it, or None when the configuration folder
+        cannot be written (discovery still has the other ways).
+    """
+    return _write_user_default(str(instance.root) if instance.root else instance.db.url)
 
 
 def current_instance() -> Instance:
@@ -384,7 +401,7 @@ def _read_user_default() -> str | None:
     return value or None
 
 
-def _write_user_default(target: str) -> None:
+def _write_user_default(target: str) -> Path | None:
     folder = _config_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -392,7 +409,8 @@ def _write_user_default(target: str) -> None:
         tmp.write_text(target + "\n")
         os.replace(tmp, folder / "default_instance")
     except OSError:
-        pass  # a read-only home must not stop work; discovery still has other ways
+        return None  # a read-only home must not stop work; discovery still has other ways
+    return folder / "default_instance"
 
 
 def _os_user() -> str:

@@ -69,6 +69,13 @@ def test_zero_configuration_creates_dot_lineage_and_says_so_once(tmp_path):
     assert out == f"{work / '.lineage'}|"
 
 
+def _cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "lineage", *args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_discovery_order(tmp_path):
     parent = tmp_path / "project"
     nested = parent / "src" / "deep"
@@ -76,16 +83,44 @@ def test_discovery_order(tmp_path):
     env = _env(tmp_path)
     _run("import lineage as ln; ln.init(storage='.lineage')", parent, env)
     explicit = tmp_path / "explicit"
-    _run(f"import lineage as ln; ln.init(storage={str(explicit)!r})", tmp_path, env)
+    _cli("init", "--storage", str(explicit), cwd=tmp_path, env=env)  # the user default
     # nearest .lineage above the working directory beats the user default
     assert _run(PRINT_ROOT, nested, env).split("|")[0] == str(parent / ".lineage")
     # LINEAGE_INSTANCE beats the nearest folder
     env_var = _env(tmp_path, LINEAGE_INSTANCE=str(explicit))
     assert _run(PRINT_ROOT, nested, env_var).split("|")[0] == str(explicit)
-    # outside any project: the user default (the last init/connect)
+    # outside any project: the user default (the last `lineage init`/`lineage connect`)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     assert _run(PRINT_ROOT, elsewhere, env).split("|")[0] == str(explicit)
+
+
+def test_init_in_a_script_never_becomes_the_user_default(tmp_path):
+    env = _env(tmp_path)
+    home = tmp_path / "home-instance"
+    chosen = _cli("init", "--storage", str(home), cwd=tmp_path, env=env)
+    assert "this is now your default instance" in chosen.stdout  # said in one line
+    for folder in ("project-a", "unrelated"):
+        (tmp_path / folder).mkdir()
+    # a script somewhere inits (and fills) its own instance, and connects to another
+    _run("import lineage as ln; ln.init(storage='scratch'); ln.Project(name='a').save(); "
+         f"ln.connect({str(home)!r})", tmp_path / "project-a", env)
+    # a later script in an unrelated folder still writes to the user's default
+    out = _run("import lineage as ln; ln.Project(name='b').save(); "
+               "import lineage.instance as i; print(i.current_instance().slug)",
+               tmp_path / "unrelated", env)
+    assert out.split("|")[0] == str(home)
+    ln.connect(tmp_path / "project-a" / "scratch")
+    assert [p.name for p in ln.Project.filter()] == ["a"]
+
+
+def test_lineage_connect_changes_the_user_default_and_says_so(tmp_path):
+    env = _env(tmp_path)
+    _cli("init", "--storage", str(tmp_path / "first"), cwd=tmp_path, env=env)
+    _cli("init", "--storage", str(tmp_path / "second"), cwd=tmp_path, env=env)
+    done = _cli("connect", str(tmp_path / "first"), cwd=tmp_path, env=env)
+    assert done.stdout.splitlines()[-1].startswith("this is now your default instance")
+    assert _run(PRINT_ROOT, tmp_path, env).split("|")[0] == str(tmp_path / "first")
 
 
 def test_unreachable_database_names_the_url_without_password():

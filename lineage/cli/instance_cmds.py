@@ -13,6 +13,7 @@ from lineage.instance_settings import SETTINGS_HELP
 def register(cli: Any) -> None:
     """Add the instance commands to `cli`."""
     cli.add_command(init)
+    cli.add_command(connect)
     cli.add_command(info)
     cli.add_command(settings_group)
 
@@ -22,11 +23,35 @@ def register(cli: Any) -> None:
               help="Local folder, or s3://bucket/prefix together with --db.")
 @click.option("--db", default=None, help="PostgreSQL URL for a team instance (default: embedded SQLite).")
 def init(storage: str, db: str | None) -> None:
-    """Create an instance (or open the existing one) and make it the default."""
+    """Create an instance (or open the existing one) and make it your default."""
     from lineage.instance import init as init_instance
 
     instance = init_instance(storage=storage, db=db)
     click.echo(f"instance ready: {instance.slug} (storage {instance.storage_root})")
+    _announce_default(instance)
+
+
+@click.command()
+@click.argument("target")
+def connect(target: str) -> None:
+    """Make the existing instance TARGET (a folder or database URL) your default."""
+    from lineage.instance import connect as connect_instance
+
+    instance = connect_instance(target)
+    click.echo(f"connected: {instance.slug} (storage {instance.storage_root})")
+    _announce_default(instance)
+
+
+def _announce_default(instance: Any) -> None:
+    from lineage.instance import make_user_default
+
+    where = make_user_default(instance)
+    if where is None:
+        click.echo("note: could not write the user default (the configuration folder is not "
+                   "writable); use LINEAGE_INSTANCE to choose this instance", err=True)
+        return
+    click.echo(f"this is now your default instance, used wherever no LINEAGE_INSTANCE or "
+               f".lineage/ folder applies (remembered in {where})")
 
 
 @click.command()
