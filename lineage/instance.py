@@ -406,7 +406,10 @@ def _write_user_default(target: str) -> Path | None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".default_instance.{os.getpid()}"
-        tmp.write_text(target + "\n")
+        # owner-only: a database URL may hold the password needed to reconnect
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(target + "\n")
         os.replace(tmp, folder / "default_instance")
     except OSError:
         return None  # a read-only home must not stop work; discovery still has other ways

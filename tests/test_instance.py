@@ -121,6 +121,8 @@ def test_lineage_connect_changes_the_user_default_and_says_so(tmp_path):
     done = _cli("connect", str(tmp_path / "first"), cwd=tmp_path, env=env)
     assert done.stdout.splitlines()[-1].startswith("this is now your default instance")
     assert _run(PRINT_ROOT, tmp_path, env).split("|")[0] == str(tmp_path / "first")
+    remembered = tmp_path / "config" / "default_instance"
+    assert remembered.stat().st_mode & 0o077 == 0  # a URL there may hold a password
 
 
 def test_unreachable_database_names_the_url_without_password():
