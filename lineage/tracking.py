@@ -3,7 +3,10 @@
 A tracked run is never left ``started``:
 
 * normal exit without `finish()`: an ``atexit`` handler finishes it as
-  ``completed``;
+  ``completed`` and saves the report (what that needs is imported when
+  tracking starts: nothing can be imported at interpreter exit); in a
+  ``multiprocessing`` child, which skips ``atexit``, a multiprocessing
+  finalizer does (``errored`` if the target raised);
 * an uncaught exception: a ``sys.excepthook`` (chained to the previous
   one, which still prints the traceback) records ``errored`` with the
   traceback, ``aborted`` for ``KeyboardInterrupt``;
