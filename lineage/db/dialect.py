@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from lineage.db.json_path import SqliteTarget, check_segments
+
 
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
@@ -65,14 +67,17 @@ class Dialect:
         """A free-standing comparison parameter (not tied to a column)."""
         if isinstance(value, bool):
             return 1 if value else 0
+        if isinstance(value, int) and not -2**63 <= value < 2**63:
+            return float(value)  # what SQLite's JSON functions read such a number as
         if isinstance(value, datetime):
             return _iso(value)
         return value
 
-    # --- JSON paths ---------------------------------------------------------
+    # --- JSON paths (see lineage.db.json_path) --------------------------------
     def json_value(self, column: str, path: tuple[str, ...]) -> tuple[str, list[Any]]:
         """SQL for the scalar at `path` (text, number) plus its parameters."""
-        return f"json_extract({column}, ?)", [_sqlite_path(path)]
+        target = SqliteTarget(column, path)
+        return target.select(*target.value)
 
     def json_type_is(self, column: str, path: tuple[str, ...], types: tuple[str, ...]) -> tuple[str, list[Any]]:
         """SQL testing the JSON type at `path` (``string number boolean null object array``)."""
@@ -86,22 +91,25 @@ class Dialect:
                 "object": ["object"],
                 "array": ["array"],
             }[t]
+        target = SqliteTarget(column, path)
+        type_sql, type_params = target.type
         marks = ", ".join("?" for _ in sqlite_types)
-        return f"json_type({column}, ?) IN ({marks})", [_sqlite_path(path), *sqlite_types]
+        return target.select(f"{type_sql} IN ({marks})", [*type_params, *sqlite_types])
 
     def json_equals(self, column: str, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
         """SQL testing that the JSON value at `path` equals `value`."""
-        p = _sqlite_path(path)
+        target = SqliteTarget(column, path)
+        (type_sql, tp), (value_sql, vp) = target.type, target.value
         if value is None:
-            return "json_type(" + column + ", ?) = 'null'", [p]
+            return target.select(f"{type_sql} = 'null'", tp)
         if isinstance(value, bool):
-            return f"json_type({column}, ?) = ?", [p, "true" if value else "false"]
+            return target.select(f"{type_sql} = ?", [*tp, "true" if value else "false"])
         if isinstance(value, (int, float)):
-            return (f"(json_type({column}, ?) IN ('integer', 'real') AND json_extract({column}, ?) = ?)",
-                    [p, p, value])
+            return target.select(f"({type_sql} IN ('integer', 'real') AND {value_sql} = ?)",
+                                 [*tp, *vp, self.encode_param(value)])
         if isinstance(value, str):
-            return f"(json_type({column}, ?) = 'text' AND json_extract({column}, ?) = ?)", [p, p, value]
-        return f"json_extract({column}, ?) = json(?)", [p, dumps(value)]
+            return target.select(f"({type_sql} = 'text' AND {value_sql} = ?)", [*tp, *vp, value])
+        return target.select(f"{value_sql} = json(?)", [*vp, dumps(value)])
 
     def numeric(self, expr: str) -> str:
         """`expr` cast to a floating-point number."""
@@ -151,13 +159,16 @@ class PostgresDialect(Dialect):
         return value
 
     def json_value(self, column: str, path: tuple[str, ...]) -> tuple[str, list[Any]]:
+        check_segments(path)
         return f"({column} #>> CAST(? AS text[]))", [list(path)]
 
     def json_type_is(self, column: str, path: tuple[str, ...], types: tuple[str, ...]) -> tuple[str, list[Any]]:
+        check_segments(path)
         marks = ", ".join("?" for _ in types)
         return f"jsonb_typeof({column} #> CAST(? AS text[])) IN ({marks})", [list(path), *types]
 
     def json_equals(self, column: str, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+        check_segments(path)
         return f"({column} #> CAST(? AS text[])) = CAST(? AS jsonb)", [list(path), dumps(value)]
 
     def numeric(self, expr: str) -> str:
@@ -218,16 +229,6 @@ def _iso(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).isoformat(sep=" ", timespec="microseconds")
-
-
-def _sqlite_path(path: tuple[str, ...]) -> str:
-    parts = []
-    for part in path:
-        if part.isdigit():
-            parts.append(f"[{part}]")
-        else:
-            parts.append('."' + part.replace('"', '\\"') + '"')
-    return "$" + "".join(parts)
 
 
 @lru_cache(maxsize=2048)
