@@ -17,6 +17,18 @@ if TYPE_CHECKING:
 HASH_TYPE = "sha256"
 
 
+def _normal_key(key: str) -> str:
+    from lineage.storage.keys import validate_key
+
+    return validate_key(key)
+
+
+def _normal_prefix(prefix: str) -> str:
+    from lineage.storage.keys import validate_key_prefix
+
+    return validate_key_prefix(prefix)
+
+
 class Artifact(Record):
     """A file, folder or data frame saved to storage and linked to runs.
 
@@ -39,7 +51,7 @@ class Artifact(Record):
     hidden_flag = "storage_ongoing"
     fields = {
         "uid": Field("str", nullable=False, unique=True, length=16),
-        "key": Field("text", index=True),
+        "key": Field("text", index=True, normalize=_normal_key, normalize_prefix=_normal_prefix),
         "description": Field("text"),
         "suffix": Field("str", nullable=False, default="", length=64),
         "kind": Field("str", nullable=False, default="file", length=32),

@@ -8,6 +8,7 @@ into SQLAlchemy tables for migrations, so there is a single source of truth.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,10 @@ class Field:
         unique: Create a unique index on the column.
         references: Name of the table this column points to (a foreign key).
         length: Maximum length for ``str`` columns.
+        normalize: For text columns whose values have a normal form (artifact
+            keys): the function saves use, applied to lookup values too, so
+            ``get(key="raw//x.csv")`` finds what was saved as ``raw/x.csv``.
+        normalize_prefix: The same for prefixes (``key__startswith``).
     """
 
     kind: str
@@ -36,6 +41,8 @@ class Field:
     unique: bool = False
     references: str | None = None
     length: int | None = None
+    normalize: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
+    normalize_prefix: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

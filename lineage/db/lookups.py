@@ -8,6 +8,8 @@ never multiplies rows.
 
 from __future__ import annotations
 
+import math
+from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING, Any
 
 from lineage.db.fields import ForeignKey, ManyToMany, Reverse
@@ -22,6 +24,10 @@ OPERATORS = frozenset({
     "iendswith", "gt", "gte", "lt", "lte", "isnull", "ne",
 })
 _COMPARE = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_STRING_OPS = frozenset({"contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"})
+_INT64 = 2**63
+_KIND_NAMES = {"int": "an integer", "bigint": "an integer", "str": "a text", "text": "a text",
+               "bool": "a boolean", "float": "a number", "datetime": "a date-time", "json": "a JSON"}
 
 Condition = tuple[str, list[Any]]
 
@@ -36,17 +42,22 @@ def compile_lookup(model: type[Record], alias: str, lookup: str, value: Any, dia
     if head == "pk":
         head = "id"
     if head in model.columns():
-        kind = model.column_kind(head)
+        spec = model.columns()[head]
         column = f"{alias}.{head}"
         if rest:
-            if kind != "json":
+            if spec.kind != "json":
                 raise ValidationError(
                     f"{model.__name__}.{head} is not a JSON field, so '{lookup}' cannot look "
                     f"inside it. Lookups available: {', '.join(sorted(OPERATORS))}."
                 )
+            value = _json_value(lookup, op, value)
             return _json_condition(column, tuple(rest), op, value, dialect)
-        return _column_condition(column, kind, op, value, dialect)
+        value = _checked_value(model, head, lookup, op, value)
+        return _column_condition(column, spec.kind, op, value, dialect)
     if head in model.relations:
+        if not rest and op in ("exact", "in"):
+            _check_targets(model, head, lookup, value)
+            value = _checked_value(model, "id", lookup, op, value)
         return _relation_condition(model, alias, head, rest, op, value, dialect)
     extra = model.extra_lookup(alias, head, rest, op, value, dialect)
     if extra is not None:
@@ -58,8 +69,121 @@ def compile_lookup(model: type[Record], alias: str, lookup: str, value: Any, dia
     )
 
 
-def _column_condition(column: str, kind: str, op: str, value: Any, dialect: Dialect) -> Condition:
+def _check_targets(model: type[Record], name: str, lookup: str, value: Any) -> None:
+    """Refuse records of another registry than the relation's (``transform=<a Run>``)."""
+    target = model.relations[name].target
+    values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    for item in values:
+        if hasattr(item, "__tablename__") and type(item).__name__ != target:
+            raise ValidationError(
+                f"{lookup}= takes {target} records or their ids, got a {type(item).__name__}."
+            )
+
+
+def _checked_value(model: type[Record], name: str, lookup: str, op: str, value: Any) -> Any:
+    """`value` made comparable with the column `name`, or a `ValidationError` naming `lookup`.
+
+    Records become their ids, ISO strings for date-time fields become
+    datetimes, and keys are normalized the way saves normalize them.
+    Anything the field cannot hold (a list for a plain lookup, a string for
+    an integer, an integer beyond 64 bits) is refused here, so neither
+    backend's driver ever sees it.
+    """
+    from lineage.db.query import QuerySet
+
+    spec = model.columns()[name]
+    if op == "isnull":
+        if not isinstance(value, bool):
+            raise ValidationError(f"{lookup}= takes True or False, got {value!r}.")
+        return value
+    if op in _STRING_OPS:
+        if spec.kind not in ("str", "text"):
+            raise ValidationError(
+                f"'{lookup}' compares text, but {model.__name__}.{name} holds "
+                f"{_KIND_NAMES[spec.kind]} value; use exact, in, gt, gte, lt or lte."
+            )
+        if not isinstance(value, str):
+            raise ValidationError(f"{lookup}= needs a string, got {type(value).__name__} {value!r}.")
+        if spec.normalize_prefix and op in ("startswith", "istartswith"):
+            return spec.normalize_prefix(value)
+        return value
+    if op == "in":
+        if isinstance(value, QuerySet):
+            return value
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+            raise ValidationError(
+                f"{lookup}= needs a list of values, got {type(value).__name__} {value!r}; "
+                f"for one value use {lookup.removesuffix('__in')}=..."
+            )
+        return [_one_value(model, name, lookup, item, op) for item in value]
+    return _one_value(model, name, lookup, value, op)
+
+
+def _one_value(model: type[Record], name: str, lookup: str, value: Any, op: str) -> Any:
+    spec = model.columns()[name]
     value = _record_id(value)
+    if value is None:
+        if op in _COMPARE:
+            raise ValidationError(f"{lookup}= cannot compare with None; use {name}__isnull=True.")
+        return None
+    kind = spec.kind
+
+    def refuse(hint: str = "") -> ValidationError:
+        return ValidationError(
+            f"{lookup}={value!r}: {model.__name__}.{name} holds {_KIND_NAMES[kind]} value, "
+            f"not {type(value).__name__}{hint}."
+        )
+
+    if isinstance(value, (list, tuple, set, frozenset, dict)) and kind != "json":
+        several = "" if op != "exact" else f"; for several values use {name}__in=[...]"
+        raise refuse(several)
+    if kind in ("int", "bigint"):
+        if isinstance(value, float) and math.isfinite(value) and op in _COMPARE:
+            return value
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise refuse()
+        if not -_INT64 <= value < _INT64:
+            raise ValidationError(
+                f"{lookup}={value!r} is out of range: {model.__name__}.{name} holds 64-bit "
+                f"integers (from -2**63 to 2**63-1)."
+            )
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise refuse()
+        if isinstance(value, int) and not -_INT64 <= value < _INT64:
+            return float(value)
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise refuse(" (use True or False)")
+        return value
+    if kind in ("str", "text"):
+        if not isinstance(value, str):
+            raise refuse()
+        return spec.normalize(value) if spec.normalize else value
+    if kind == "datetime":
+        return _datetime_value(lookup, value, refuse)
+    return value
+
+
+def _datetime_value(lookup: str, value: Any, refuse: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(
+                f"{lookup}={value!r} is not an ISO date or date-time such as "
+                "'2024-05-01' or '2024-05-01T12:00:00+00:00'."
+            ) from None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time(), tzinfo=timezone.utc)
+    if not isinstance(value, datetime):
+        raise refuse()
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _column_condition(column: str, kind: str, op: str, value: Any, dialect: Dialect) -> Condition:
     if op == "exact":
         if value is None:
             return f"{column} IS NULL", []
@@ -71,7 +195,7 @@ def _column_condition(column: str, kind: str, op: str, value: Any, dialect: Dial
     if op == "isnull":
         return (f"{column} IS NULL" if value else f"{column} IS NOT NULL"), []
     if op == "in":
-        return _in_condition(column, value, lambda v: dialect.encode(kind, _record_id(v)))
+        return _in_condition(column, value, lambda v: dialect.encode(kind, v))
     if op in _COMPARE:
         return f"{column} {_COMPARE[op]} ?", [dialect.encode(kind, value)]
     return _string_condition(column, op, value, dialect)
@@ -105,6 +229,33 @@ def _string_condition(column: str, op: str, value: Any, dialect: Dialect) -> Con
     raise ValidationError(f"unknown lookup operator {op!r}; use one of {', '.join(sorted(OPERATORS))}")
 
 
+def _json_value(lookup: str, op: str, value: Any) -> Any:
+    """`value` checked for a lookup inside a JSON field (``params__lr__gt=0.1``)."""
+    from lineage.db.dialect import encode_json
+
+    if op == "isnull":
+        if not isinstance(value, bool):
+            raise ValidationError(f"{lookup}= takes True or False, got {value!r}.")
+        return value
+    if op in _COMPARE and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
+        raise ValidationError(f"{lookup}= compares with a number or a string, got {value!r}.")
+    if op in _STRING_OPS and not isinstance(value, str):
+        raise ValidationError(f"{lookup}= needs a string, got {type(value).__name__} {value!r}.")
+    if op == "in":
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+            raise ValidationError(f"{lookup}= needs a list of values, got {value!r}.")
+        return [_json_value(lookup, "exact", item) for item in value]
+    value = _json_safe(value)
+    try:
+        encode_json(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"{lookup}={value!r} cannot be compared with JSON: {exc}. Use a string, number, "
+            "boolean, None, or a list or dict of those."
+        ) from None
+    return value
+
+
 def _json_condition(column: str, path: tuple[str, ...], op: str, value: Any, dialect: Dialect) -> Condition:
     if op == "exact":
         return dialect.json_equals(column, path, _json_safe(value))
@@ -126,7 +277,7 @@ def _json_condition(column: str, path: tuple[str, ...], op: str, value: Any, dia
         check, check_params = dialect.json_type_is(column, path, ("number",) if numeric else ("string",))
         cast = dialect.numeric(expr) if numeric else expr
         return (f"(CASE WHEN {check} THEN {cast} END) {_COMPARE[op]} ?",
-                [*check_params, *expr_params, value])
+                [*check_params, *expr_params, dialect.encode_param(value)])
     check, check_params = dialect.json_type_is(column, path, ("string",))
     sql, params = _string_condition(expr, op, value, dialect)
     return f"({check} AND {sql})", [*check_params, *expr_params * sql.count(expr), *params]
@@ -145,6 +296,8 @@ def _relation_condition(model: type[Record], alias: str, name: str, rest: list[s
     elif op == "isnull":
         sub_sql, sub_params = target.objects_unhidden().compile_ids()
         negate = bool(value)
+    elif op == "exact" and value is None and isinstance(relation, ForeignKey):
+        return f"{alias}.{relation.column} IS NULL", []
     elif op in ("exact", "in"):
         values = value if op == "in" else [value]
         sub_sql, sub_params = _in_condition(f"{target.__tablename__}.id", values, _record_id)

@@ -71,7 +71,12 @@ class QuerySet(Generic[R]):
         """Order by fields; prefix ``-`` for descending."""
         columns = self.model.columns()
         for f in fields:
-            if f.lstrip("-") not in columns:
+            if not isinstance(f, str):
+                raise ValidationError(
+                    f"order_by() takes field names such as 'created_at' or '-created_at' "
+                    f"(descending), got {f!r} ({type(f).__name__}); fields: {', '.join(columns)}"
+                )
+            if f.lstrip("-") not in columns or f.startswith("--"):
                 raise ValidationError(
                     f"cannot order {self.model.__name__} by {f!r}; fields: {', '.join(columns)}"
                 )
@@ -80,6 +85,10 @@ class QuerySet(Generic[R]):
         return clone
 
     def __getitem__(self, item: int | slice) -> Any:
+        bad = [i for i in ((item.start, item.stop, item.step) if isinstance(item, slice) else (item,))
+               if i is not None and (isinstance(i, bool) or not isinstance(i, int))]
+        if bad:
+            raise ValidationError(f"query sets are indexed with integers, got {bad[0]!r}")
         if isinstance(item, slice):
             if item.step not in (None, 1) or (item.start or 0) < 0 or (item.stop or 0) < 0:
                 raise ValidationError("query sets support only non-negative slices without step")

@@ -152,6 +152,11 @@ class Record:
             DoesNotExist: Nothing matches.
             MultipleResultsFound: Several records match.
         """
+        if isinstance(idlike, bool) or not isinstance(idlike, (int, str, type(None))):
+            raise ValidationError(
+                f"{cls.__name__}.get() takes a uid, a uid prefix or an id, got {idlike!r}; "
+                "for a field use a keyword such as key='raw/data.csv'."
+            )
         if isinstance(idlike, int):
             lookups["id"] = idlike
         elif isinstance(idlike, str):

@@ -27,6 +27,7 @@ MAX_SEGMENT_BYTES = 255
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SUFFIX = re.compile(r"^(\.[A-Za-z0-9_+~-]{1,32}){0,3}$")
 
@@ -36,7 +37,8 @@ def validate_key(key: str) -> str:
 
     Empty and ``.`` segments are dropped (``a//./b`` becomes ``a/b``) and a
     ``..`` segment removes the segment before it, as long as the key stays
-    inside the storage location (``a/../b`` becomes ``b``).
+    inside the storage location (``a/../b`` becomes ``b``). Lookups
+    (``Artifact.get(key=...)``) normalize with this same function.
 
     Args:
         key: A relative ``/``-separated path such as ``raw/sample.fasta``.
@@ -47,21 +49,65 @@ def validate_key(key: str) -> str:
     Raises:
         InvalidKeyError: The key is not a string, is empty, absolute (``/x``,
             ``C:\\x``, ``C:/x``), contains a backslash, NUL or another control
-            character, ends with ``/``, escapes the storage location with
-            ``..``, or is too long. The message says how to fix it.
+            character or a lone surrogate, ends with ``/``, escapes the
+            storage location with ``..``, or is too long. The message says
+            how to fix it.
     """
-    if not isinstance(key, str):
-        raise InvalidKeyError(f"key must be a string, got {type(key).__name__}: {key!r}.")
+    _check_characters(key)
     if not key.strip():
         raise InvalidKeyError(
             f"key {key!r} is empty; give a relative path such as 'raw/sample.fasta'."
         )
+    if key.endswith("/"):
+        raise InvalidKeyError(
+            f"key {key!r} ends with '/'; a key names a file, e.g. "
+            f"{key.rstrip('/') + '/data.csv'!r}."
+        )
+    parts = _resolve(key)
+    if not parts:
+        raise InvalidKeyError(
+            f"key {key!r} names no file once '.' and '..' are resolved; "
+            "give a path such as 'raw/sample.fasta'."
+        )
+    normalized = "/".join(parts)
+    if len(normalized.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidKeyError(
+            f"key {normalized[:60]!r}... is longer than {MAX_KEY_BYTES} bytes; shorten it."
+        )
+    return normalized
+
+
+def validate_key_prefix(prefix: str) -> str:
+    """The normal form of the start of a key (``key__startswith=...``).
+
+    Normalized as `validate_key` does, keeping a trailing ``/``: ``./raw//``
+    becomes ``raw/``; a prefix that resolves to nothing (``./``) becomes ``""``.
+
+    Raises:
+        InvalidKeyError: As `validate_key`, except for a trailing ``/``.
+    """
+    _check_characters(prefix)
+    last = prefix.rsplit("/", 1)[-1]
+    folder = prefix.endswith("/") or last in (".", "..")
+    parts = _resolve(prefix)
+    return "/".join(parts) + ("/" if folder and parts else "")
+
+
+def _check_characters(key: str) -> None:
+    if not isinstance(key, str):
+        raise InvalidKeyError(f"key must be a string, got {type(key).__name__}: {key!r}.")
     if "\\" in key:
         raise InvalidKeyError(
             f"key {key!r} contains a backslash; use '/' to separate folders, "
             f"e.g. {key.replace(chr(92), '/')!r}."
         )
-    bad = _CONTROL.search(key)
+    bad = _CONTROL.search(key) or _SURROGATE.search(key)
+    if bad and bad.re is _SURROGATE:
+        raise InvalidKeyError(
+            f"key {key!r} is not valid Unicode (a lone surrogate {bad.group()!r} at position "
+            f"{bad.start()}, as Python gives for a file name that is not UTF-8); "
+            "give the key in valid text, for example with that character replaced."
+        )
     if bad:
         raise InvalidKeyError(
             f"key {key!r} contains the control character {bad.group()!r} "
@@ -77,11 +123,10 @@ def validate_key(key: str) -> str:
             f"key {key!r} starts with a drive letter; give a path relative to "
             "the storage location, e.g. 'raw/sample.fasta'."
         )
-    if key.endswith("/"):
-        raise InvalidKeyError(
-            f"key {key!r} ends with '/'; a key names a file, e.g. "
-            f"{key.rstrip('/') + '/data.csv'!r}."
-        )
+
+
+def _resolve(key: str) -> list[str]:
+    """The segments of `key` once empty, ``.`` and ``..`` segments are resolved."""
     parts: list[str] = []
     for segment in key.split("/"):
         if segment in ("", "."):
@@ -94,23 +139,13 @@ def validate_key(key: str) -> str:
                 )
             parts.pop()
             continue
-        if len(segment.encode("utf-8", "surrogateescape")) > MAX_SEGMENT_BYTES:
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise InvalidKeyError(
                 f"key {key!r} has a segment longer than {MAX_SEGMENT_BYTES} bytes; "
                 "shorten that folder or file name."
             )
         parts.append(segment)
-    if not parts:
-        raise InvalidKeyError(
-            f"key {key!r} names no file once '.' and '..' are resolved; "
-            "give a path such as 'raw/sample.fasta'."
-        )
-    normalized = "/".join(parts)
-    if len(normalized.encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
-        raise InvalidKeyError(
-            f"key {normalized[:60]!r}... is longer than {MAX_KEY_BYTES} bytes; shorten it."
-        )
-    return normalized
+    return parts
 
 
 def validate_suffix(suffix: str) -> str:
