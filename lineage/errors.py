@@ -16,6 +16,7 @@ Each class mixes in the builtin a user would naturally catch, so both
     ├── RunAlreadyActive (RuntimeError)
     ├── SchemaVersionError (RuntimeError)
     ├── DatabaseUnreachable (ConnectionError)
+    ├── DatabaseWriteError (OSError)
     ├── StorageError (OSError)
     ├── BulkSaveError (RuntimeError)
     └── GraphvizNotInstalled (RuntimeError)
@@ -96,6 +97,10 @@ class SchemaVersionError(LineageError, RuntimeError):
 
 class DatabaseUnreachable(LineageError, ConnectionError):
     """The metadata database cannot be reached or opened."""
+
+
+class DatabaseWriteError(LineageError, OSError):
+    """The metadata database refused a write: a read-only file, folder or database, a full disk."""
 
 
 class StorageError(LineageError, OSError):

@@ -1,12 +1,14 @@
 """The ``lineage`` command line (click): one module per command group.
 
-Each command module exposes ``register(group)``; errors from lineage print
-one line (``Error: ...``) and exit with status 1, never a traceback.
+Each command module exposes ``register(group)``; errors from lineage and
+from the operating system print one line (``Error: ...``) and exit with
+status 1, never a traceback (see `main`).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -41,25 +43,35 @@ def build() -> Any:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``lineage`` command."""
+    """Entry point of the ``lineage`` command.
+
+    Every error a user can act on ends the command in one line on stderr
+    (``Error: ...``) and exit status 1: lineage's own errors, and the
+    operating system's (a missing or read-only file, a full disk). Only a
+    bug in lineage shows a traceback.
+    """
+    import click
+
     from lineage.errors import LineageError
 
     cli = build()
     try:
         cli.main(args=argv, prog_name="lineage", standalone_mode=False)
-    except LineageError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # `lineage runs | head` closed our output: nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+    except (LineageError, OSError) as exc:
+        print(f"Error: {one_line(exc)}", file=sys.stderr)
         sys.exit(1)
-    except Exception as exc:  # click's own usage errors
-        import click
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        print("Aborted.", file=sys.stderr)
+        sys.exit(130)
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            print("Aborted.", file=sys.stderr)
-            sys.exit(1)
-        raise
+
+def one_line(exc: BaseException) -> str:
+    """The message of `exc` on a single line (its lines joined by spaces)."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return text or type(exc).__name__

@@ -22,16 +22,27 @@ def save(path: str, key: str | None, description: str | None) -> None:
     import warnings
 
     from lineage.artifact import Artifact
+    from lineage.storage.keys import validate_key
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        artifact = Artifact(path, key=key, description=description).save()
+        artifact = Artifact(path, key=key, description=description)
+        existed = artifact.id is not None  # the same content is saved already
+        artifact.save()
     for warning in caught:
         click.echo(f"note: {warning.message}", err=True)
-    click.echo(
-        f"saved {artifact.uid}  key={artifact.key or '-'}  version={artifact.version}  "
-        f"size={artifact.size}  sha256={artifact.hash}"
-    )
+    facts = (f"{artifact.uid}  key={artifact.key or '-'}  version={artifact.version}  "
+             f"size={artifact.size}  sha256={artifact.hash}")
+    if not existed:
+        click.echo(f"saved {facts}")
+    elif key is None or artifact.key == validate_key(key):
+        click.echo(f"already saved: {path} is {facts}")
+    else:
+        click.echo(
+            f"existing {facts} returned: {path} has the same content, so --key {key} was not "
+            "applied. To store a copy under that key: lineage settings set "
+            "upon-artifact-create-if-hash-exists warn_create_new"
+        )
 
 
 @click.command()

@@ -25,7 +25,8 @@ def _console() -> Any:
 
 @click.command()
 @click.option("-n", "--limit", default=20, show_default=True, help="How many runs to show.")
-@click.option("--key", default=None, help="Only runs of the transform with this key.")
+@click.option("--key", default=None,
+              help="Only runs of this transform: its key, file name or path.")
 @click.option("--status", default=None,
               type=click.Choice(list(STATUSES)),
               help="Only runs with this status.")
@@ -35,11 +36,11 @@ def runs(limit: int, key: str | None, status: str | None) -> None:
 
     from lineage.graph.describe import duration, status as styled_status, when
     from lineage.models.run import Run
-    from lineage.models.transform import Transform
+    from lineage.models.transform import Transform, find_transform_key
 
     lookups: dict[str, Any] = {}
     if key:
-        lookups["transform__key"] = key
+        lookups["transform__key"] = find_transform_key(key) or key
     if status:
         lookups["status"] = status
     found = Run.filter(**lookups).order_by("-started_at", "-id")[:limit].all()
@@ -67,7 +68,8 @@ def show(uid: str) -> None:
 
 
 @click.command()
-@click.option("--key", required=True, help="Transform key, e.g. my_workflow.py.")
+@click.option("--key", required=True,
+              help="Transform key, file name or path, e.g. my_workflow.py.")
 @click.option("--version", "version", type=int, default=None, help="Version (default: latest).")
 @click.option("--force", is_flag=True, help="Overwrite a different existing file.")
 def load(key: str, version: int | None, force: bool) -> None:
@@ -78,8 +80,9 @@ def load(key: str, version: int | None, force: bool) -> None:
     """
     from lineage.errors import DoesNotExist
     from lineage.instance import current_instance
-    from lineage.models.transform import Transform
+    from lineage.models.transform import Transform, find_transform_key
 
+    key = find_transform_key(key) or key
     query = Transform.filter(key=key)
     transform = query.filter(version=version).first() if version else query.filter(is_latest=True).first()
     if transform is None:

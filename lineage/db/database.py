@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from lineage.capture.redact import redact_secrets, redact_url, url_secrets
 from lineage.db.dialect import Dialect, PostgresDialect
-from lineage.errors import DatabaseUnreachable
+from lineage.errors import DatabaseUnreachable, DatabaseWriteError
 
 T = TypeVar("T")
 
@@ -172,9 +172,58 @@ class Database:
                     return work(conn)
             except Exception as exc:  # noqa: BLE001 - filtered right below
                 if attempt == MAX_RETRIES or not self._is_transient(exc):
-                    raise
+                    fault = self._named_fault(exc)
+                    if fault is None:
+                        raise
+                    raise fault from exc
                 time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
         raise AssertionError("unreachable")
+
+    def _named_fault(self, exc: BaseException) -> Exception | None:
+        """A clear `LineageError` for a fault of the database itself (not of a statement)."""
+        if self.is_sqlite:
+            import sqlite3
+
+            if not isinstance(exc, sqlite3.OperationalError):
+                return None
+            text = str(exc)
+            path = self.sqlite_path
+            if "readonly" in text or "read-only" in text:
+                return DatabaseWriteError(
+                    f"cannot write to the SQLite database {path}: it is read-only ({text}). "
+                    f"Make the file and its folder writable (an immutable file: chattr -i {path}; "
+                    "a read-only mount: remount it) or connect to another instance."
+                )
+            if "disk is full" in text or "disk I/O error" in text:
+                return DatabaseWriteError(
+                    f"cannot write to the SQLite database {path}: {text}. Free space on its "
+                    "disk (or check the disk), then run the command again."
+                )
+            if "unable to open" in text:
+                return DatabaseUnreachable(
+                    f"cannot open the SQLite database {path}: {text}. Check that the file and "
+                    "its folder exist and are readable and writable."
+                )
+            return None
+        sqlstate = getattr(exc, "sqlstate", None)
+        if sqlstate == "25006":
+            return DatabaseWriteError(
+                f"cannot write to the database {self.safe_url}: it only allows read-only "
+                "transactions (default_transaction_read_only, a hot standby). Connect to the "
+                "primary server or ask its administrator for write access."
+            )
+        if sqlstate in ("53100", "53200"):
+            return DatabaseWriteError(
+                f"the database server of {self.safe_url} is out of disk space or memory "
+                f"({str(exc).strip().splitlines()[0]}); free resources and run the command again."
+            )
+        if sqlstate is not None and sqlstate.startswith("08"):
+            return DatabaseUnreachable(
+                f"lost the connection to the database {self.safe_url} "
+                f"({str(exc).strip().splitlines()[0] if str(exc).strip() else sqlstate}). "
+                "Check that the server runs, then run the command again."
+            )
+        return None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of one read-only statement outside any explicit transaction."""

@@ -122,7 +122,8 @@ def resolve_record(text: str, transforms: bool = False) -> Record:
 
     Tried in order: an artifact or run uid, an artifact key (its latest
     version), a uid prefix (at least 4 characters, unambiguous), a transform
-    key (its latest run).
+    key (its latest run), which may also be given as the workflow's file
+    name, the end of its key or its path (see `find_transform_key`).
 
     Args:
         text: A uid, uid prefix or key.
@@ -131,16 +132,22 @@ def resolve_record(text: str, transforms: bool = False) -> Record:
 
     Raises:
         DoesNotExist: Nothing matches; the message says what was tried.
+        MultipleResultsFound: A file name ends several transform keys; the
+            message lists them.
     """
     from lineage.artifact import Artifact
+    from lineage.errors import InvalidKeyError
     from lineage.models.run import Run
-    from lineage.models.transform import Transform
+    from lineage.models.transform import Transform, find_transform_key
 
     for model in (Artifact, Run, Transform) if transforms else (Artifact, Run):
         found = model.filter(uid=text).first()
         if found is not None:
             return found
-    found = Artifact.filter(key=text).order_by("-is_latest", "-version").first()
+    try:
+        found = Artifact.filter(key=text).order_by("-is_latest", "-version").first()
+    except InvalidKeyError:  # not an artifact key (an absolute path, ...): try the rest
+        found = None
     if found is not None:
         return found
     if len(text) >= 4:
@@ -151,7 +158,8 @@ def resolve_record(text: str, transforms: bool = False) -> Record:
         if len(matches) > 1:
             raise DoesNotExist(f"{text!r} is the start of several uids "
                                f"({', '.join(m.uid for m in matches)}); give more characters.")
-    transform = Transform.filter(key=text).order_by("-version").first()
+    key = find_transform_key(text)
+    transform = None if key is None else Transform.filter(key=key).order_by("-version").first()
     if transform is not None and transforms:
         return transform
     if transform is not None and transform.latest_run is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lineage.db.dialect import utcnow
@@ -54,3 +55,48 @@ class Transform(Record):
     def versions(self) -> Any:
         """All versions of this transform's key, oldest first."""
         return Transform.filter(key=self.key).order_by("version")
+
+
+def find_transform_key(name: str) -> str | None:
+    """The transform key a user's `name` stands for, or None if none matches.
+
+    Tried in order: the key itself; the file at path `name` (from the
+    working directory), keyed as tracking keys it; a unique key that ends
+    with ``/<name>``, so ``my_workflow.py`` finds ``scripts/my_workflow.py``
+    once a dev dir made that the key.
+
+    Raises:
+        MultipleResultsFound: Several keys end with `name`; the message
+            lists them.
+    """
+    from lineage.errors import MultipleResultsFound
+
+    if not isinstance(name, str) or not name.strip():
+        return None
+    if Transform.filter(key=name).exists():
+        return name
+    path = Path(name).expanduser()
+    if path.is_file():
+        from lineage.capture.source import transform_key
+        from lineage.instance import current_instance
+
+        dev_dir = current_instance().settings.dev_dir
+        key = transform_key(path, Path(dev_dir) if dev_dir else None)
+        if Transform.filter(key=key).exists():
+            return key
+    suffix = "/" + "/".join(part for part in name.split("/") if part not in ("", "."))
+    if suffix == "/" or ".." in suffix.split("/"):
+        return None
+    rows = Transform.filter(key__endswith=suffix, is_latest=True).order_by("key")[:_CANDIDATES + 1]
+    keys = [t.key for t in rows]
+    if len(keys) > 1:
+        shown = ", ".join(keys[:_CANDIDATES]) + (", ..." if len(keys) > _CANDIDATES else "")
+        raise MultipleResultsFound(
+            f"{name!r} matches several transform keys: {shown}. Give the whole key "
+            f"(for example {keys[0]!r}) or the path of the file."
+        )
+    return keys[0] if keys else None
+
+
+#: How many candidates an ambiguous name lists.
+_CANDIDATES = 10
