@@ -24,7 +24,7 @@ from lineage.capture.redact import redact_url
 from lineage.db.database import Database
 from lineage.db.dialect import utcnow
 from lineage.db.uids import random_base62
-from lineage.errors import InstanceNotFound, ValidationError
+from lineage.errors import DatabaseUnreachable, InstanceNotFound, ValidationError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -78,7 +78,12 @@ class Instance:
     # --- opening ----------------------------------------------------------------
     def _load(self) -> None:
         from lineage.db.migrate import SCHEMA_VERSION, check_version, schema_version, upgrade
-        from lineage.instance_settings import load_settings, without_credentials
+        from lineage.instance_settings import (
+            env_overrides,
+            env_variable,
+            load_settings,
+            without_credentials,
+        )
 
         version = self.db.read(schema_version)
         if version is None:
@@ -103,21 +108,51 @@ class Instance:
             except Exception:  # noqa: BLE001 - read-only instance: the token is still never used
                 pass
         self.settings = load_settings(stored)
+        if "storage" in env_overrides() and self.settings.storage:
+            self._check_backend_fits(self.settings.storage, f"{env_variable('storage')}=")
 
     def update_settings(self, changes: dict[str, Any]) -> None:
-        """Validate, persist and apply setting `changes`."""
+        """Validate, persist and apply setting `changes` (in one transaction).
+
+        Raises:
+            SettingsError: An unknown setting or a value it does not allow,
+                including a storage location that cannot hold objects (a
+                regular file) or that this instance's database cannot serve
+                (a bucket for an embedded SQLite instance). Nothing is
+                written then.
+        """
         from lineage.instance_settings import validate
 
         new = validate(self.settings.model_dump(), changes)
         if "storage" in changes and new.storage is not None:
-            normalized = normalize_storage_root(new.storage)
-            new = validate(new.model_dump(), {"storage": normalized})
-            self.storage_id(normalized)
-        rows = self.db.query("SELECT value FROM lineage_instance WHERE key = 'settings'")
-        stored = json.loads(rows[0][0]) if rows and rows[0][0] else {}
-        stored.update({k: getattr(new, k) for k in changes})
-        _put_fact(self.db, "settings", json.dumps(stored))
+            self._check_backend_fits(new.storage, "")
+
+        def work(conn: Any) -> None:
+            if "storage" in changes and new.storage is not None:
+                self.storage_id(new.storage)
+            row = conn.fetchone("SELECT value FROM lineage_instance WHERE key = 'settings'")
+            stored = json.loads(row[0]) if row and row[0] else {}
+            stored.update({k: getattr(new, k) for k in changes})
+            _put_fact(self.db, "settings", json.dumps(stored))
+
+        try:
+            self.db.write(work)
+        except BaseException:
+            self._storage_ids.pop(new.storage, None)  # its row was rolled back
+            raise
         self.settings = new
+
+    def _check_backend_fits(self, root: str, source: str) -> None:
+        """Refuse a bucket as the storage of an embedded (SQLite) instance."""
+        from lineage.errors import SettingsError
+
+        if self.root is not None and is_remote(root):
+            raise SettingsError(
+                f"{source or 'storage '}{root!r} is remote, but this instance keeps its metadata "
+                f"in the SQLite file {self.root / DB_FILE}, which other machines cannot reach. "
+                "Use a local folder, or create a team instance with a shared database: "
+                f"ln.init(storage={root!r}, db='postgresql://user@host/dbname')."
+            )
 
     # --- rows every writer needs --------------------------------------------------
     def user_id(self) -> int:
@@ -165,7 +200,13 @@ class Instance:
         """Local folder for downloaded copies of remote objects."""
         base = os.environ.get("LINEAGE_CACHE_DIR")
         if base:
-            return Path(base) / (self.uid or "default")
+            folder = Path(base).expanduser().absolute()
+            if folder.exists() and not folder.is_dir():
+                raise ValidationError(
+                    f"environment variable LINEAGE_CACHE_DIR={base!r} is not a folder. Point it "
+                    "at a folder for downloaded copies (it is created if missing), or unset it."
+                )
+            return folder / (self.uid or "default")
         if self.root is not None:
             return self.root / "cache"
         return Path.home() / ".cache" / "lineage" / (self.uid or "default")
@@ -191,8 +232,7 @@ def init(storage: str | os.PathLike[str] = DEFAULT_FOLDER, db: str | None = None
     from lineage.db.migrate import check_version, schema_version, upgrade
 
     storage_str = os.fspath(storage)
-    is_remote = "://" in storage_str and not storage_str.startswith("file://")
-    if db is None and is_remote:
+    if db is None and is_remote(storage_str):
         raise ValidationError(
             f"storage {storage_str!r} is remote, so the metadata needs a shared database: "
             "pass db='postgresql+psycopg://user@host/dbname'."
@@ -258,6 +298,9 @@ def current_instance() -> Instance:
     with _lock:
         if _current is not None:
             return _current
+        variable = os.environ.get("LINEAGE_INSTANCE")
+        if variable:
+            return _activate_from_environment(variable)
         target = discovered_target()
         if target:
             database, root = _database_for(target)
@@ -289,6 +332,19 @@ def close() -> None:
 
 
 # --- helpers ---------------------------------------------------------------------
+def _activate_from_environment(target: str) -> Instance:
+    """The instance ``LINEAGE_INSTANCE`` names; its errors name the variable."""
+    try:
+        database, root = _database_for(target)
+        return _activate(database, root)
+    except (InstanceNotFound, DatabaseUnreachable, ValidationError) as exc:
+        shown = redact_url(target) if "://" in target else target
+        raise type(exc)(
+            f"environment variable LINEAGE_INSTANCE={shown!r} names no usable instance: {exc} "
+            "Point it at an instance folder or database URL, or unset it (unset LINEAGE_INSTANCE)."
+        ) from None
+
+
 def _activate(database: Database, root: Path | None) -> Instance:
     global _current
     instance = Instance(database, root)
@@ -358,9 +414,43 @@ def _local_root(storage: str) -> Path:
 
 def normalize_storage_root(root: str) -> str:
     """An absolute local path, or a URL without a trailing slash."""
-    if "://" in root and not root.startswith("file://"):
+    if is_remote(root):
         return root.rstrip("/")
     return str(_local_root(root))
+
+
+def is_remote(root: str) -> bool:
+    """Whether a storage location is a URL such as ``s3://bucket/prefix`` (not ``file://``)."""
+    return "://" in root and not root.startswith("file://")
+
+
+def check_storage_location(root: str) -> str:
+    """The normal form of a storage location, checked to be able to hold objects.
+
+    Relative paths become absolute (against the working directory) and URLs
+    lose a trailing slash. A local location must be a folder or a path where
+    one can be created.
+
+    Raises:
+        SettingsError: A regular file, or a path below one.
+    """
+    from lineage.errors import SettingsError
+
+    if not isinstance(root, str) or not root.strip():
+        raise SettingsError(f"a storage location is a folder or a URL such as s3://bucket, got {root!r}")
+    normalized = normalize_storage_root(root)
+    if is_remote(normalized):
+        return normalized
+    existing = Path(normalized)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is" if str(existing) == normalized else f"is below {existing}, which is"
+        raise SettingsError(
+            f"storage {normalized} {where} a regular file, not a folder; give a folder for the "
+            "objects (created if missing) or a bucket URL such as s3://bucket/prefix"
+        )
+    return normalized
 
 
 def _normalize_db_url(url: str) -> str:

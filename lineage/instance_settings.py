@@ -48,6 +48,15 @@ def _model_class() -> type[BaseModel]:
         def _absolute(cls, value: str | None) -> str | None:
             return None if value in (None, "") else str(Path(value).expanduser().resolve())
 
+        @field_validator("storage")
+        @classmethod
+        def _location(cls, value: str | None) -> str | None:
+            if value in (None, ""):
+                return None
+            from lineage.instance import check_storage_location
+
+            return check_storage_location(value)
+
         @field_validator("sync_git_repo")
         @classmethod
         def _url(cls, value: str | None) -> str | None:
@@ -90,13 +99,20 @@ def load_settings(stored: dict[str, Any], environ: dict[str, str] | None = None)
     """
     environ = dict(os.environ if environ is None else environ)
     values = {k: v for k, v in stored.items() if k in SETTINGS_HELP}
-    overrides = {
-        name: environ[f"LINEAGE_{name.upper()}"]
-        for name in SETTINGS_HELP
-        if f"LINEAGE_{name.upper()}" in environ
-    }
+    overrides = env_overrides(environ)
     if not overrides:
         return StoredSettings(values)
+    for name, raw in overrides.items():
+        try:
+            validate({}, {name: raw})
+        except SettingsError as exc:
+            from lineage.capture.redact import redact_text
+
+            variable = env_variable(name)
+            raise SettingsError(
+                f"environment variable {variable}={redact_text(raw)!r} is invalid: "
+                f"{redact_text(str(exc))} Fix its value or unset it (unset {variable})."
+            ) from None
     return validate({}, {**values, **overrides})
 
 
@@ -110,6 +126,17 @@ def without_credentials(stored: dict[str, Any]) -> dict[str, Any] | None:
         return None
     clean = repository_link(link)
     return None if clean == link else {**stored, "sync_git_repo": clean}
+
+
+def env_variable(name: str) -> str:
+    """The environment variable that overrides setting `name` (``LINEAGE_STORAGE``)."""
+    return f"LINEAGE_{name.upper()}"
+
+
+def env_overrides(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Setting name -> raw value of every ``LINEAGE_<NAME>`` variable set."""
+    environ = os.environ if environ is None else environ
+    return {name: environ[env_variable(name)] for name in SETTINGS_HELP if env_variable(name) in environ}
 
 
 #: Defaults of every setting (the pydantic model declares the same).
@@ -173,7 +200,8 @@ def _message(name: str, value: Any, error: dict[str, Any]) -> str:
     expected = (error.get("ctx") or {}).get("expected")
     if expected:
         return f"invalid value {value!r} for setting {name!r}: allowed values are {expected}."
-    return f"invalid value {value!r} for setting {name!r}: {error['msg']}."
+    reason = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
+    return f"invalid value {value!r} for setting {name!r}: {reason}."
 
 
 class Settings:

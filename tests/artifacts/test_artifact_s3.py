@@ -14,6 +14,12 @@ import lineage as ln
 from lineage.errors import BulkSaveError, StorageError
 
 
+@pytest.fixture(params=["postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """PostgreSQL only: an embedded (SQLite) instance refuses a bucket as its storage."""
+    return request.param
+
+
 def objects_in(s3_client: Any, bucket: str) -> list[str]:
     return [k for k in bucket_keys(s3_client, bucket) if k.startswith("prefix/objects/")]
 
