@@ -79,7 +79,11 @@ class Artifact(Record):
         "projects": ManyToMany("project_artifact", "artifact_id", "project_id", "Project"),
         "labels": ManyToMany("artifact_label", "artifact_id", "label_id", "Label"),
     }
-    indexes = (Index("uq_artifact_latest_key", ("key",), unique=True, where="is_latest"),)
+    indexes = (Index(
+        "uq_artifact_latest_key", ("key",), unique=True, where="is_latest",
+        hint="A key has one latest version: to add a version to that key, save the file with "
+             "ln.Artifact(path, key=...).save(); to rename, choose a key no artifact uses.",
+    ),)
 
     # Set on artifacts built from a file, folder or data frame (not columns).
     _source: Path | None = None

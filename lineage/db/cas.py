@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lineage.db.dialect import dumps, utcnow
 from lineage.db.jsonmerge import MergeConflict, merge_json
-from lineage.errors import ConflictError, DoesNotExist
+from lineage.errors import ConflictError, DoesNotExist, ValidationError
 
 if TYPE_CHECKING:
     from lineage.db.database import Connection, Database
@@ -42,7 +42,14 @@ def update_changed(db: Database, record: Record) -> None:
         merged.update(current)
         merged.update(final)
 
-    db.write(work)
+    try:
+        db.write(work)
+    except Exception as exc:
+        from lineage.db.database import is_unique_violation
+
+        if not is_unique_violation(exc):
+            raise
+        raise unique_conflict(db, record, changes) from None
     for name, value in merged.items():
         setattr(record, name, value)
     record.mark_saved(db.dialect)
@@ -153,3 +160,43 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return copy.deepcopy(value)
+
+
+def unique_conflict(db: Database, record: Record, changes: dict[str, Any]) -> ValidationError:
+    """The clear error for changed fields that another record holds under a unique rule.
+
+    Names the fields, their values and the record that holds them (for
+    ``Artifact.key``: the latest version of that key), found after the
+    failed transaction was rolled back.
+    """
+    from lineage.db.fields import Index
+
+    table = record.__tablename__
+    rules = [Index(f"{table}_{name}_key", (name,), unique=True)
+             for name, spec in record.fields.items() if spec.unique]
+    rules += [index for index in record.indexes if index.unique]
+    dialect = db.dialect
+    for rule in rules:
+        if not set(rule.columns) & set(changes):
+            continue
+        values = [getattr(record, c) for c in rule.columns]
+        where = " AND ".join(f"{c} = ?" for c in rule.columns)
+        params = [dialect.encode(record.fields[c].kind, v) for c, v in zip(rule.columns, values)]
+        if rule.where:
+            where += f" AND ({rule.where})"
+        found = db.query(f"SELECT uid FROM {table} WHERE {where} AND id <> ?", [*params, record.id])
+        if not found:
+            continue
+        shown = ", ".join(f"{c}={v!r}" for c, v in zip(rule.columns, values))
+        holder = f"{type(record).__name__} {found[0][0]}"
+        if rule.where:
+            holder += f" (unique among rows where {rule.where})"
+        hint = rule.hint or "Choose another value."
+        return ValidationError(
+            f"cannot save {type(record).__name__} {record.uid}: {shown} is held by {holder}. {hint}"
+        )
+    names = ", ".join(sorted(changes))
+    return ValidationError(
+        f"cannot save {type(record).__name__} {record.uid}: the new value of {names} is already "
+        "taken by another record. Choose another value."
+    )

@@ -62,12 +62,14 @@ class Index:
         columns: Indexed columns.
         unique: Whether the index is unique.
         where: SQL condition for a partial index (portable SQL only).
+        hint: For a unique index, what to do when a save collides with it.
     """
 
     name: str
     columns: tuple[str, ...]
     unique: bool = False
     where: str | None = None
+    hint: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,30 @@ def test_valid_values_of_every_kind_still_match(run):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ln.Run.filter().order_by("-started_at")[0:1].count() == 1
+
+
+def test_renaming_onto_the_latest_version_of_another_key_is_a_clear_error(instance, tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("a\n1\n")
+    second.write_text("b\n2\n")
+    a = ln.Artifact(first, key="data/a.csv").save()
+    b = ln.Artifact(second, key="data/b.csv").save()
+    b.key = "data/a.csv"
+    with pytest.raises(ValidationError) as caught:
+        b.save()
+    message = str(caught.value)
+    assert f"key='data/a.csv' is held by Artifact {a.uid}" in message and "one latest version" in message
+    assert ln.Artifact.get(key="data/b.csv").uid == b.uid  # nothing changed
+    b.key = "data/renamed.csv"
+    assert b.save().key == "data/renamed.csv"
+
+
+def test_a_key_with_a_lone_surrogate_is_an_invalid_key(instance, tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("a\n1\n")
+    with pytest.raises(InvalidKeyError, match="not valid Unicode"):
+        ln.Artifact(path, key="raw/\udcffname.csv")
+    artifact = ln.Artifact(path, key="raw/a.csv").save()
+    artifact.key = "raw/\ud800.csv"
+    with pytest.raises(InvalidKeyError, match="lone surrogate"):
+        artifact.save()
