@@ -155,3 +155,18 @@ def git(git_env: None) -> Callable[..., str]:
         return result.stdout.strip()
 
     return run
+
+
+@pytest.fixture
+def cli() -> Callable[..., int]:
+    """``cli("view", "x.csv")``: run the ``lineage`` command in this process; its exit status."""
+    from lineage.cli import main
+
+    def run(*argv: str) -> int:
+        try:
+            main(list(argv))
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    return run

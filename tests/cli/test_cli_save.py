@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import lineage as ln
-from lineage.cli import main
 
 
-def cli(*argv: str) -> int:
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
-
-
-def test_save_says_when_it_returned_an_existing_artifact_under_another_key(instance, tmp_path, capsys):
+def test_save_says_when_it_returned_an_existing_artifact_under_another_key(
+        instance, tmp_path, capsys, cli):
     path = tmp_path / "data.csv"
     path.write_text("a\n1\n")
     assert cli("save", str(path), "--key", "raw/data.csv") == 0

@@ -10,16 +10,7 @@ from __future__ import annotations
 import pytest
 
 import lineage as ln
-from lineage.cli import main
 from lineage.db.dialect import utcnow
-
-
-def cli(*argv: str) -> int:
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.fixture
@@ -38,7 +29,7 @@ def workflows(instance, tmp_path):
     return project, made
 
 
-def test_view_and_describe_find_a_workflow_by_its_file_name(workflows, tmp_path, capsys):
+def test_view_and_describe_find_a_workflow_by_its_file_name(workflows, tmp_path, capsys, cli):
     _, made = workflows
     run = made["scripts/my_workflow.py"]
     assert cli("view", "my_workflow.py", "-o", str(tmp_path / "g.dot")) == 0
@@ -49,7 +40,8 @@ def test_view_and_describe_find_a_workflow_by_its_file_name(workflows, tmp_path,
     assert "scripts/my_workflow.py" in capsys.readouterr().out
 
 
-def test_a_path_to_the_file_names_its_workflow(workflows, tmp_path, monkeypatch, capsys):
+def test_a_path_to_the_file_names_its_workflow(workflows, tmp_path, monkeypatch, capsys,
+                                               cli):
     project, made = workflows
     monkeypatch.chdir(project / "scripts")
     assert cli("view", "./my_workflow.py", "-o", str(tmp_path / "g.dot")) == 0
@@ -59,7 +51,7 @@ def test_a_path_to_the_file_names_its_workflow(workflows, tmp_path, monkeypatch,
     assert made["a/prep.py"].uid in capsys.readouterr().out
 
 
-def test_an_ambiguous_name_lists_the_candidates(workflows, tmp_path, capsys):
+def test_an_ambiguous_name_lists_the_candidates(workflows, tmp_path, capsys, cli):
     for argv in (("view", "prep.py", "-o", str(tmp_path / "g.dot")), ("describe", "prep.py"),
                  ("runs", "--key", "prep.py"), ("load", "--key", "prep.py")):
         assert cli(*argv) == 1, argv
@@ -68,7 +60,7 @@ def test_an_ambiguous_name_lists_the_candidates(workflows, tmp_path, capsys):
         assert "a/prep.py" in err and "b/prep.py" in err and "prep_all.py" not in err
 
 
-def test_runs_and_load_take_a_file_name(workflows, tmp_path, monkeypatch, capsys):
+def test_runs_and_load_take_a_file_name(workflows, tmp_path, monkeypatch, capsys, cli):
     project, made = workflows
     assert cli("runs", "--key", "my_workflow.py") == 0
     assert made["scripts/my_workflow.py"].uid in capsys.readouterr().out
