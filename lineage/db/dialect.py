@@ -109,7 +109,22 @@ class Dialect:
                                  [*tp, *vp, self.encode_param(value)])
         if isinstance(value, str):
             return target.select(f"({type_sql} = 'text' AND {value_sql} = ?)", [*tp, *vp, value])
-        return target.select(f"{value_sql} = json(?)", [*vp, dumps(value)])
+        # An object or list equals member by member, as jsonb does (key order aside).
+        if isinstance(value, dict):
+            size = f"(SELECT COUNT(*) FROM json_each({value_sql}))"
+            members = [(str(k), v) for k, v in value.items()]
+            kind = "object"
+        else:
+            size = f"json_array_length({value_sql})"
+            members = [(str(i), v) for i, v in enumerate(value)]
+            kind = "array"
+        # CASE, not AND: SQLite may evaluate both sides, and a size of a scalar is an error.
+        sql, params = target.select(f"(CASE WHEN {type_sql} = '{kind}' THEN {size} END) = ?",
+                                    [*tp, *vp, len(members)])
+        for key, member in members:
+            member_sql, member_params = self.json_equals(column, (*path, key), member)
+            sql, params = f"{sql} AND {member_sql}", [*params, *member_params]
+        return f"({sql})", params
 
     def numeric(self, expr: str) -> str:
         """`expr` cast to a floating-point number."""

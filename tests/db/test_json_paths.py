@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -74,22 +72,17 @@ _LOOKUPS = st.sampled_from(["exact", "ne", "isnull", "gt", "lte", "startswith", 
 
 @pytest.fixture(scope="module")
 def both_backends(postgres_server):
-    """A `run(id, params)` table in SQLite and in a fresh PostgreSQL database."""
+    """A `run(id, params)` table in SQLite and a temporary one in PostgreSQL."""
     import psycopg
 
     lite = sqlite3.connect(":memory:", isolation_level=None)
     lite.execute("CREATE TABLE run (id INTEGER PRIMARY KEY, params TEXT)")
-    admin_url = postgres_server.replace("postgresql+psycopg://", "postgresql://")
-    name = f"lineage_test_json_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    pg = psycopg.connect(urlunsplit(urlsplit(admin_url)._replace(path="/" + name)), autocommit=True)
-    pg.execute("CREATE TABLE run (id bigint PRIMARY KEY, params jsonb)")
+    pg = psycopg.connect(postgres_server.replace("postgresql+psycopg://", "postgresql://"),
+                         autocommit=True)
+    pg.execute("CREATE TEMPORARY TABLE run (id bigint PRIMARY KEY, params jsonb)")  # this session's
     yield lite, pg
     pg.close()
     lite.close()
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _paths(doc, prefix=()):
@@ -131,7 +124,18 @@ def test_every_lookup_gives_the_same_rows_on_sqlite_and_postgresql(both_backends
     elif op == "in":
         value = data.draw(st.lists(_SCALARS, max_size=3))
     else:
-        value = data.draw(_SCALARS | st.sampled_from([[1], {"a": 1}]))
+        value = data.draw(_DOCS | st.sampled_from([doc for doc in docs if doc is not None] or [0]))
     lookup = "__".join(("params", *path, op))
     assert _rows(lite, Dialect(), lookup, value) == _rows(pg, PostgresDialect(), lookup, value), (
         docs, path, op, value)
+
+
+def test_objects_and_lists_compare_by_members_not_text(instance):
+    transform = ln.Transform(key="eq.py", hash="h", source_code="").save()
+    run = ln.Run(transform_id=transform.id,
+                 params={"pre": {"a": 1, "b": [1, 2.5, {"c": None}]}, "empty": {}}).save()
+    assert [r.uid for r in Run.filter(params__pre={"b": [1, 2.5, {"c": None}], "a": 1.0})] == [run.uid]
+    assert [r.uid for r in Run.filter(params__empty={})] == [run.uid]
+    assert Run.filter(params__pre={"a": 1}).count() == 0  # a member missing
+    assert Run.filter(params__pre__b=[2.5, 1, {"c": None}]).count() == 0  # lists keep their order
+    assert Run.filter(params__empty=[]).count() == 0
