@@ -95,7 +95,7 @@ class StoreModel(RuleBasedStateMachine):
             ln.Artifact.get(artifact.uid).delete()
 
     @precondition(lambda self: self.artifacts)
-    @rule(data=st.data(), text=st.text(alphabet=st.characters(blacklist_characters="\x00"), min_size=1, max_size=20))
+    @rule(data=st.data(), text=st.text(alphabet=st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), min_size=1, max_size=20))
     def edit_description(self, data: st.DataObject, text: str) -> None:
         uids = list(self.artifacts)
         uid = uids[data.draw(st.integers(0, 10**6)) % len(uids)]
