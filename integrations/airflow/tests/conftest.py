@@ -1,0 +1,78 @@
+"""Real Airflow 3.3 in a temporary AIRFLOW_HOME with its own SQLite metadata database.
+
+Airflow reads its configuration when it is first imported, so the
+environment is set in `pytest_configure`, before any test module imports
+it. DAGs run with ``dag.test()`` in this process (the task hooks then run
+here too); `test_scheduler.py` starts a real scheduler instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["lineage.testing"]
+
+DAGS = Path(__file__).parent / "dags"
+_home: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    home = tempfile.mkdtemp(prefix="lineage-airflow-home-")
+    _home.append(home)
+    os.environ.update(airflow_environment(Path(home)))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for home in _home:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def airflow_environment(home: Path, dags: Path = DAGS) -> dict[str, str]:
+    """Variables that give Airflow a home of its own (SQLite metadata, no examples)."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+    }
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow's metadata database, created once per session."""
+    from airflow.utils import db
+
+    db.initdb()
+
+
+@pytest.fixture
+def run_dag(airflow_db, lineage_instance):
+    """Run a DAG of tests/dags with ``dag.test()`` in this process; returns the DagRun."""
+
+    def run(name: str, **kwargs):
+        dag = load_dag(name)
+        return dag.test(**kwargs)
+
+    return run
+
+
+def load_dag(name: str):
+    """The DAG object of tests/dags/<name>.py (its ``dag`` variable)."""
+    path = DAGS / f"{name}.py"
+    module_name = f"lineage_airflow_test_dag_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module.dag
