@@ -12,7 +12,7 @@ secret-looking names and values as for any run.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +40,7 @@ def task_params(task: Any, logical_date: Any = None) -> dict[str, Any]:
             if value is None or value == "" or value == [] or value == {}:
                 continue
             params[name] = value
-    params = {k: v for k, v in params.items() if not _is_context_object(v)}
+    params = {k: _materialized(v) for k, v in params.items() if not _is_context_object(v)}
     params = _internals.redact(params)
     if logical_date is not None and "logical_date" not in params:
         params["logical_date"] = _iso(logical_date)
@@ -75,6 +75,13 @@ def _callable_arguments(task: Any) -> dict[str, Any] | None:
     if templates:
         arguments.setdefault("templates_dict", templates)
     return arguments
+
+
+def _materialized(value: Any) -> Any:
+    """A list for sequences that are no list (the lazy XCom values of a mapped task)."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, list, tuple)):
+        return list(value)
+    return value
 
 
 def _is_context_object(value: Any) -> bool:

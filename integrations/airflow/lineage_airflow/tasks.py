@@ -195,14 +195,13 @@ def _xcom_upstream_runs(ti: Any) -> list[Any]:
 
     original = ti.task.dag.get_task(ti.task_id)  # unrendered: arguments still XComArgs
     values = [getattr(original, name, None) for name in getattr(original, "template_fields", ())]
-    expand_input = getattr(original, "expand_input", None)
-    if expand_input is not None:
-        values.append(getattr(expand_input, "value", None))
+    operators = [op for value in values for op, _key in XComArg.iter_xcom_references(value)]
+    if hasattr(original, "iter_mapped_dependencies"):  # a mapped task: what it expands over
+        operators.extend(original.iter_mapped_dependencies())
     task_ids = []
-    for value in values:
-        for operator, _key in XComArg.iter_xcom_references(value):
-            if operator.task_id not in task_ids and operator.task_id != ti.task_id:
-                task_ids.append(operator.task_id)
+    for operator in operators:
+        if operator.task_id not in task_ids and operator.task_id != ti.task_id:
+            task_ids.append(operator.task_id)
     runs = []
     for task_id in task_ids:
         external_id = ids.task_external_id(ti.dag_id, ti.run_id, task_id)
