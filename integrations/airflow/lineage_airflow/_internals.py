@@ -7,6 +7,14 @@ loudly when an Airflow upgrade moves it:
   where Airflow's own deprecation notice points); it replaces the values of
   connections and variables a task fetched (and any value masked with
   ``mask_secret``) by ``***``.
+- `task_instances_of`: the task instances of an ORM DagRun, read in the
+  session the DagRun belongs to. ``DagRun.get_task_instances()`` without
+  a session opens Airflow's thread-scoped session and commits and closes
+  it: inside the scheduler loop that is the scheduler's own session
+  (Airflow raises "UNEXPECTED COMMIT", and the scheduler's objects are
+  detached). A query in the session the DagRun is bound to commits
+  nothing; a detached DagRun (``dag.test()``) is read in a new session of
+  Airflow's engine, closed without a commit.
 - `in_task_process`: whether a task instance is the task SDK's
   ``RuntimeTaskInstance`` (the task process) or the ORM ``TaskInstance``
   (scheduler, API server). The listener specs name both types; no public
@@ -28,3 +36,17 @@ def redact(value: Any) -> Any:
 def in_task_process(task_instance: Any) -> bool:
     """True for the task SDK's task instance (the hook runs in the task process)."""
     return type(task_instance).__module__.startswith("airflow.sdk.")
+
+
+def task_instances_of(dag_run: Any) -> list[Any]:
+    """The task instances of an ORM DagRun, queried in its own session (never committed)."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(dag_run)
+    if session is not None:
+        return list(dag_run.get_task_instances(session=session))
+    from airflow import settings
+    from sqlalchemy.orm import Session
+
+    with Session(settings.engine) as own:
+        return list(dag_run.get_task_instances(session=own))

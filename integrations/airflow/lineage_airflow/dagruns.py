@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from lineage import lifecycle
-from lineage_airflow import ids
+from lineage_airflow import _internals, ids
 from lineage_airflow.params import dag_params
 
 #: Airflow states of task instances that never ran.
@@ -57,8 +57,6 @@ def dag_run_facts(dag_run: Any) -> dict[str, Any]:
             facts[name] = getattr(value, "value", value)
     conf = getattr(dag_run, "conf", None)
     if conf:
-        from lineage_airflow import _internals
-
         facts["conf"] = _internals.redact(dict(conf))
     return facts
 
@@ -85,7 +83,7 @@ def close_task_runs(dag_run: Any, run: Any) -> None:
     for task_run in ln.Run.filter(external_source=ids.SOURCE, initiated_by_run_id=run.id,
                                   status__in=list(lifecycle.OPEN_STATUSES)).all():
         open_runs[(task_run.external_id, task_run.attempt)] = task_run
-    for ti in dag_run.get_task_instances():
+    for ti in _internals.task_instances_of(dag_run):
         state = str(getattr(ti.state, "value", ti.state))
         external_id = ids.task_external_id(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
         attempt = ids.task_attempt(ti.try_number)

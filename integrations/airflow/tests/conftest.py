@@ -49,11 +49,23 @@ def airflow_environment(home: Path, dags: Path = DAGS) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Airflow's metadata database, created once per session."""
+def airflow_db() -> Path:
+    """Airflow's metadata database, created once per session; returns a pristine copy."""
     from airflow.utils import db
 
     db.initdb()
+    home = Path(os.environ["AIRFLOW_HOME"])
+    pristine = home / "pristine.db"
+    copy_sqlite(home / "airflow.db", pristine)
+    return pristine
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (its WAL included)."""
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
 
 
 @pytest.fixture
