@@ -1,14 +1,18 @@
 """lineage: record where data came from.
 
 ``import lineage`` only defines names: the database layer, records and
-heavy libraries load on first use (see `__getattr__`).
+heavy libraries load on first use (see `__getattr__`). It also installs
+`LineageProvider`, through which the database layer reaches the current
+instance, run and user without importing the layers above it (see
+`lineage.db.provider` and docs/architecture.md).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from lineage._version import __version__
+from lineage.db import provider as _provider
 
 __all__ = [
     "Artifact", "Environment", "Feature", "Label", "Project", "RecordChange", "Run", "Storage",
@@ -42,7 +46,12 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lineage import errors
+    from lineage.db.database import Database
+    from lineage.db.fields import LinkTable
+    from lineage.db.record import Record
     from lineage.artifact import Artifact
     from lineage.instance import connect, init
     from lineage.models.change import RecordChange
@@ -55,6 +64,47 @@ if TYPE_CHECKING:
     from lineage.models.transform import Transform
     from lineage.models.user import User
     from lineage.instance_settings import settings
+
+
+class LineageProvider:
+    """The `lineage.db.provider.Provider` of this package: each answer from the layer that owns it."""
+
+    def database(self) -> Database:
+        """The current instance's database (`lineage.instance.current_instance`)."""
+        from lineage.instance import current_instance
+
+        return current_instance().db
+
+    def run_id(self) -> int | None:
+        """The current run's id (`lineage.context.current_run_id`)."""
+        from lineage.context import current_run_id
+
+        return current_run_id()
+
+    def user_id(self) -> int | None:
+        """The current user's id (`lineage.instance.current_user_id`)."""
+        from lineage.instance import current_user_id
+
+        return current_user_id()
+
+    def load_registries(self) -> None:
+        """Import `lineage.models`, which declares every registry."""
+        import lineage.models  # noqa: F401
+
+    def link_tables(self) -> Sequence[LinkTable]:
+        """`lineage.models.links.LINK_TABLES`."""
+        from lineage.models.links import LINK_TABLES
+
+        return LINK_TABLES
+
+    def describe(self, record: Record) -> None:
+        """`lineage.graph.describe.describe`."""
+        from lineage.graph.describe import describe
+
+        describe(record)
+
+
+_provider.install(LineageProvider())
 
 
 def __getattr__(name: str) -> Any:

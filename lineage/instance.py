@@ -367,7 +367,7 @@ def _schema_version() -> int:
 
 
 def _init_facts(database: Database, default_storage: str) -> None:
-    from lineage import __version__
+    from lineage._version import __version__
 
     def work(conn: Any) -> None:
         for key, value in (("uid", random_base62(12)), ("created_at", utcnow().isoformat()),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from lineage.db import provider
 from lineage.db.dialect import dumps, utcnow
 from lineage.db.jsonmerge import MergeConflict, merge_json
 from lineage.errors import ConflictError, DoesNotExist, ValidationError
@@ -142,17 +143,15 @@ def log_change(conn: Connection, registry: str, record_id: int, record_uid: str,
         new: The changed fields' new values.
         previous: Their values before the change.
     """
-    from lineage.context import current_run_id
-    from lineage.instance import current_user_id
-
     d = conn.dialect
+    services = provider.get()
     conn.execute(
         "INSERT INTO record_change (registry, record_id, record_uid, fields, previous, "
         "changed_at, changed_by_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [registry, record_id, record_uid,
          d.encode("json", {k: _jsonable(v) for k, v in new.items()}),
          d.encode("json", {k: _jsonable(v) for k, v in previous.items()}),
-         d.encode("datetime", utcnow()), current_user_id(), current_run_id()],
+         d.encode("datetime", utcnow()), services.user_id(), services.run_id()],
     )
 
 

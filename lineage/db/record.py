@@ -13,6 +13,7 @@ import copy
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lineage.db import provider
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany, Reverse
 from lineage.db.uids import random_base62
@@ -31,22 +32,19 @@ _REGISTRIES: dict[str, type[Record]] = {}
 def registry_class(name: str) -> type[Record]:
     """The registry class called `name` (``"Artifact"``)."""
     if name not in _REGISTRIES:
-        import lineage.models  # noqa: F401 - registers every registry
+        provider.get().load_registries()
     return _REGISTRIES[name]
 
 
 def all_registries() -> list[type[Record]]:
     """Every registry class, in declaration order."""
-    import lineage.models  # noqa: F401
-
+    provider.get().load_registries()
     return list(_REGISTRIES.values())
 
 
 def current_db() -> Database:
     """The database of the current instance (connecting on first use)."""
-    from lineage.instance import current_instance
-
-    return current_instance().db
+    return provider.get().database()
 
 
 class Record:
@@ -248,9 +246,7 @@ class Record:
 
     def describe(self) -> None:
         """Print a readable summary of the record."""
-        from lineage.graph.describe import describe
-
-        describe(self)
+        provider.get().describe(self)
 
     def _warn_similar(self, field: str, value: str) -> None:
         """Warn about records whose `field` resembles `value` (not equal)."""
@@ -302,9 +298,7 @@ def insert_row(conn: Connection, record: Record) -> int:
 
 def delete_rows(conn: Connection, cls: type[Record], record_id: int) -> None:
     """Delete one row of `cls` and every link row pointing at it."""
-    from lineage.models.links import LINK_TABLES
-
-    for link in LINK_TABLES:
+    for link in provider.get().link_tables():
         for column, table in (link.left, link.right):
             if table == cls.__tablename__:
                 conn.execute(f"DELETE FROM {link.name} WHERE {column} = ?", [record_id])

@@ -33,8 +33,8 @@ def column_type(spec: Field) -> Any:
 
 def build_metadata() -> sa.MetaData:
     """A `MetaData` with every registry, link and instance table."""
+    from lineage.db import provider
     from lineage.db.record import all_registries
-    from lineage.models.links import LINK_TABLES
 
     metadata = sa.MetaData()
     sa.Table(
@@ -52,7 +52,7 @@ def build_metadata() -> sa.MetaData:
             where = sa.text(index.where) if index.where else None
             sa.Index(index.name, *[table.c[c] for c in index.columns], unique=index.unique,
                      sqlite_where=where, postgresql_where=where)
-    for link in LINK_TABLES:
+    for link in provider.get().link_tables():
         _link_table(metadata, link)
     return metadata
 
