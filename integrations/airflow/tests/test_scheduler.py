@@ -23,9 +23,11 @@ from airflow_processes import airflow_processes
 from conftest import airflow_environment, copy_sqlite
 
 DAGS = Path(__file__).parent / "scheduler_dags"
-#: Seconds the whole test may take (raise it with LINEAGE_AIRFLOW_SCHEDULER_DEADLINE on a
-#: machine busy with other work).
-DEADLINE = float(os.environ.get("LINEAGE_AIRFLOW_SCHEDULER_DEADLINE", "170"))
+#: Seconds the whole test may take: 170 on an idle machine, more on one busy with other work
+#: (by its load per core, at most 600), or LINEAGE_AIRFLOW_SCHEDULER_DEADLINE. A bound that
+#: guarantees the test ends and cleans up, not a speed target (see benchmarks/engines/).
+DEADLINE = float(os.environ.get("LINEAGE_AIRFLOW_SCHEDULER_DEADLINE") or
+                 min(600.0, 170.0 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))))
 
 
 def free_port() -> int:
