@@ -71,6 +71,13 @@ class Artifact(Record):
         "updated_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
     }
+    #: Identity, versions, the stored object and the creating run: lineage sets
+    #: these; ``key`` and ``description`` are the user's.
+    system_fields = frozenset({
+        "uid", "suffix", "kind", "size", "hash", "hash_type", "dedup_hash", "n_files",
+        "storage_id", "object_key", "run_id", "version", "is_latest", "storage_ongoing",
+        "created_at", "updated_at", "created_by_id",
+    })
     relations = {
         "run": ForeignKey("run_id", "Run"),
         "storage": ForeignKey("storage_id", "Storage"),
@@ -194,9 +201,14 @@ class Artifact(Record):
 
         Returns:
             The artifact itself, with its final ``uid`` and ``version``.
+
+        Raises:
+            ReadOnlyFieldError: A system field (hash, object_key, ...) was changed.
         """
         from lineage.artifacts.create import check_fields
 
+        if self.id is not None:
+            self.check_changes(self.changed_fields())
         check_fields(self)
         if self._source is None:
             return super().save()

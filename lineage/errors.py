@@ -7,6 +7,7 @@ Each class mixes in the builtin a user would naturally catch, so both
     ├── ValidationError (ValueError)
     │   ├── ParameterBindError (TypeError)
     │   ├── InvalidKeyError
+    │   ├── ReadOnlyFieldError
     │   └── SettingsError
     ├── DoesNotExist (LookupError)
     ├── MultipleResultsFound (LookupError)
@@ -44,6 +45,19 @@ class ParameterBindError(ValidationError, TypeError):
 
 class InvalidKeyError(ValidationError):
     """An artifact key is absolute, empty or escapes its storage location."""
+
+
+class ReadOnlyFieldError(ValidationError):
+    """A field that only lineage sets (a hash, a version, a run's status) was assigned."""
+
+    def __init__(self, registry: str, field: str) -> None:
+        self.registry = registry
+        self.field = field
+        super().__init__(
+            f"{registry}.{field} is set by lineage and cannot be changed: it keeps "
+            "identity, versions and lineage true. Create a new record (save the new "
+            "content, run the code again) instead."
+        )
 
 
 class SettingsError(ValidationError):

@@ -309,7 +309,8 @@ def _store_report(run: Run, report: _Report) -> None:
         db = getattr(run, "_db", None) or _current_db()
         db.write(lambda conn: conn.execute("UPDATE run SET report_id = ? WHERE id = ?",
                                            [artifact.id, run.id]))
-        run.report_id = run._loaded["report_id"] = run._loaded_raw["report_id"] = artifact.id
+        run._assign(report_id=artifact.id)
+        run._loaded["report_id"] = run._loaded_raw["report_id"] = artifact.id
     except Exception as error:  # noqa: BLE001 - a report never breaks the end of a run
         print(f"lineage: the output of run {run.uid} was not saved as its report: {error}",
               file=sys.__stderr__)

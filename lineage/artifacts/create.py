@@ -182,20 +182,14 @@ def build(
         )
     version = 1 if family is None else family[1] + 1
     stem = (artifact.uid if family is None else family[0])[:STEM_LENGTH]
-    artifact.uid = versioned_uid(stem, version)  # final unless another version lands first
-    artifact.key = key
-    artifact.description = description
-    artifact.suffix = suffix
-    artifact.kind = kind
-    artifact.otype = otype
-    artifact.size = digest.size
-    artifact.hash = digest.sha256
-    artifact.hash_type = HASH_TYPE
-    artifact.dedup_hash = None if existing is not None else digest.sha256
-    artifact.n_files = digest.n_files if isinstance(digest, FolderDigest) else None
-    artifact.version = version
-    artifact.is_latest = False
-    artifact.storage_ongoing = True
+    artifact._assign(
+        uid=versioned_uid(stem, version),  # final unless another version lands first
+        key=key, description=description, suffix=suffix, kind=kind, otype=otype,
+        size=digest.size, hash=digest.sha256, hash_type=HASH_TYPE,
+        dedup_hash=None if existing is not None else digest.sha256,
+        n_files=digest.n_files if isinstance(digest, FolderDigest) else None,
+        version=version, is_latest=False, storage_ongoing=True,
+    )
     artifact._source = path
     artifact._digest = digest
     artifact._temporary_source = temporary_source

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lineage.artifacts.stores import for_update, lock_key, object_referenced, store_of
+from lineage.artifacts.stores import (
+    for_update,
+    lock_key,
+    object_referenced,
+    owned_object_key,
+    store_of,
+)
 
 if TYPE_CHECKING:
     from lineage.artifact import Artifact
@@ -17,7 +23,9 @@ def delete_artifact(artifact: Artifact) -> None:
     If the artifact was its key's latest version, the newest remaining
     version becomes the latest. The object is deleted inside the
     transaction, after the check that nothing references it, so a
-    concurrent save of the same content waits and writes it again.
+    concurrent save of the same content waits and writes it again. Only the
+    content-addressed object of the row's own hash is ever deleted (see
+    `owned_object_key`), whatever the row's ``object_key`` says.
     """
     from lineage.artifact import Artifact as ArtifactClass
     from lineage.db.record import delete_rows
@@ -26,18 +34,18 @@ def delete_artifact(artifact: Artifact) -> None:
     if artifact.id is None:
         return
     instance = current_instance()
-    store = store_of(instance, artifact.storage_id) if artifact.object_key else None
     artifact_id = artifact.id
 
     def work(conn: Connection) -> None:
         d = conn.dialect
         lock_key(conn, artifact.key)  # key lock before row locks, as saves do
         row = conn.fetchone(
-            f"SELECT key, is_latest, storage_id, object_key FROM artifact WHERE id = ?{for_update(conn)}",
-            [artifact_id])
+            "SELECT key, is_latest, storage_id, object_key, hash, suffix, kind FROM artifact "
+            f"WHERE id = ?{for_update(conn)}", [artifact_id])
         if row is None:
             return
-        key, is_latest, storage_id, object_key = row
+        key, is_latest, storage_id, object_key, sha256, suffix, kind = row
+        object_key = owned_object_key(object_key, sha256, suffix, kind)
         if key != artifact.key:
             lock_key(conn, key)
         delete_rows(conn, ArtifactClass, artifact_id)
@@ -48,8 +56,8 @@ def delete_artifact(artifact: Artifact) -> None:
             if newest is not None:
                 conn.execute("UPDATE artifact SET is_latest = ? WHERE id = ?",
                              [d.encode("bool", True), newest[0]])
-        if store is not None and object_key and not object_referenced(conn, storage_id, object_key):
-            store.delete(object_key)
+        if object_key and not object_referenced(conn, storage_id, object_key):
+            store_of(instance, storage_id).delete(object_key)
 
     instance.db.write(work)
     artifact.id = None

@@ -314,14 +314,14 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
         if row_id is not None:
             item.row_id = row_id
             item.artifact.id = row_id
-            item.artifact.uid = uids[id(item)]
+            item.artifact._assign(uid=uids[id(item)])
             continue
         assert other is not None
         if ctx.db.dialect.decode("bool", other[_column_index("storage_ongoing")]):
             item.row_id = other[0]
             item.took_over = True
             item.artifact.id = other[0]
-            item.artifact.uid = other[_column_index("uid")]
+            item.artifact._assign(uid=other[_column_index("uid")])
         else:
             item.outcome = "adopted"
             item.row = other
@@ -503,7 +503,7 @@ def _reset(items: list[Item]) -> None:
     for item in items:
         if item.outcome not in ("done", "adopted"):
             item.artifact.id = None
-            item.artifact.storage_ongoing = True
+            item.artifact._assign(storage_ongoing=True)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -639,16 +639,12 @@ def _heal(ctx: Context, artifact: Artifact) -> None:
 def _apply_final(item: Item, final: dict[str, Any], ctx: Context) -> None:
     a = item.artifact
     a.id = item.row_id
-    a.uid = final["uid"]
-    a.version = final["version"]
-    a.run_id = final["run_id"]
-    a.is_latest = True
-    a.storage_ongoing = False
-    a.storage_id = item.storage_id
-    a.object_key = item.object_key
-    a.created_at = ctx.db.dialect.decode("datetime", final["created_at"])
-    a.updated_at = ctx.now
-    a.created_by_id = item.user_id
+    a._assign(
+        uid=final["uid"], version=final["version"], run_id=final["run_id"], is_latest=True,
+        storage_ongoing=False, storage_id=item.storage_id, object_key=item.object_key,
+        created_at=ctx.db.dialect.decode("datetime", final["created_at"]), updated_at=ctx.now,
+        created_by_id=item.user_id,
+    )
     a.mark_saved(ctx.db.dialect)
 
 
@@ -675,15 +671,15 @@ def _become(artifact: Artifact, row: tuple | None, ctx: Context) -> None:
 def _copy_record(target: Artifact, source: Artifact) -> None:
     import copy
 
-    for name in ("id", *source.fields):
-        setattr(target, name, getattr(source, name))
+    target.id = source.id
+    target._assign(**{name: getattr(source, name) for name in source.fields})
     target._loaded = copy.copy(source._loaded)
     target._loaded_raw = copy.copy(source._loaded_raw)
 
 
 def _apply_run(artifact: Artifact, ctx: Context) -> None:
     if ctx.run_id is not None and artifact.run_id != ctx.run_id:
-        artifact.run_id = ctx.run_id
+        artifact._assign(run_id=ctx.run_id)
         artifact._loaded["run_id"] = ctx.run_id
         artifact._loaded_raw["run_id"] = ctx.run_id
 

@@ -57,6 +57,27 @@ def for_update(conn: Any) -> str:
     return " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
 
 
+def owned_object_key(object_key: str | None, sha256: str | None, suffix: str | None,
+                     kind: str | None) -> str | None:
+    """`object_key` if it is the content-addressed key of this content, else None.
+
+    Deleting an artifact removes only the object its hash names
+    (``objects/ab/<sha256><suffix>``): a row whose ``object_key`` was made to
+    point anywhere else (``lineage.db``, another artifact's folder) never
+    deletes that.
+    """
+    from lineage.errors import ValidationError
+    from lineage.storage.keys import object_key_for
+
+    if not object_key or not sha256:
+        return None
+    try:
+        expected = object_key_for(sha256, "" if kind == "folder" else (suffix or ""))
+    except ValidationError:
+        return None
+    return object_key if object_key == expected else None
+
+
 def object_referenced(conn: Any, storage_id: int | None, object_key: str) -> bool:
     """Whether any artifact row (complete or not) points at this object."""
     if storage_id is None:

@@ -22,11 +22,23 @@ if TYPE_CHECKING:
     from lineage.db.record import Record
 
 
-def update_changed(db: Database, record: Record) -> None:
-    """Write `record`'s changed fields; raise `ConflictError` on a real conflict."""
+def update_changed(db: Database, record: Record, *, system: bool = False) -> None:
+    """Write `record`'s changed fields; raise `ConflictError` on a real conflict.
+
+    Args:
+        db: The database.
+        record: A saved record.
+        system: Allow changed system fields (lineage's own corrections only;
+            `Record.save` never passes it).
+
+    Raises:
+        ConflictError: Another writer changed one of the same fields first.
+        ReadOnlyFieldError: A system field changed and `system` is false.
+    """
     changes = record.changed_fields()
     if not changes:
         return
+    record.check_changes(changes, system=system)
     merged: dict[str, Any] = {}
 
     def work(conn: Connection) -> None:
@@ -51,8 +63,7 @@ def update_changed(db: Database, record: Record) -> None:
         if not is_unique_violation(exc):
             raise
         raise unique_conflict(db, record, changes) from None
-    for name, value in merged.items():
-        setattr(record, name, value)
+    record._assign(**merged)
     record.mark_saved(db.dialect)
 
 

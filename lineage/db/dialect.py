@@ -203,8 +203,12 @@ class PostgresDialect(Dialect):
         return f"right({expr}, length(?)) = ?"
 
 
-def check_text(value: Any) -> None:
+def check_text(value: Any, label: str | None = None) -> None:
     """Refuse text PostgreSQL cannot store, on every backend alike.
+
+    Args:
+        value: The text (anything else passes).
+        label: What the text is (``Run.name``), named in the error.
 
     Raises:
         ValidationError: NUL characters, or lone surrogates (not Unicode).
@@ -215,14 +219,14 @@ def check_text(value: Any) -> None:
 
     if "\x00" in value:
         raise ValidationError(
-            f"text values cannot contain NUL characters (\\x00): {value[:40]!r}. "
+            f"{label or 'text values'} cannot contain NUL characters (\\x00): {value[:40]!r}. "
             "Remove them or store the data as an artifact."
         )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValidationError(
-            f"text is not valid Unicode ({exc.reason} at position {exc.start}): {value[:40]!r}. "
+            f"{label or 'text'} is not valid Unicode ({exc.reason} at position {exc.start}): {value[:40]!r}. "
             "Decode bytes with errors='replace' or store the data as an artifact."
         ) from None
 

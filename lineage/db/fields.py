@@ -8,12 +8,24 @@ into SQLAlchemy tables for migrations, so there is a single source of truth.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 #: Column kinds understood by the dialects.
 KINDS = frozenset({"int", "bigint", "str", "text", "bool", "float", "json", "datetime"})
+
+#: Value ranges of the integer kinds (PostgreSQL ``integer`` and ``bigint``).
+INT_RANGES = {"int": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+
+_EXPECTED = {
+    "int": "an integer", "bigint": "an integer", "str": "a string", "text": "a string",
+    "bool": "True or False", "float": "a number", "json": "a JSON-compatible value",
+    "datetime": "a datetime",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,75 @@ class Field:
     def initial(self) -> Any:
         """The value a new record starts with."""
         return self.default() if callable(self.default) else self.default
+
+    def validate(self, value: Any, label: str) -> Any:
+        """`value` checked (and normalized) for this column; `label` names it in errors.
+
+        Integers must be integers within the column's range (not bools), floats
+        numbers (not NaN, which SQLite would store as NULL), bools bools, text
+        valid Unicode without NUL (and within ``length``), JSON serializable,
+        datetimes datetimes; None only where the column is nullable. numpy
+        scalars are turned into the Python type.
+
+        Raises:
+            ValidationError: The value does not fit; the message names `label`.
+        """
+        if value is None:
+            if self.nullable:
+                return None
+            raise _invalid(label, f"cannot be empty (None); it needs {_EXPECTED[self.kind]}")
+        kind = self.kind
+        if kind in ("int", "bigint"):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise _wrong_type(label, value, kind)
+            value = int(value)
+            low, high = INT_RANGES[kind]
+            if not low <= value <= high:
+                raise _invalid(label, f"must be between {low} and {high}, got {value}")
+        elif kind in ("str", "text"):
+            if not isinstance(value, str):
+                raise _wrong_type(label, value, kind)
+            from lineage.db.dialect import check_text
+
+            check_text(value, label)
+            if self.length is not None and len(value) > self.length:
+                raise _invalid(label, f"is at most {self.length} characters long, got "
+                                      f"{len(value)}: {value[:40]!r}")
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                if type(value).__module__ != "numpy" or type(value).__name__ not in ("bool", "bool_"):
+                    raise _wrong_type(label, value, kind)
+                value = bool(value)
+        elif kind == "float":
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise _wrong_type(label, value, kind)
+            value = float(value)
+            if math.isnan(value):
+                raise _invalid(label, "cannot be NaN; use None for a missing value")
+        elif kind == "datetime":
+            if not isinstance(value, datetime):
+                raise _wrong_type(label, value, kind)
+        elif kind == "json":
+            from lineage.db.dialect import encode_json
+
+            try:
+                encode_json(value)
+            except (TypeError, ValueError) as exc:
+                raise _invalid(label, f"must be JSON-compatible: {exc}") from None
+        return value
+
+
+def _invalid(label: str, problem: str) -> Exception:
+    from lineage.errors import ValidationError
+
+    return ValidationError(f"{label} {problem}.")
+
+
+def _wrong_type(label: str, value: Any, kind: str) -> Exception:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return _invalid(label, f"must be {_EXPECTED[kind]}, got {type(value).__name__} {shown}")
 
 
 @dataclass(frozen=True)

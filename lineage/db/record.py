@@ -5,6 +5,14 @@ A record is a plain Python object whose columns are declared with
 `save()` writes only changed fields, each with a compare-and-swap on its
 loaded value: concurrent writers of disjoint fields both succeed, writers of
 the same field get `ConflictError` (see `lineage.db.cas`).
+
+Assigning a field validates the value for its column (`Field.validate`), so
+a wrong type is a `ValidationError` naming the field, never a string in an
+integer column or a driver error. Fields a registry lists in
+``system_fields`` (identity, versions, where an object lives, what a run
+captured) are set by lineage only: assigning one raises `ReadOnlyFieldError`,
+and so does saving a record whose system field was changed behind its back.
+lineage's own code sets them with `Record._assign`.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from lineage.db import provider
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany, Reverse
 from lineage.db.uids import random_base62
-from lineage.errors import ValidationError
+from lineage.errors import ReadOnlyFieldError, ValidationError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -57,10 +65,12 @@ class Record:
         indexes: Extra composite or partial indexes.
         uid_length: Length of random uids.
         hidden_flag: A boolean column whose true rows default queries hide.
+        system_fields: Fields only lineage sets (read-only to users).
     """
 
     __tablename__: ClassVar[str]
     fields: ClassVar[dict[str, Field]] = {}
+    system_fields: ClassVar[frozenset[str]] = frozenset({"uid", "created_at", "created_by_id"})
     relations: ClassVar[dict[str, ForeignKey | Reverse | ManyToMany]] = {}
     indexes: ClassVar[tuple[Index, ...]] = ()
     uid_length: ClassVar[int] = 12
@@ -84,16 +94,33 @@ class Record:
                 f"{type(self).__name__} has no field(s) {', '.join(sorted(unknown))}. "
                 f"Fields: {', '.join(self.fields)}."
             )
-        self.id = None
-        self._loaded: dict[str, Any] = {}
-        self._loaded_raw: dict[str, Any] = {}
+        state = self.__dict__
+        state["id"] = None
+        state["_loaded"] = {}
+        state["_loaded_raw"] = {}
+        registry = type(self).__name__
         for name, spec in self.fields.items():
-            setattr(self, name, values[name] if name in values else spec.initial())
+            if name in values and values[name] is not None:
+                state[name] = spec.validate(values[name], f"{registry}.{name}")
+            else:
+                state[name] = values.get(name, spec.initial())
         if "uid" in self.fields and not values.get("uid"):
-            self.uid = random_base62(self.uid_length)
-        if "created_at" in self.fields and self.created_at is None:
-            self.created_at = utcnow()
+            state["uid"] = random_base62(self.uid_length)
+        if "created_at" in self.fields and state["created_at"] is None:
+            state["created_at"] = utcnow()
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        spec = type(self).fields.get(name)
+        if spec is not None:
+            registry = type(self).__name__
+            value = spec.validate(value, f"{registry}.{name}")
+            if name in type(self).system_fields:
+                raise ReadOnlyFieldError(registry, name)
+        object.__setattr__(self, name, value)
+
+    def _assign(self, **values: Any) -> None:
+        """Set fields, system fields included, without checks (lineage's own code)."""
+        self.__dict__.update(values)
     # --- schema ---------------------------------------------------------------
     @classmethod
     def columns(cls) -> dict[str, Field]:
@@ -117,14 +144,17 @@ class Record:
     def from_row(cls, row: tuple, dialect: Dialect) -> Self:
         """A record built from a full row in `columns()` order."""
         obj = cls.__new__(cls)
-        obj._loaded = {}
-        obj._loaded_raw = {}
+        state = obj.__dict__
+        loaded: dict[str, Any] = {}
+        loaded_raw: dict[str, Any] = {}
+        state["_loaded"] = loaded
+        state["_loaded_raw"] = loaded_raw
         for (name, spec), raw in zip(cls.columns().items(), row):
             value = dialect.decode(spec.kind, raw)
-            setattr(obj, name, value)
+            state[name] = value
             if name != "id":
-                obj._loaded_raw[name] = raw
-                obj._loaded[name] = copy.deepcopy(value) if spec.kind == "json" else value
+                loaded_raw[name] = raw
+                loaded[name] = copy.deepcopy(value) if spec.kind == "json" else value
         return obj
 
     # --- queries --------------------------------------------------------------
@@ -186,6 +216,8 @@ class Record:
 
         Raises:
             ConflictError: Another writer changed one of the same fields first.
+            ReadOnlyFieldError: A system field was changed.
+            ValidationError: A field holds a value its column cannot store.
         """
         db = current_db()
         if self.id is None:
@@ -195,6 +227,21 @@ class Record:
 
             update_changed(db, self)
         return self
+
+    def check_changes(self, changes: dict[str, Any], *, system: bool = False) -> None:
+        """Refuse changed system fields and values their columns cannot store.
+
+        Values normally pass `Field.validate` on assignment; this catches
+        those changed in place (a JSON dict) or through ``__dict__``.
+
+        Raises:
+            ReadOnlyFieldError, ValidationError: As on assignment.
+        """
+        registry = type(self).__name__
+        for name, value in changes.items():
+            if name in self.system_fields and not system:
+                raise ReadOnlyFieldError(registry, name)
+            self.fields[name].validate(value, f"{registry}.{name}")
 
     def _insert(self, conn: Connection) -> None:
         self.id = insert_row(conn, self)
@@ -286,8 +333,16 @@ class _RelationAccessor:
 
 
 def insert_row(conn: Connection, record: Record) -> int:
-    """INSERT `record` and return its new id; the snapshot is updated."""
+    """INSERT `record` and return its new id; the snapshot is updated.
+
+    Raises:
+        ValidationError: A required field is empty (None).
+    """
     names = list(record.fields)
+    for name in names:
+        spec = record.fields[name]
+        if not spec.nullable and getattr(record, name) is None:
+            spec.validate(None, f"{type(record).__name__}.{name}")
     values = [conn.dialect.encode(record.fields[n].kind, getattr(record, n)) for n in names]
     sql = (f"INSERT INTO {record.__tablename__} ({', '.join(names)}) "
            f"VALUES ({', '.join('?' for _ in names)}) RETURNING id")

@@ -214,7 +214,7 @@ def _project_id_by_name(instance: Instance, name: str) -> int:
 
     project = Project(name=name)
     if project.id is None:
-        project.created_by_id = instance.user_id()
+        project._assign(created_by_id=instance.user_id())
         project.save()  # adopts the project another writer created meanwhile
     return project.id
 

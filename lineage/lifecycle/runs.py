@@ -207,13 +207,14 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
         _active.pop(run.id, None)
     if changed:
         for (name, value), raw in zip(values.items(), encoded):
-            setattr(run, name, value)
+            run._assign(**{name: value})
             run._loaded[name] = value
             run._loaded_raw[name] = raw
     else:
         row = db.query("SELECT status FROM run WHERE id = ?", [run.id])
         if row:
-            run.status = run._loaded["status"] = run._loaded_raw["status"] = row[0][0]
+            run._assign(status=row[0][0])
+            run._loaded["status"] = run._loaded_raw["status"] = row[0][0]
     return changed
 
 
@@ -279,7 +280,7 @@ def record_output(run: Run, artifact: Any) -> None:
             conn.execute(link_rows_sql(PROJECT_ARTIFACT), [project_id, artifact.id])
 
     db.write(work)
-    artifact.run_id = run.id
+    artifact._assign(run_id=run.id)
     if hasattr(artifact, "_loaded"):
         artifact._loaded["run_id"] = artifact._loaded_raw["run_id"] = run.id
 

@@ -20,4 +20,7 @@ class Environment(Record):
         "host": Field("json"),
         "created_at": Field("datetime", nullable=False, default=utcnow),
     }
+    system_fields = frozenset({
+        "uid", "hash", "python_version", "platform", "packages", "host", "created_at",
+    })
     relations = {"runs": Reverse("Run", "environment_id")}

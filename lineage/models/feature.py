@@ -37,6 +37,8 @@ class Feature(NamedRecord):
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
     }
+    #: Values were validated against ``dtype``: it cannot change under them.
+    system_fields = frozenset({"uid", "dtype", "created_at", "created_by_id"})
 
     def __init__(self, name: str, dtype: Any = str, description: str | None = None) -> None:
         super().__init__(name, dtype=_dtype_string(dtype), description=description)
@@ -93,6 +95,7 @@ class FeatureValue(Record):
         "value": Field("json"),
         "label_id": Field("bigint", references="label"),
     }
+    system_fields = frozenset({"run_id", "feature_id", "label_id", "value"})
     relations = {
         "run": ForeignKey("run_id", "Run"),
         "feature": ForeignKey("feature_id", "Feature"),

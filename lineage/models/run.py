@@ -55,6 +55,13 @@ class Run(Record):
         "host": Field("text"),
         "created_by_id": Field("bigint", references="user_account"),
     }
+    #: What the run captured and how it ended is lineage's record; ``name`` is
+    #: the user's (statuses are corrected through the run lifecycle).
+    system_fields = frozenset({
+        "uid", "transform_id", "entrypoint", "status", "started_at", "finished_at", "params",
+        "cli_args", "environment_id", "git", "error", "report_id", "initiated_by_run_id",
+        "external_id", "external_source", "pid", "host", "created_by_id",
+    })
     relations = {
         "transform": ForeignKey("transform_id", "Transform"),
         "environment": ForeignKey("environment_id", "Environment"),

@@ -25,4 +25,6 @@ class Storage(Record):
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
     }
+    #: Objects are found under ``root``: changing it would point rows elsewhere.
+    system_fields = frozenset({"uid", "root", "type", "region", "created_at", "created_by_id"})
     relations = {"artifacts": Reverse("Artifact", "storage_id")}

@@ -37,6 +37,12 @@ class Transform(Record):
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
     }
+    #: Identity and versions follow the source file; ``description`` and
+    #: ``reference`` are the user's.
+    system_fields = frozenset({
+        "uid", "key", "kind", "source_code", "hash", "version", "is_latest", "created_at",
+        "created_by_id",
+    })
     relations = {
         "runs": Reverse("Run", "transform_id"),
         "projects": ManyToMany("project_transform", "transform_id", "project_id", "Project"),

@@ -16,6 +16,15 @@ import lineage as ln
 from lineage.db.record import current_db
 from lineage.graph.build import node_id
 
+
+def force_save(record: Any, **values: Any) -> Any:
+    """Write system fields as lineage's own code does (test set-up of raw metadata)."""
+    from lineage.db.cas import update_changed
+
+    record._assign(**values)
+    update_changed(current_db(), record, system=True)
+    return record
+
 _counter = itertools.count()
 #: A fixed clock so labels with start times are predictable.
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -52,8 +61,7 @@ class Lineage:
         """A new artifact created by `run`; a new version if `key` exists."""
         previous = ln.Artifact.filter(key=key, is_latest=True).first() if key else None
         if previous is not None and not hidden:
-            previous.is_latest = False
-            previous.save()
+            force_save(previous, is_latest=False)
         digest = hashlib.sha256(f"{key}-{next(_counter)}".encode()).hexdigest()
         return ln.Artifact(
             key=key, hash=digest, size=1, run_id=run.id if run is not None else None,
@@ -77,8 +85,7 @@ class Lineage:
                 "INSERT INTO artifact_previous_run (artifact_id, run_id, created_at) "
                 "VALUES (?, ?, ?)",
                 [artifact.id, old, c.dialect.encode("datetime", self.clock)]))
-        artifact.run_id = run.id
-        return artifact.save()
+        return force_save(artifact, run_id=run.id)
 
 
 def nodes(*records: Any) -> set[str]:

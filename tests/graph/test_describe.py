@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from graph_helpers import force_save
 from rich.console import Console
 
 import lineage as ln
@@ -30,11 +31,10 @@ def project_pipeline(lin):
     raw = lin.artifact("raw/sample.fasta", description="the raw reads")
     flow = lin.run("my_workflow.py", "main", inputs=(raw,),
                    params={"learning_rate": 0.01, "preprocess": {"downsample": True}})
-    flow.cli_args = ["my_workflow.py", "--learning-rate", "0.01"]
-    flow.environment_id = env.id
-    flow.git = {"commit": "0123456789abcdef", "branch": "main", "dirty": False,
-                "remote": "https://github.com/org/repo", "path": "my_workflow.py"}
-    flow.save()
+    force_save(flow, cli_args=["my_workflow.py", "--learning-rate", "0.01"],
+               environment_id=env.id,
+               git={"commit": "0123456789abcdef", "branch": "main", "dirty": False,
+                    "remote": "https://github.com/org/repo", "path": "my_workflow.py"})
     step = lin.run("my_workflow.py", "subset", inputs=(raw,), parent=flow, params={"n": 2})
     out = lin.artifact("my_analysis/subset.csv", step)
     newer = lin.artifact("my_analysis/subset.csv", lin.run("my_workflow.py", "subset", parent=flow))
@@ -63,8 +63,7 @@ def test_run_tree(project_pipeline):
 
 def test_errored_run_shows_the_error(lin):
     run = lin.run("bad.py", status="errored")
-    run.error = "Traceback (most recent call last):\n  ...\nValueError: [bad] input"
-    run.save()
+    force_save(run, error="Traceback (most recent call last):\n  ...\nValueError: [bad] input")
     text = text_of(run)
     assert "errored" in text and "ValueError: [bad] input" in text
 

@@ -168,7 +168,7 @@ def test_abort_active_runs_only_touches_this_process(instance) -> None:
     transform = lifecycle.get_or_create_transform("abort.py", "", "script")
     mine = lifecycle.start_run(transform)
     inherited = lifecycle.start_run(transform)
-    inherited.pid = -1  # as if started by the parent before a fork
+    inherited._assign(pid=-1)  # as if started by the parent before a fork
     finished = lifecycle.abort_active_runs("shutting down")
     assert finished == [mine]
     assert ln.Run.get(mine.uid).status == "aborted"
