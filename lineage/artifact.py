@@ -12,6 +12,7 @@ from lineage.db.record import Record
 
 if TYPE_CHECKING:
     from lineage.storage.hashing import FileDigest, FolderDigest
+    from lineage.storage.staging import StagedCopy
 
 #: Hash algorithm of new artifacts.
 HASH_TYPE = "sha256"
@@ -92,9 +93,13 @@ class Artifact(Record):
              "ln.Artifact(path, key=...).save(); to rename, choose a key no artifact uses.",
     ),)
 
-    # Set on artifacts built from a file, folder or data frame (not columns).
+    # Set on artifacts built from a file, folder or data frame (not columns):
+    # the path, its digest, the staged copy `save()` renames into place, and a
+    # stored object found to hold the content (see `lineage.artifacts.content`).
     _source: Path | None = None
     _digest: FileDigest | FolderDigest | None = None
+    _staged: StagedCopy | None = None
+    _verified: tuple[int | None, str] | None = None
     _temporary_source: bool = False
 
     def __init__(self, data: str | os.PathLike[str] | None = None, key: str | None = None,

@@ -1,23 +1,25 @@
 """Building an artifact from a file, a folder or a data frame.
 
 Construction reads and hashes the whole content (SHA-256 plus size: the
-artifact's identity), then asks the database once whether that content is
-already stored and which version the key is at. Nothing is written: the
-row and the object are written by `lineage.artifacts.save`.
+artifact's identity; see `lineage.artifacts.content` for how that one read
+may also stage the copy `save()` stores), then asks the database once
+whether that content is already stored and which version the key is at.
+No row is written: the row and the object are made final by
+`lineage.artifacts.save`.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import stat
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.db.uids import STEM_LENGTH, versioned_uid
 from lineage.errors import ValidationError
-from lineage.storage.hashing import HASH_TYPE, FileDigest, FolderDigest, hash_file, hash_folder
+from lineage.artifacts.content import attach, read_content
+from lineage.storage.hashing import HASH_TYPE, FileDigest, FolderDigest
 from lineage.storage.keys import validate_key, validate_suffix
 
 if TYPE_CHECKING:
@@ -87,32 +89,6 @@ def check_description(description: Any) -> str | None:
     return description
 
 
-def digest_path(path: Path) -> tuple[FileDigest | FolderDigest, str]:
-    """Hash a file or folder; returns the digest and the kind.
-
-    Raises:
-        FileNotFoundError: Nothing is at `path` (the message says where).
-        PermissionError: The content cannot be read (kept as is).
-        ValidationError: An empty folder, or not a regular file or folder.
-    """
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            errno.ENOENT,
-            f"no file or folder at {path} (working directory {Path.cwd()}); check the path",
-            str(path),
-        ) from None
-    if stat.S_ISDIR(st.st_mode):
-        return hash_folder(path), "folder"
-    if not stat.S_ISREG(st.st_mode):
-        raise ValidationError(
-            f"{path} is not a regular file or folder (a FIFO, socket or device); "
-            "copy its content to a file and save that."
-        )
-    return hash_file(path), "file"
-
-
 def build(
     artifact: Artifact,
     data: Any,
@@ -139,13 +115,14 @@ def build(
     key = check_key(key)
     description = check_description(description)
     path = Path(os.fspath(data)).expanduser().absolute()
-    digest, kind = digest_path(path)
+    instance = current_instance()
+    content = read_content(path, instance)
+    digest, kind = content.digest, content.kind
     label = "the DataFrame" if temporary_source else str(path)
     if suffix is None:
         suffix = "" if kind == "folder" else suffix_of(path.name)
         if not suffix and key is not None and kind == "file":
             suffix = suffix_of(key)
-    instance = current_instance()
     existing, family = _lookup(instance.db, digest, key)
     mode = instance.settings.upon_artifact_create_if_hash_exists
     if existing is not None:
@@ -172,7 +149,7 @@ def build(
             )
             artifact.__dict__.update(existing.__dict__)
             artifact._source = path
-            artifact._digest = digest
+            attach(artifact, content)
             artifact._temporary_source = temporary_source
             return
         warnings.warn(
@@ -191,7 +168,7 @@ def build(
         version=version, is_latest=False, storage_ongoing=True,
     )
     artifact._source = path
-    artifact._digest = digest
+    attach(artifact, content)
     artifact._temporary_source = temporary_source
 
 

@@ -342,6 +342,20 @@ def upload(item: Item, progress: Any = None) -> None:
 
 
 def _put(store: ObjectStore, artifact: Artifact, object_key: str, progress: Any) -> None:
+    """Store the content: rename the staged copy into place, else copy (or upload) once more.
+
+    Either way the bytes stored are the bytes hashed: a copy made now is
+    hashed as it is written and must match the construction digest.
+    """
+    staged = artifact._staged
+    if staged is not None and not staged.done and staged.store_root == store.root:
+        try:
+            store.commit_staged(staged, object_key)
+            if progress is not None:
+                progress(staged.digest.size)
+            return
+        except FileNotFoundError:  # swept by `lineage doctor` meanwhile: copy again
+            staged.done = True
     digest = artifact._digest
     if isinstance(digest, FolderDigest):
         store.put_folder(artifact._source, object_key, digest=digest, progress=progress)
@@ -624,15 +638,21 @@ def _fsync_path(path: str) -> None:
 
 
 def _heal(ctx: Context, artifact: Artifact) -> None:
-    """Write the object of an existing artifact again if it is missing or has the wrong size."""
+    """Write the object of an existing artifact again unless it holds exactly its content.
+
+    Content, not size: a same-size corrupt object is replaced from the file
+    (verified against the hash as it is copied). An object already found
+    intact at construction (`lineage.artifacts.content`) is not read again.
+    """
     if not artifact.object_key:
         return
+    if artifact._verified == (artifact.storage_id, artifact.object_key):
+        return
     store = store_of(ctx.instance, artifact.storage_id)
-    try:
-        stored = store.size(artifact.object_key)
-    except FileNotFoundError:
-        stored = None
-    if stored != artifact.size:
+    digest = artifact._digest
+    if digest is None or (digest.sha256, digest.size) != (artifact.hash, artifact.size):
+        return  # not built from this content's file: nothing to repair from
+    if not store.holds(artifact.object_key, digest):
         _put(store, artifact, artifact.object_key, None)
 
 
@@ -693,7 +713,10 @@ def _update_changed(artifact: Artifact) -> None:
 
 
 def _drop_temporary_source(artifact: Artifact) -> None:
-    """Delete the parquet file `from_dataframe` wrote, once it is stored."""
+    """Drop an unused staged copy, and delete the parquet file `from_dataframe` wrote."""
+    if artifact._staged is not None:
+        artifact._staged.discard()
+        artifact._staged = None
     if artifact._temporary_source and artifact._source is not None:
         try:
             artifact._source.unlink(missing_ok=True)

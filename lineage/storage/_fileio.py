@@ -211,20 +211,55 @@ def copy_fd(sfd: int, dfd: int, size: int, progress: Progress = None) -> int:
     return offset
 
 
-def copy_and_hash_fd(sfd: int, dfd: int, size: int, progress: Progress = None) -> FileDigest:
+def copy_and_hash_fd(sfd: int, dfd: int, size: int, progress: Progress = None,
+                     flush: bool = False) -> FileDigest:
     """Copy ``size`` bytes and hash what was written.
 
     Up to `SMALL_FILE_THRESHOLD` the file is read, hashed and written in one
     go; up to `PIPELINE_THRESHOLD` in 1 MiB blocks on this thread; beyond, the
     kernel copies while a second thread hashes (``dfd`` must then be open for
-    reading too). The digest's size is the number of bytes copied, which is
-    less than ``size`` if the source shrank.
+    reading too), and with ``flush`` the copy's writeback starts chunk by
+    chunk. The digest's size is the number of bytes copied, which is less
+    than ``size`` if the source shrank.
     """
     if size <= SMALL_FILE_THRESHOLD:
         return hash_bytes(_copy_small(sfd, dfd, size, progress))
     if size <= PIPELINE_THRESHOLD:
         return _copy_and_hash_blocks(sfd, dfd, size, progress)
-    return _Pipeline(sfd, dfd, size, progress).run()
+    return _Pipeline(sfd, dfd, size, progress, flush).run()
+
+
+_SYNC_FILE_RANGE_WRITE = 2
+_sync_file_range: Callable[..., int] | None | bool = False
+
+
+def start_writeback(fd: int, offset: int, count: int) -> None:
+    """Ask the kernel to start writing a range to disk now, without waiting (Linux).
+
+    ``sync_file_range(SYNC_FILE_RANGE_WRITE)``; elsewhere a no-op. The
+    durability point stays the ``fsync`` after the copy.
+    """
+    global _sync_file_range
+    if _sync_file_range is False:
+        _sync_file_range = _load_sync_file_range()
+    if _sync_file_range is not None:
+        _sync_file_range(fd, offset, count, _SYNC_FILE_RANGE_WRITE)
+
+
+def _load_sync_file_range() -> Callable[..., int] | None:
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
 
 
 def _copy_small(sfd: int, dfd: int, size: int, progress: Progress) -> bytes:
@@ -255,10 +290,17 @@ def _copy_and_hash_blocks(sfd: int, dfd: int, size: int, progress: Progress) -> 
 
 
 class _Pipeline:
-    """Kernel copy on the calling thread, hashing of the copy on another."""
+    """Kernel copy on the calling thread, hashing of the copy on another.
 
-    def __init__(self, sfd: int, dfd: int, size: int, progress: Progress) -> None:
+    With ``flush``, writeback of each copied chunk starts at once
+    (`start_writeback`), so the final ``fsync`` finds little left to write:
+    copy, hash and flush overlap.
+    """
+
+    def __init__(self, sfd: int, dfd: int, size: int, progress: Progress,
+                 flush: bool = False) -> None:
         self.sfd, self.dfd, self.size, self.progress = sfd, dfd, size, progress
+        self.flush = flush
         self.sha = hashlib.sha256()
         self.hashed = 0
         self.ends: queue.SimpleQueue[int | None] = queue.SimpleQueue()
@@ -295,6 +337,8 @@ class _Pipeline:
                 n = copier.copy(offset, min(PIPELINE_CHUNK, self.size - offset))
                 if not n:
                     break
+                if self.flush:
+                    start_writeback(self.dfd, offset, n)
                 offset += n
                 self.ends.put(offset)
                 if self.progress is not None:
@@ -336,12 +380,19 @@ def check_source_digest(src: Path, size: int, digest: FileDigest | None) -> None
         )
 
 
-def source_changed_error(src: Path) -> ValidationError:
-    """The error for a file modified while it was being stored."""
+def source_changed_error(src: Path, expected: str | None = None) -> ValidationError:
+    """The error for a file modified while (or since) it was read for its digest.
+
+    Args:
+        src: The file.
+        expected: The SHA-256 the content was expected to have, if known.
+    """
+    since = (f" since its content was hashed (SHA-256 {expected[:12]}...)" if expected
+             else " while it was being stored")
     return ValidationError(
-        f"{src} changed while it was being stored, so the stored copy would "
-        "not match its digest; nothing was saved. Save it again once no "
-        "process writes to it."
+        f"{src} changed{since}, so the stored copy would not match the hash it is "
+        "stored under; nothing was saved. Create the artifact again from the file "
+        "as it is now (ln.Artifact(path)), once no process writes to it."
     )
 
 
@@ -385,23 +436,33 @@ def fill_new_file(
     want_digest: bool,
     durable: bool,
     progress: Progress = None,
+    expect: FileDigest | None = None,
 ) -> FileDigest | None:
     """Copy an open source into a new, empty file and check the source held still.
 
+    Args:
+        expect: The digest the copy must have (it is then hashed while copied,
+            whatever `want_digest` says): the bytes written are exactly the
+            bytes hashed, and a source that changed since it was hashed is
+            refused before anything becomes visible.
+
     Returns:
-        The digest of the written bytes if ``want_digest``, else None.
+        The digest of the written bytes if ``want_digest`` (or ``expect``), else None.
 
     Raises:
-        ValidationError: The source changed while it was copied.
+        ValidationError: The source changed while it was copied, or its
+            content does not match `expect`.
     """
     digest: FileDigest | None = None
-    if want_digest:
-        digest = copy_and_hash_fd(sfd, dst_fd, st.st_size, progress)
+    if want_digest or expect is not None:
+        digest = copy_and_hash_fd(sfd, dst_fd, st.st_size, progress, flush=durable)
         copied = digest.size
     else:
         copied = copy_fd(sfd, dst_fd, st.st_size, progress)
     if copied != st.st_size or not same_content_stat(st, os.fstat(sfd)):
-        raise source_changed_error(src)
+        raise source_changed_error(src, expect.sha256 if expect else None)
+    if expect is not None and digest != expect:
+        raise source_changed_error(src, expect.sha256)
     if durable:
         os.fsync(dst_fd)
     return digest
@@ -419,6 +480,7 @@ def write_fd_atomically(
     progress: Progress = None,
     tmp_prefix: str = "",
     mode: int = 0o444,
+    expect: FileDigest | None = None,
 ) -> FileDigest | None:
     """Write an open source file to ``final`` through a temporary in ``tmp_dir``.
 
@@ -433,18 +495,21 @@ def write_fd_atomically(
         progress: Called with byte counts.
         tmp_prefix: Start of the temporary's name.
         mode: Permission bits of the new file (before umask).
+        expect: The digest the written bytes must have (see `fill_new_file`).
 
     Returns:
         The digest of the written bytes if ``want_digest``, else None.
 
     Raises:
-        ValidationError: The source changed while it was copied.
+        ValidationError: The source changed while it was copied (or since
+            it was hashed, with `expect`).
         OSError: The original error, after the temporary was removed.
     """
     tmp_fd, tmp = create_temporary(tmp_dir, tmp_prefix, mode)
     try:
         digest = fill_new_file(
-            tmp_fd, sfd, st, src, want_digest=want_digest, durable=durable, progress=progress
+            tmp_fd, sfd, st, src, want_digest=want_digest, durable=durable, progress=progress,
+            expect=expect,
         )
         os.close(tmp_fd)
         tmp_fd = -1
@@ -465,19 +530,27 @@ def copy_tree_into(
     durable: bool,
     progress: Progress = None,
     mode: int = 0o444,
+    expect: list[FileDigest] | None = None,
 ) -> list[FileDigest | None]:
     """Copy listed files (see `hashing.list_folder_files`) into a new folder.
 
     ``target`` must not exist; it is created. On failure the caller removes it.
 
+    Args:
+        expect: The digest each file must have, in order (see `fill_new_file`).
+
     Returns:
         One digest (or None) per file, in order.
+
+    Raises:
+        ValidationError: A file changed while it was copied (or since it was
+            hashed, with `expect`); the message names it.
     """
     target.mkdir(parents=True)
     made = {target}
     digests: list[FileDigest | None] = []
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | _O_CLOEXEC
-    for rel, path, _ in files:
+    for index, (rel, path, _) in enumerate(files):
         dst = target / rel
         if dst.parent not in made:
             dst.parent.mkdir(parents=True, exist_ok=True)
@@ -495,6 +568,7 @@ def copy_tree_into(
                         want_digest=want_digest,
                         durable=durable,
                         progress=progress,
+                        expect=None if expect is None else expect[index],
                     )
                 )
             finally:

@@ -57,6 +57,8 @@ class ObjectStore(ABC):
     """
 
     durable: bool = True
+    can_stage: bool = False
+    """Whether `stage` copies at construction (local stores): see `lineage.storage.staging`."""
 
     @property
     @abstractmethod
@@ -83,15 +85,17 @@ class ObjectStore(ABC):
     ) -> FileDigest:
         """Store a local file under ``object_key``, all or nothing.
 
-        If an object of the same size already exists under the key, nothing
-        is written (keys are content-addressed).
+        The bytes are hashed as they are read for the copy or upload, and
+        with ``digest`` they must match it: a file that changed since it was
+        hashed is refused before anything becomes visible. If an object with
+        exactly this content is already under the key, nothing is written;
+        one with other content (a same-size corrupt object) is replaced.
 
         Args:
             src: The local file.
             object_key: Key to store it under, e.g. from `keys.object_key_for`.
-            digest: The file's digest if already known; then the content is
-                copied without being hashed again. Otherwise it is hashed
-                while it is copied.
+            digest: The digest the stored bytes must have (the file's digest
+                taken earlier), or None to store whatever the file holds.
             progress: Called with byte counts as the copy advances.
 
         Returns:
@@ -99,8 +103,9 @@ class ObjectStore(ABC):
 
         Raises:
             InvalidKeyError: ``object_key`` is invalid or reserved.
-            ValidationError: ``src`` is not a regular file, its size differs
-                from ``digest.size``, or it changed while being copied.
+            ValidationError: ``src`` is not a regular file, or its content
+                differs from ``digest`` (it changed since it was hashed, or
+                while being copied).
             OSError: The write failed; the original exception (for example
                 `PermissionError`, or `OSError` with ``errno.EFBIG``), after
                 the temporary file was removed.
@@ -205,6 +210,26 @@ class ObjectStore(ABC):
         Raises:
             ValueError: ``key`` does not name a temporary.
         """
+
+    def stage(self, src: str | os.PathLike[str]) -> Any:
+        """Copy a file or folder into the store's temporary area while hashing it.
+
+        Only stores with `can_stage`; see `lineage.storage.local.LocalStore.stage`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot stage copies")
+
+    def commit_staged(self, staged: Any, object_key: str) -> None:
+        """Move a staged copy into place; see `LocalStore.commit_staged`."""
+        raise NotImplementedError(f"{type(self).__name__} cannot stage copies")
+
+    def holds(self, key: str, digest: FileDigest | FolderDigest) -> bool:
+        """Whether the object under ``key`` has exactly the content ``digest`` names.
+
+        Local stores re-hash the object; S3 compares the checksum S3 verified
+        when the object was uploaded (no download). Used before trusting an
+        existing object on a re-save.
+        """
+        return self.verify(key, digest)
 
     def verify(self, key: str, digest: FileDigest | FolderDigest) -> bool:
         """Re-hash a stored object and compare it with ``digest``.

@@ -34,7 +34,8 @@ from lineage.storage.hashing import (
     BLOCK_SIZE,
     FileDigest,
     FolderDigest,
-    digest_listed_files,
+    FolderEntry,
+    folder_digest_from_manifest,
     list_folder_files,
     pread_into,
 )
@@ -48,6 +49,8 @@ these fail in about 1.5 s.
 """
 
 _MULTIPART_MARK = "?uploadId="
+SHA256_METADATA = "lineage-sha256"
+"""User metadata key holding the SHA-256 of an object uploaded in parts."""
 _CONNECTION_ERRORS = {
     "EndpointConnectionError",
     "ConnectTimeoutError",
@@ -166,8 +169,13 @@ class FsspecStore(ObjectStore):
     ) -> FileDigest:
         """Upload a file to its final key; see `ObjectStore.put_file`.
 
-        The file is hashed on another thread while it uploads when ``digest``
-        is not given.
+        On S3 the file is read once: each part is hashed as it is read, and
+        the upload is completed only if the whole matches ``digest``. A single
+        PUT carries the SHA-256 (``x-amz-checksum-sha256``), which S3 checks
+        on arrival; multipart parts carry a CRC32 S3 checks, and the object's
+        SHA-256 is kept in its metadata (``x-amz-meta-lineage-sha256``). A
+        mismatch never becomes a visible object: nothing is PUT, or the
+        multipart upload is aborted.
         """
         key = self._object_key(object_key)
         path = self._path(key)
@@ -176,51 +184,158 @@ class FsspecStore(ObjectStore):
         try:
             _fileio.check_source_digest(src, st.st_size, digest)
             with self._location_errors():
-                existing = self._file_size(path)
-            if existing == st.st_size:
-                return _fileio.digest_of_stored_source(sfd, st, src, digest, progress)
-            stop = threading.Event()
-            hasher = _Background(lambda: _hash_until(sfd, stop)) if digest is None else None
-            try:
-                with self._location_errors():
-                    created = self._upload(src, path, st.st_size, progress)
-            except BaseException:
-                stop.set()
-                if hasher is not None:
-                    hasher.join()
-                raise
-            if hasher is not None:
-                digest = hasher.result()
-            if digest is None:  # the hasher was stopped: cannot happen here
-                raise OSError(errno.EIO, f"hashing {src} was interrupted")
-            if digest.size != st.st_size or not _fileio.same_content_stat(st, os.fstat(sfd)):
-                if created:
-                    self._remove_quietly(path)
-                raise _fileio.source_changed_error(src)
+                head = self._head(path)
+            overwrite = False
+            if head is not None:
+                if digest is None:
+                    digest = _fileio.digest_of_stored_source(sfd, st, src, None)
+                if self._head_matches(head, digest, path):
+                    if progress is not None:
+                        progress(st.st_size)
+                    return digest
+                overwrite = True  # other content under this key: replace it
+            if not self._is_s3:
+                return self._put_generic(sfd, st, src, path, digest, progress)
+            with self._location_errors():
+                return self._put_s3(sfd, st, src, path, digest, overwrite, progress)
         finally:
             os.close(sfd)
-        return digest
 
-    def _upload(self, src: Path, path: str, size: int, progress: ProgressCallback | None) -> bool:
-        """Upload create-only; True if this call created the object."""
-        callback = _bytes_callback(progress)
-        if not self._is_s3:
-            self._fs.put_file(str(src), path, callback=callback)
-            return True
+    def _put_generic(self, sfd: int, st: os.stat_result, src: Path, path: str,
+                     expect: FileDigest | None, progress: ProgressCallback | None) -> FileDigest:
+        """Other fsspec filesystems: hash while uploading, remove the object on a mismatch."""
+        stop = threading.Event()
+        hasher = _Background(lambda: _hash_until(sfd, stop))
         try:
-            self._fs.put_file(
-                str(src), path, callback=callback, mode="create", chunksize=self._chunksize
-            )
-            return True
-        except FileExistsError:
-            # Another writer stored this key since we looked: same key, same
-            # content, unless the existing object is truncated or corrupt.
-            if self._file_size(path) == size:
+            with self._location_errors():
+                self._fs.put_file(str(src), path, callback=_bytes_callback(progress))
+        except BaseException:
+            stop.set()
+            hasher.join()
+            raise
+        got = hasher.result()
+        if (got is None or got.size != st.st_size or (expect is not None and got != expect)
+                or not _fileio.same_content_stat(st, os.fstat(sfd))):
+            self._remove_quietly(path)
+            raise _fileio.source_changed_error(src, expect.sha256 if expect else None)
+        return got
+
+    def _put_s3(self, sfd: int, st: os.stat_result, src: Path, path: str,
+                expect: FileDigest | None, overwrite: bool,
+                progress: ProgressCallback | None) -> FileDigest:
+        bucket_key = path[len(self._bucket) + 1:]
+        size = st.st_size
+        part_size = self._part_size(size)
+        match = {} if overwrite else {"IfNoneMatch": "*"}
+
+        def check(got: FileDigest) -> None:
+            if (got.size != size or (expect is not None and got != expect)
+                    or not _fileio.same_content_stat(st, os.fstat(sfd))):
+                raise _fileio.source_changed_error(src, expect.sha256 if expect else None)
+
+        if size <= part_size:
+            body = _read_at(sfd, 0, size)
+            got = FileDigest(hashlib.sha256(body).hexdigest(), len(body))
+            check(got)
+            try:
+                self._fs.call_s3(
+                    "put_object", Bucket=self._bucket, Key=bucket_key, Body=body,
+                    ChecksumAlgorithm="SHA256", ChecksumSHA256=_b64(got.sha256),
+                    Metadata={SHA256_METADATA: got.sha256},
+                    **match)
+            except Exception as exc:  # noqa: BLE001 - only a lost create-only race is handled
+                if not _precondition_failed(exc):
+                    raise
+                head = self._head(path)
+                if head is None or not self._head_matches(head, got, path):
+                    raise
+            if progress is not None:
+                progress(size)
+            return got
+        metadata = {SHA256_METADATA: expect.sha256} if expect is not None else {}
+        upload = self._fs.call_s3("create_multipart_upload", Bucket=self._bucket,
+                                  Key=bucket_key, Metadata=metadata, ChecksumAlgorithm="CRC32")
+        upload_id = upload["UploadId"]
+        try:
+            sha = hashlib.sha256()
+            parts = []
+            offset = 0
+            while offset < size:
+                body = _read_at(sfd, offset, min(part_size, size - offset))
+                if not body:
+                    break
+                sha.update(body)
+                number = len(parts) + 1
+                out = self._fs.call_s3("upload_part", Bucket=self._bucket, Key=bucket_key,
+                                       UploadId=upload_id, PartNumber=number, Body=body,
+                                       ChecksumAlgorithm="CRC32")
+                part = {"PartNumber": number, "ETag": out["ETag"]}
+                if out.get("ChecksumCRC32"):
+                    part["ChecksumCRC32"] = out["ChecksumCRC32"]
+                parts.append(part)
+                offset += len(body)
+                if progress is not None:
+                    progress(len(body))
+            got = FileDigest(sha.hexdigest(), offset)
+            check(got)
+            self._fs.call_s3("complete_multipart_upload", Bucket=self._bucket, Key=bucket_key,
+                             UploadId=upload_id, MultipartUpload={"Parts": parts}, **match)
+        except BaseException:
+            with suppress(Exception):  # keep the original error; doctor lists leftovers
+                self._fs.call_s3("abort_multipart_upload", Bucket=self._bucket,
+                                 Key=bucket_key, UploadId=upload_id)
+            raise
+        return got
+
+    def _part_size(self, size: int) -> int:
+        """Bytes per part: the configured size, else 50 MiB (more for huge files)."""
+        if self._chunksize:
+            return max(self._chunksize, 5 << 20)
+        return max(50 << 20, -(-size // 10_000))
+
+    def _head(self, path: str) -> dict[str, Any] | None:
+        """HEAD of the file at ``path`` (with its checksum), None if there is none."""
+        if not self._is_s3:
+            try:
+                info = self._fs.info(path)
+            except FileNotFoundError:
+                return None
+            return info if info.get("type") == "file" else None
+        try:
+            return self._fs.call_s3("head_object", Bucket=self._bucket,
+                                    Key=path[len(self._bucket) + 1:], ChecksumMode="ENABLED")
+        except FileNotFoundError:
+            return None
+
+    def _head_matches(self, head: dict[str, Any], digest: FileDigest, path: str) -> bool:
+        """Whether the object described by `head` holds exactly `digest`'s content.
+
+        S3: the SHA-256 S3 verified at upload, or the one a verified multipart
+        upload recorded in the metadata; any other object (an overwrite by
+        another tool, a truncated copy) does not match. Other filesystems:
+        the object is hashed.
+        """
+        if not self._is_s3:
+            try:
+                return int(head.get("size", -1)) == digest.size and self._hash_stored(
+                    path[len(self._base) + 1:]) == digest
+            except OSError:
                 return False
-            self._fs.put_file(
-                str(src), path, callback=_bytes_callback(progress), chunksize=self._chunksize
-            )
+        if int(head.get("ContentLength", -1)) != digest.size:
+            return False
+        if head.get("ChecksumSHA256") == _b64(digest.sha256):
             return True
+        return (head.get("Metadata") or {}).get(SHA256_METADATA) == digest.sha256
+
+    def holds(self, key: str, digest: FileDigest | FolderDigest) -> bool:
+        """Whether the object under ``key`` has this content (S3: by its verified checksum)."""
+        key = self._object_key(key)
+        if isinstance(digest, FolderDigest):
+            return self._verify_folder(key, digest)
+        path = self._path(key)
+        with self._location_errors():
+            head = self._head(path)
+        return head is not None and self._head_matches(head, digest, path)
 
     def put_folder(
         self,
@@ -232,10 +347,14 @@ class FsspecStore(ObjectStore):
     ) -> FolderDigest:
         """Upload a folder's files under a prefix; see `ObjectStore.put_folder`.
 
-        Files already stored with the right size are skipped. If the upload
-        fails, the files this call uploaded are deleted (best effort) and the
-        original exception is re-raised.
+        Each file goes through `put_file` (read once, verified against its
+        manifest entry when ``digest`` is given; files already stored with
+        that content are skipped), a few at a time. If one fails, the files
+        this call uploaded are deleted (best effort) and the original
+        exception is re-raised.
         """
+        from concurrent.futures import ThreadPoolExecutor
+
         prefix = self._object_key(object_key_prefix)
         src = Path(src)
         files = list_folder_files(src)
@@ -243,36 +362,34 @@ class FsspecStore(ObjectStore):
             self._object_key(f"{prefix}/{rel}")
         if digest is not None:
             _fileio.check_folder_digest(src, files, digest)
-        before = {rel: os.stat(p) for rel, p, _ in files}
+        expect = {e.path: FileDigest(e.sha256, e.size) for e in digest.manifest} if digest else {}
         with self._location_errors():
-            existing = self._sizes_under(prefix)
-        todo = [(rel, p) for rel, p, size in files if existing.get(rel) != size]
-        hasher = _Background(lambda: digest_listed_files(files)) if digest is None else None
-        remote = [self._path(f"{prefix}/{rel}") for rel, _ in todo]
-        try:
-            try:
-                if todo:
-                    with self._location_errors():
-                        self._fs.put(
-                            [str(p) for _, p in todo],
-                            remote,
-                            callback=_bytes_callback(progress, per_file=True),
-                            chunksize=self._chunksize,
-                        )
-            except BaseException:
-                if hasher is not None:
-                    hasher.join()
-                raise
-            if hasher is not None:
-                digest = hasher.result()
-            for rel, path, _ in files:
-                if not _fileio.same_content_stat(before[rel], os.stat(path)):
-                    raise _fileio.source_changed_error(path)
-        except BaseException:
+            existed = set(self._sizes_under(prefix))
+        lock = threading.Lock()
+
+        def counted(n: int) -> None:
+            if progress is not None:
+                with lock:
+                    progress(n)
+
+        def one(item: tuple[str, Path, int]) -> FolderEntry:
+            rel, path, _ = item
+            got = self.put_file(path, f"{prefix}/{rel}", digest=expect.get(rel),
+                                progress=counted)
+            return FolderEntry(rel, got.sha256, got.size)
+
+        with ThreadPoolExecutor(min(8, len(files)), thread_name_prefix="lineage-upload") as pool:
+            futures = [pool.submit(one, item) for item in files]
+            errors = [f.exception() for f in futures]
+        failed = next((e for e in errors if e is not None), None)
+        if failed is not None:
             with suppress(Exception):  # best effort: keep the original error
-                self._fs.rm(remote)
-            raise
-        return digest
+                done = [self._path(f"{prefix}/{rel}") for rel, _, _ in files
+                        if rel not in existed]
+                if done:
+                    self._fs.rm(done)
+            raise failed
+        return folder_digest_from_manifest(f.result() for f in futures)
 
     # Reading.
 
@@ -575,6 +692,35 @@ def _hash_until(fd: int, stop: threading.Event) -> FileDigest | None:
         sha.update(view[:n])
         pos += n
     return None
+
+
+def _b64(sha256_hex: str) -> str:
+    """The base64 form S3 uses for a checksum given in hex."""
+    import base64
+
+    return base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
+
+
+def _read_at(fd: int, offset: int, count: int) -> bytes:
+    """``count`` bytes at ``offset`` (fewer at end of file)."""
+    chunks = []
+    while count > 0:
+        chunk = os.pread(fd, count, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+        count -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _precondition_failed(exc: BaseException) -> bool:
+    """Whether a create-only PUT was refused because the key exists (412)."""
+    if isinstance(exc, FileExistsError):
+        return True
+    chain = [exc, exc.__cause__]
+    return any(e is not None and (_error_code(e) == "PreconditionFailed" or "412" in str(e))
+               for e in chain)
 
 
 def _error_code(exc: BaseException) -> str | None:

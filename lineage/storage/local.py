@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lineage.errors import StorageError
-from lineage.storage import _fileio
+from lineage.storage import _fileio, staging
 from lineage.storage.base import (
     TEMPORARY_PREFIX,
     ObjectStore,
@@ -41,6 +41,7 @@ from lineage.storage.hashing import (
     hash_folder,
     list_folder_files,
 )
+from lineage.storage.staging import StagedCopy
 
 OBJECT_MODE = 0o444
 """Permission bits of stored objects (before umask)."""
@@ -58,6 +59,8 @@ class LocalStore(ObjectStore):
             returns, so a stored object survives a power loss. Costs about
             0.5 ms per small file here; set False for scratch stores.
     """
+
+    can_stage = True
 
     def __init__(self, root: str | os.PathLike[str], *, durable: bool = True) -> None:
         self._root = Path(root).expanduser().absolute()
@@ -99,28 +102,40 @@ class LocalStore(ObjectStore):
         digest: FileDigest | None = None,
         progress: ProgressCallback | None = None,
     ) -> FileDigest:
-        """Store a file; see `ObjectStore.put_file`."""
+        """Store a file; see `ObjectStore.put_file`.
+
+        The file is always hashed while it is copied; with ``digest`` the copy
+        must match it. An object already under the key is kept only if its
+        content hashes right (a same-size corrupt object is replaced).
+        """
         final = self._root / self._object_key(object_key)
         src = Path(src)
         sfd, st = _fileio.open_regular(src)
         try:
             _fileio.check_source_digest(src, st.st_size, digest)
             if _is_file_of_size(final, st.st_size):
-                return _fileio.digest_of_stored_source(sfd, st, src, digest, progress)
+                if digest is None:
+                    digest = _fileio.digest_of_stored_source(sfd, st, src, None)
+                if _hashes_to(final, digest):
+                    if progress is not None:
+                        progress(st.st_size)
+                    return digest
             written = _fileio.write_fd_atomically(
                 sfd,
                 st,
                 src,
                 final,
                 self._tmp,
-                want_digest=digest is None,
+                want_digest=True,
                 durable=self.durable,
                 progress=progress,
                 mode=OBJECT_MODE,
+                expect=digest,
             )
         finally:
             os.close(sfd)
-        return digest if written is None else written
+        assert written is not None
+        return written
 
     def put_folder(
         self,
@@ -132,8 +147,9 @@ class LocalStore(ObjectStore):
     ) -> FolderDigest:
         """Store a folder; see `ObjectStore.put_folder`.
 
-        The files are copied into a temporary folder in ``.tmp/`` that is
-        renamed into place in one step.
+        The files are copied (and hashed) into a temporary folder in ``.tmp/``
+        that is renamed into place in one step; with ``digest`` every file
+        must match its manifest entry.
         """
         prefix = self._object_key(object_key_prefix)
         src = Path(src)
@@ -146,36 +162,79 @@ class LocalStore(ObjectStore):
         if _fileio.tree_matches(final, files):
             if digest is None:
                 digest = digest_listed_files(files)
-            if progress is not None:
-                progress(digest.size)
-            return digest
+            if _folder_hashes_to(final, digest):
+                if progress is not None:
+                    progress(digest.size)
+                return digest
         staging = self._tmp / f"{secrets.token_hex(10)}.dir"
+        expect = None if digest is None else [FileDigest(e.sha256, e.size) for e in digest.manifest]
         try:
             digests = _fileio.copy_tree_into(
                 files,
                 staging,
-                want_digest=digest is None,
+                want_digest=True,
                 durable=self.durable,
                 progress=progress,
                 mode=OBJECT_MODE,
+                expect=expect,
             )
-            if digest is None:
-                digest = folder_digest_from_manifest(
-                    FolderEntry(rel, d.sha256, d.size)
-                    for (rel, _, _), d in zip(files, digests, strict=True)
-                    if d is not None
-                )
+            copied = folder_digest_from_manifest(
+                FolderEntry(rel, d.sha256, d.size)
+                for (rel, _, _), d in zip(files, digests, strict=True)
+                if d is not None
+            )
             _fileio.replace_tree(
                 staging,
                 final,
                 self._tmp,
                 durable=self.durable,
-                keep_existing=lambda p: _fileio.tree_matches(p, files),
+                keep_existing=lambda p: _folder_hashes_to(p, copied),
             )
         except BaseException:
             _fileio.remove_quietly(staging)
             raise
-        return digest
+        return copied
+
+    # Staging: one read that hashes and stores (see `lineage.storage.staging`).
+
+    def stage(self, src: str | os.PathLike[str]) -> StagedCopy:
+        """Copy a file or folder into ``.tmp/`` while hashing the copy.
+
+        Raises:
+            ValidationError: The source changed while it was copied, is not a
+                regular file or folder, or is an empty folder.
+        """
+        src = Path(src)
+        if src.is_dir():
+            return staging.stage_folder(src, self._tmp, self.root)
+        return staging.stage_file(src, self._tmp, self.root, durable=self.durable)
+
+    def commit_staged(self, staged: StagedCopy, object_key: str) -> None:
+        """Rename a staged copy into place under ``object_key`` (made durable first).
+
+        What is already there is replaced: the staged bytes are the ones
+        hashed, so this also repairs a corrupt object.
+
+        Raises:
+            FileNotFoundError: The staged copy is gone (swept by ``lineage doctor``).
+            ValueError: It was staged in another store.
+        """
+        if staged.store_root != self.root or staged.done:
+            raise ValueError(f"{staged!r} cannot be committed to {self.root}.")
+        final = self._root / self._object_key(object_key)
+        if isinstance(staged.digest, FolderDigest):
+            if self.durable:
+                staging.fsync_tree(staged.path)
+            _fileio.replace_tree(staged.path, final, self._tmp, durable=self.durable)
+        else:
+            if self.durable:
+                fd = os.open(staged.path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            _fileio.move_into_place(staged.path, final, durable=self.durable)
+        staged.done = True
 
     # Reading.
 
@@ -329,6 +388,20 @@ class LocalStore(ObjectStore):
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
+
+
+def _hashes_to(path: Path, digest: FileDigest) -> bool:
+    try:
+        return hash_file(path) == digest
+    except OSError:
+        return False
+
+
+def _folder_hashes_to(path: Path, digest: FolderDigest) -> bool:
+    try:
+        return hash_folder(path) == digest
+    except (OSError, ValueError):
+        return False
 
 
 def _is_file_of_size(path: Path, size: int) -> bool:

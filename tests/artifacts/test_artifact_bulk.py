@@ -142,7 +142,7 @@ def test_file_size_limit_in_the_middle_of_a_bulk_save(instance, tmp_path: Path):
     """The 5th file exceeds the child's RLIMIT_FSIZE: a real EFBIG midway."""
     files = make_files(tmp_path, 10)
     big = tmp_path / "f004.txt"
-    big.write_bytes(b"x" * (3 << 20))
+    big.write_bytes(b"x" * (768 << 10))  # below STAGE_THRESHOLD: written by save()
     before = snapshot()
     code = f"""
         import json, resource
@@ -150,7 +150,7 @@ def test_file_size_limit_in_the_middle_of_a_bulk_save(instance, tmp_path: Path):
         from lineage.errors import BulkSaveError
         paths = {[str(p) for p in files]!r}
         artifacts = [ln.Artifact(p, key="limited/" + p.rsplit("/", 1)[1]) for p in paths]
-        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 10, 256 << 10))
         try:
             ln.save(artifacts)
             out = {{"raised": None}}

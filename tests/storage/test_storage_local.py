@@ -60,13 +60,21 @@ def test_stored_objects_are_read_only(
     assert src.stat().st_nlink == 1  # never hard-linked to the user's file
 
 
-def test_given_digest_skips_hashing_and_is_returned(
-    local_store: LocalStore, tmp_path: Path, random_file: RandomFile
+@pytest.mark.parametrize("size", [100, 2 << 20, _fileio.PIPELINE_THRESHOLD + 1])
+def test_given_digest_is_checked_against_the_bytes_copied(
+    local_store: LocalStore, tmp_path: Path, random_file: RandomFile, size: int
 ) -> None:
-    src = random_file("src", _fileio.PIPELINE_THRESHOLD + 1)
+    src = random_file("src", size)
     digest = hash_file(src)
-    assert local_store.put_file(src, "k", digest=digest) is digest
+    assert local_store.put_file(src, "k", digest=digest) == digest
     assert local_store.verify("k", digest)
+    with open(src, "r+b") as f:  # same size, other bytes: as if edited after hashing
+        f.seek(size // 2)
+        f.write(b"X" if f.read(1) != b"X" else b"Y")
+    with pytest.raises(ValidationError, match="changed since its content was hashed"):
+        local_store.put_file(src, "k2", digest=digest)
+    assert not local_store.exists("k2")
+    assert no_temporaries(local_store)
 
 
 def test_digest_of_another_size_is_refused(

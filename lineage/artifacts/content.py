@@ -1,0 +1,140 @@
+"""Reading an artifact's content at construction: one pass that hashes and stores.
+
+`ln.Artifact(path)` needs the SHA-256 of the whole content (its identity)
+before anything is saved. How the one read is spent depends on what the
+content probably is, which the size tells before a byte is read:
+
+- new content for a local store (no complete artifact of this size): the
+  file is copied into the store's ``.tmp/`` while another thread hashes the
+  copy (`lineage.storage.staging`); `save()` only makes the copy durable and
+  renames it into place;
+- content that may exist (artifacts of this size; the usual re-save): the file
+  is hashed and, beside it on a second thread, the one stored object of that
+  size, so a re-save knows the stored object is intact (not just the right
+  size) for the price of one hash pass;
+- small files (under `STAGE_THRESHOLD`), folders and remote stores: the
+  content is hashed; `save()` then copies or uploads it once more, hashing
+  again while it does and refusing bytes that differ from the construction
+  hash.
+
+Whatever the path, the bytes stored are the bytes hashed: a file changed
+between construction and `save()` is never stored under the older hash.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lineage.errors import ValidationError
+from lineage.storage.hashing import FileDigest, FolderDigest, hash_file, hash_folder
+
+if TYPE_CHECKING:
+    from lineage.instance import Instance
+    from lineage.storage.staging import StagedCopy
+
+STAGE_THRESHOLD = 1 << 20
+"""Files from this size on are staged or verified at construction (smaller: hashed)."""
+
+
+@dataclass
+class Content:
+    """What construction learned about a file or folder.
+
+    Attributes:
+        digest: SHA-256 and size (and the manifest of a folder).
+        kind: ``"file"`` or ``"folder"``.
+        staged: The copy that `save()` renames into place, if one was made.
+        verified: ``(storage_id, object_key)`` of a stored object found to
+            hold exactly this content while the file was hashed.
+    """
+
+    digest: FileDigest | FolderDigest
+    kind: str
+    staged: StagedCopy | None = None
+    verified: tuple[int | None, str] | None = None
+
+
+def read_content(path: Path, instance: Instance) -> Content:
+    """Hash (and stage, or verify) the file or folder at `path`; see the module docstring.
+
+    Raises:
+        FileNotFoundError: Nothing is at `path` (the message says where).
+        PermissionError: The content cannot be read (kept as is).
+        ValidationError: An empty folder, or not a regular file or folder.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"no file or folder at {path} (working directory {Path.cwd()}); check the path",
+            str(path),
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        return Content(hash_folder(path), "folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise ValidationError(
+            f"{path} is not a regular file or folder (a FIFO, socket or device); "
+            "copy its content to a file and save that."
+        )
+    if st.st_size < STAGE_THRESHOLD or "://" in instance.storage_root:
+        return Content(hash_file(path), "file")
+    candidates = _stored_of_size(instance, st.st_size)
+    if not candidates:
+        store = instance.store()
+        if store.can_stage:
+            staged = store.stage(path)
+            return Content(staged.digest, "file", staged=staged)
+        return Content(hash_file(path), "file")
+    if len(candidates) == 1:
+        return _hash_beside(path, instance, candidates[0])
+    return Content(hash_file(path), "file")
+
+
+def _stored_of_size(instance: Instance, size: int) -> list[tuple[int | None, str]]:
+    """``(storage_id, object_key)`` of up to two stored objects of complete files of `size`."""
+    false = instance.db.dialect.encode("bool", False)
+    rows = instance.db.query(
+        "SELECT DISTINCT storage_id, object_key FROM artifact WHERE size = ? AND kind = ? "
+        "AND storage_ongoing = ? AND object_key IS NOT NULL LIMIT 2",
+        [size, "file", false])
+    return [(r[0], r[1]) for r in rows]
+
+
+def _hash_beside(path: Path, instance: Instance, candidate: tuple[int | None, str]) -> Content:
+    """Hash the file and, on a second thread, the stored object that may hold it."""
+    from lineage.artifacts.stores import store_of
+
+    storage_id, object_key = candidate
+    try:
+        local = store_of(instance, storage_id).local_path(object_key)
+    except Exception:  # noqa: BLE001 - an unusable location: verified at save instead
+        local = None
+    if local is None:
+        return Content(hash_file(path), "file")
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="lineage-verify") as pool:
+        stored = pool.submit(_digest_or_none, local)
+        digest = hash_file(path)
+        verified = candidate if stored.result() == digest else None
+    return Content(digest, "file", verified=verified)
+
+
+def _digest_or_none(path: Path) -> FileDigest | None:
+    try:
+        return hash_file(path)
+    except OSError:
+        return None
+
+
+def attach(artifact: Any, content: Content) -> None:
+    """Keep what `save()` needs from construction on the artifact (not columns)."""
+    artifact._digest = content.digest
+    artifact._staged = content.staged
+    artifact._verified = content.verified
