@@ -4,7 +4,11 @@ Checks, per storage location registered with the instance:
 
 - rows flagged ``storage_ongoing`` older than the grace period (their save
   died): with ``fix``, completed if their object is stored and its content
-  hashes to the row's hash, deleted otherwise;
+  hashes to the row's hash, deleted otherwise. A completed row takes the
+  next version number (uids of other versions never change) but takes its
+  place by time of creation: it becomes its key's latest version only if no
+  complete version of the key was created after its save started, so a
+  repair never rolls a key back to older content;
 - orphaned objects (stored, referenced by no row) older than the grace
   period: deleted with ``fix``;
 - temporaries of interrupted writes older than the grace period: removed;
@@ -157,7 +161,9 @@ def run_doctor(fix: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS,
         present = artifact.object_key in listings.get(artifact.storage_id, {})
         if present and _intact(store, artifact):
             if _complete(instance, store, artifact):
-                report.completed_rows.append(f"{name} -> {artifact.uid} version {artifact.version}")
+                newer = "" if artifact.is_latest or artifact.key is None else " (not latest: a newer version exists)"
+                report.completed_rows.append(
+                    f"{name} -> {artifact.uid} version {artifact.version}{newer}")
         else:
             _delete_row(instance, store, artifact, delete_object=present)
             report.deleted_rows.append(name)
@@ -276,7 +282,7 @@ def _complete(instance: Instance, store: ObjectStore, artifact: Artifact) -> boo
 
     ctx = Context(instance, instance.db, artifact.run_id, instance.user_id(), [], utcnow())
     item = Item(artifact, store, artifact.storage_id, artifact.object_key, artifact.run_id,
-                artifact.created_by_id, row_id=artifact.id)
+                artifact.created_by_id, row_id=artifact.id, by_creation_time=True)
     finalize(ctx, [item])
     return item.outcome == "done"
 

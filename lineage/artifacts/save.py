@@ -132,6 +132,9 @@ class Item:
     uploaded: bool = False
     outcome: str = ""  # "", "adopted" (a complete row with this content), "gone", "done"
     row: tuple | None = None
+    #: Completing a dead writer's row (`lineage doctor`): it becomes latest only
+    #: if no complete version of its key was created after it.
+    by_creation_time: bool = False
 
 
 # --- entry points ---------------------------------------------------------------------
@@ -417,10 +420,15 @@ def _finalize_work(conn: Connection, ctx: Context, items: list[Item],
             else:
                 stem = row[_column_index("uid")][:STEM_LENGTH]
             uid = versioned_uid(stem, version)
-            conn.execute("UPDATE artifact SET is_latest = ? WHERE key = ? AND is_latest = ?",
-                         [false, a.key, true])
+            latest = not (item.by_creation_time and conn.fetchone(
+                "SELECT 1 FROM artifact WHERE key = ? AND storage_ongoing = ? AND created_at > ? "
+                "LIMIT 1", [a.key, false, row[_column_index("created_at")]]))
+            if latest:
+                conn.execute("UPDATE artifact SET is_latest = ? WHERE key = ? AND is_latest = ?",
+                             [false, a.key, true])
         else:
             version, uid = 1, versioned_uid(row[_column_index("uid")][:STEM_LENGTH], 1)
+            latest = True
         run_id = item.run_id
         previous = row[_column_index("run_id")] if item.took_over else None
         if previous is not None and previous != run_id:
@@ -429,12 +437,13 @@ def _finalize_work(conn: Connection, ctx: Context, items: list[Item],
             "UPDATE artifact SET storage_ongoing = ?, is_latest = ?, version = ?, uid = ?, key = ?, "
             "description = ?, otype = ?, run_id = ?, created_by_id = ?, storage_id = ?, "
             "object_key = ?, updated_at = ? WHERE id = ?",
-            [false, true, version, uid, a.key, a.description, a.otype, run_id, item.user_id,
-             item.storage_id, item.object_key, now, item.row_id],
+            [false, d.encode("bool", latest), version, uid, a.key, a.description, a.otype,
+             run_id, item.user_id, item.storage_id, item.object_key, now, item.row_id],
         )
         for project_id in ctx.project_ids:
             conn.execute(link_rows_sql(PROJECT_ARTIFACT), [project_id, item.row_id])
         outcomes.append(("done", {"version": version, "uid": uid, "run_id": run_id,
+                                  "is_latest": latest,
                                   "created_at": row[_column_index("created_at")]}))
     for artifact in recreated:
         link_recreated(conn, artifact, ctx)
@@ -660,7 +669,8 @@ def _apply_final(item: Item, final: dict[str, Any], ctx: Context) -> None:
     a = item.artifact
     a.id = item.row_id
     a._assign(
-        uid=final["uid"], version=final["version"], run_id=final["run_id"], is_latest=True,
+        uid=final["uid"], version=final["version"], run_id=final["run_id"],
+        is_latest=final["is_latest"],
         storage_ongoing=False, storage_id=item.storage_id, object_key=item.object_key,
         created_at=ctx.db.dialect.decode("datetime", final["created_at"]), updated_at=ctx.now,
         created_by_id=item.user_id,

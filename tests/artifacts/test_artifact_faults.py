@@ -179,6 +179,32 @@ def test_doctor_completes_a_row_whose_object_was_written(instance, survivor, tmp
     assert run_doctor(fix=True, grace_seconds=0).problems == 0
 
 
+def test_doctor_never_makes_a_dead_save_latest_over_a_newer_version(instance, survivor,
+                                                                   tmp_path: Path):
+    """kill -9 before the final transaction, a newer version lands, then doctor repairs."""
+    from lineage.artifacts.doctor import run_doctor
+
+    dead = write(tmp_path / "dead.bin", b"started first, writer killed")
+    proc = save_in_child(instance, dead, "data.bin", die_before_finalize=True)
+    assert proc.returncode == -signal.SIGKILL
+    flagged = ln.Artifact.filter(storage_ongoing=True).one()
+    newer = ln.Artifact(write(tmp_path / "v3.bin", b"saved later"), key="data.bin").save()
+    assert newer.version == 2 and newer.is_latest
+    report = run_doctor(fix=True, grace_seconds=0)
+    assert report.exit_code == 0 and len(report.completed_rows) == 1
+    assert "not latest: a newer version exists" in report.completed_rows[0]
+    latest = ln.Artifact.get(key="data.bin")
+    assert latest.uid == newer.uid and latest.cache().read_bytes() == b"saved later"
+    completed = ln.Artifact.get(id=flagged.id)
+    assert (completed.version, completed.is_latest, completed.storage_ongoing) == (3, False, False)
+    assert completed.cache().read_bytes() == b"started first, writer killed"
+    assert completed.created_at < newer.created_at
+    assert [v.is_latest for v in latest.versions] == [False, True, False]
+    again = ln.Artifact(write(tmp_path / "v4.bin", b"the next save"), key="data.bin").save()
+    assert again.version == 4 and ln.Artifact.get(key="data.bin").uid == again.uid
+    assert run_doctor(fix=True, grace_seconds=0).problems == 0
+
+
 def test_interrupt_in_the_final_transaction_leaves_nothing(instance, survivor, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch):
     import lineage.artifacts.save as protocol
