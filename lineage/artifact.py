@@ -57,7 +57,7 @@ class Artifact(Record):
         "suffix": Field("str", nullable=False, default="", length=64),
         "kind": Field("str", nullable=False, default="file", length=32),
         "otype": Field("str", length=64),
-        "size": Field("bigint"),
+        "size": Field("bigint", index=True),
         "hash": Field("str", length=64, index=True),
         "hash_type": Field("str", nullable=False, default=HASH_TYPE, length=16),
         "dedup_hash": Field("str", unique=True, length=64),

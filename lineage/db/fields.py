@@ -44,6 +44,8 @@ class Field:
             keys): the function saves use, applied to lookup values too, so
             ``get(key="raw//x.csv")`` finds what was saved as ``raw/x.csv``.
         normalize_prefix: The same for prefixes (``key__startswith``).
+        on_delete: What the database does to this column when the referenced
+            row is deleted (``"SET NULL"``); None refuses the delete.
     """
 
     kind: str
@@ -55,6 +57,7 @@ class Field:
     length: int | None = None
     normalize: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
     normalize_prefix: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
+    on_delete: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -15,7 +15,7 @@ from lineage.db.database import Connection, Database
 from lineage.errors import SchemaVersionError
 
 #: Schema version this client writes; one step per migration.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _sqlite_template: Path | None = None
@@ -51,7 +51,7 @@ def upgrade(db: Database) -> None:
         _remember_template(db.sqlite_path)
 
 
-def _alembic_upgrade(db: Database) -> None:
+def _alembic_upgrade(db: Database, revision: str = "head") -> None:
     import sqlalchemy as sa
     from alembic import command
     from alembic.config import Config
@@ -66,7 +66,7 @@ def _alembic_upgrade(db: Database) -> None:
             if not db.is_sqlite:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7454125)"))
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
     finally:
         engine.dispose()
 

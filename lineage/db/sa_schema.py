@@ -57,10 +57,17 @@ def build_metadata() -> sa.MetaData:
     return metadata
 
 
+#: Foreign keys that close a cycle (run.report_id -> artifact, artifact.run_id -> run):
+#: created after both tables.
+_CYCLIC_REFERENCES = {("run", "artifact")}
+
+
 def _column(table: str, name: str, spec: Field) -> sa.Column:
     args: list[Any] = [column_type(spec)]
     if spec.references:
-        args.append(sa.ForeignKey(f"{spec.references}.id", name=f"fk_{table}_{name}"))
+        args.append(sa.ForeignKey(f"{spec.references}.id", name=f"fk_{table}_{name}",
+                                  ondelete=spec.on_delete,
+                                  use_alter=(table, spec.references) in _CYCLIC_REFERENCES))
     return sa.Column(name, *args, nullable=spec.nullable, index=spec.index or None,
                      unique=spec.unique or None)
 

@@ -45,7 +45,7 @@ class Run(Record):
         "environment_id": Field("bigint", references="environment"),
         "git": Field("json"),
         "error": Field("text"),
-        "report_id": Field("bigint"),
+        "report_id": Field("bigint", references="artifact", on_delete="SET NULL"),
         "initiated_by_run_id": Field("bigint", references="run", index=True),
         "external_id": Field("text", index=True),
         "external_source": Field("str", length=64),

@@ -50,3 +50,54 @@ def test_0002_adds_attempts_details_and_run_edges_to_existing_runs(empty_db):
     lifecycle.finish_run(retry, "errored")
     lifecycle.correct_status(retry, "completed")
     assert ln.RecordChange.get(record_id=retry.id).previous == {"status": "errored", "error": None}
+
+
+def test_0003_gives_run_report_a_foreign_key_and_clears_dangling_ids(empty_db, tmp_path: Path):
+    url, target = empty_db
+    migrate_to(url, "0002")
+    execute(url, [
+        ("INSERT INTO lineage_instance (key, value) VALUES ('uid', 'oldinst')", {}),
+        ("INSERT INTO lineage_instance (key, value) VALUES ('default_storage', :root)",
+         {"root": str(tmp_path / "storage")}),
+        ("INSERT INTO transform (uid, key, kind, version, is_latest, created_at) VALUES "
+         "('t000000000000001', 'old.py', 'script', 1, :true, :now)", {"true": True, "now": NOW}),
+        ("INSERT INTO artifact (uid, suffix, kind, size, hash, hash_type, version, is_latest, "
+         "storage_ongoing, created_at, updated_at) VALUES ('a000000000000001', '', 'file', 1, "
+         ":hash, 'sha256', 1, :false, :false, :now, :now)",
+         {"hash": "0" * 64, "false": False, "now": NOW}),
+        ("INSERT INTO run (uid, transform_id, status, started_at, report_id, attempt) "
+         "VALUES ('r000000000000001', 1, 'completed', :now, 1, 1)", {"now": NOW}),
+        ("INSERT INTO run (uid, transform_id, status, started_at, report_id, attempt) "
+         "VALUES ('r000000000000002', 1, 'completed', :now, 101, 1)", {"now": NOW}),  # dangles
+    ])
+    ln.connect(target)
+    from lineage.db.migrate import SCHEMA_VERSION
+
+    assert ln.Run.get("r000000000000001").report.uid == "a000000000000001"
+    assert ln.Run.get("r000000000000002").report_id is None, "the dangling id is cleared"
+    assert SCHEMA_VERSION == 3
+    ln.Run.get("r000000000000001").report.delete()
+    assert ln.Run.get("r000000000000001").report_id is None
+    path = tmp_path / "next.txt"
+    path.write_text("the next artifact")
+    newest = ln.Artifact(path).save()
+    assert ln.Run.get("r000000000000001").report is None, f"{newest.uid} is nobody's report"
+
+
+def test_deleting_a_report_artifact_clears_the_run_reference(instance, tmp_path: Path):
+    run = lifecycle.start_run(lifecycle.get_or_create_transform("r.py", "print(1)", "script"),
+                              environment=False)
+    path = tmp_path / "report.txt"
+    path.write_text("printed")
+    report = ln.Artifact(path, description="report").save()
+    instance.db.write(lambda c: c.execute("UPDATE run SET report_id = ? WHERE id = ?",
+                                          [report.id, run.id]))
+    report.delete()
+    assert ln.Run.get(run.uid).report_id is None
+    other = tmp_path / "other.txt"
+    other.write_text("other")
+    again = ln.Artifact(other, description="other").save()
+    assert ln.Run.get(run.uid).report is None
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own foreign-key error
+        instance.db.write(lambda c: c.execute("UPDATE run SET report_id = ? WHERE id = ?",
+                                              [again.id + 1000, run.id]))
