@@ -51,7 +51,7 @@ def upgrade(db: Database) -> None:
         _remember_template(db.sqlite_path)
 
 
-def _alembic_upgrade(db: Database, revision: str = "head") -> None:
+def _alembic_upgrade(db: Database) -> None:
     import sqlalchemy as sa
     from alembic import command
     from alembic.config import Config
@@ -66,7 +66,7 @@ def _alembic_upgrade(db: Database, revision: str = "head") -> None:
             if not db.is_sqlite:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7454125)"))
             config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+            command.upgrade(config, "head")
     finally:
         engine.dispose()
 

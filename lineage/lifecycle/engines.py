@@ -204,7 +204,7 @@ def correct_status(run: Run, status: str, *, error: str | BaseException | None =
     if outcome is None:
         return False
     for name, value in (("status", status), ("error", text)):
-        setattr(run, name, value)
+        run._assign(**{name: value})
         run._loaded[name] = run._loaded_raw[name] = value
     return True
 
@@ -297,8 +297,7 @@ def _fill_in(conn: Connection, stored: Run, new: Run, explicit_start: datetime |
     sets = ", ".join(f"{name} = ?" for name in changes)
     params = [d.encode(stored.fields[name].kind, value) for name, value in changes.items()]
     conn.execute(f"UPDATE run SET {sets} WHERE id = ?", [*params, stored.id])
-    for name, value in changes.items():
-        setattr(stored, name, value)
+    stored._assign(**changes)
     stored.mark_saved(d)
 
 

@@ -30,7 +30,8 @@ class RecordChange(Record):
     }
     #: The history of changes is append-only.
     system_fields = frozenset({
-        "registry", "record_id", "record_uid", "fields", "changed_at", "changed_by_id", "run_id",
+        "registry", "record_id", "record_uid", "fields", "previous", "changed_at",
+        "changed_by_id", "run_id",
     })
     relations = {"changed_by": ForeignKey("changed_by_id", "User"), "run": ForeignKey("run_id", "Run")}
     indexes = (Index("ix_record_change_record", ("registry", "record_id")),)

@@ -60,7 +60,7 @@ class Run(Record):
     system_fields = frozenset({
         "uid", "transform_id", "entrypoint", "status", "started_at", "finished_at", "params",
         "cli_args", "environment_id", "git", "error", "report_id", "initiated_by_run_id",
-        "external_id", "external_source", "pid", "host", "created_by_id",
+        "external_id", "external_source", "attempt", "details", "pid", "host", "created_by_id",
     })
     relations = {
         "transform": ForeignKey("transform_id", "Transform"),
