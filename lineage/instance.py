@@ -110,6 +110,7 @@ class Instance:
         self.settings = load_settings(stored)
         if "storage" in env_overrides() and self.settings.storage:
             self._check_backend_fits(self.settings.storage, f"{env_variable('storage')}=")
+        self.db.durability = self.settings.durability
 
     def update_settings(self, changes: dict[str, Any]) -> None:
         """Validate, persist and apply setting `changes` (in one transaction).
@@ -141,6 +142,7 @@ class Instance:
             self._storage_ids.pop(new.storage, None)  # its row was rolled back
             raise
         self.settings = new
+        self.db.durability = new.durability
 
     def _check_backend_fits(self, root: str, source: str) -> None:
         """Refuse a bucket as the storage of an embedded (SQLite) instance."""

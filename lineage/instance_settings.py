@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 IfHashExists = Literal["warn_return_existing", "error", "warn_create_new"]
+Durability = Literal["normal", "full"]
 
 #: Setting names, their defaults and one-line help (also used by the CLI).
 SETTINGS_HELP = {
@@ -26,6 +27,7 @@ SETTINGS_HELP = {
     "dev_dir": "folder that transform keys are relative to",
     "sync_git_repo": "repository URL used to link sources to git blobs",
     "storage": "default storage location of new artifacts (path or s3://bucket/prefix)",
+    "durability": "normal: a power loss may drop the newest commits; full: every commit is on disk",
 }
 
 
@@ -42,6 +44,7 @@ def _model_class() -> type[BaseModel]:
         dev_dir: str | None = None
         sync_git_repo: str | None = None
         storage: str | None = None
+        durability: Durability = "normal"
 
         @field_validator("dev_dir")
         @classmethod
@@ -146,6 +149,7 @@ DEFAULTS: dict[str, Any] = {
     "dev_dir": None,
     "sync_git_repo": None,
     "storage": None,
+    "durability": "normal",
 }
 
 

@@ -28,14 +28,22 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 #: How many times a transaction is re-run after a transient failure.
 MAX_RETRIES = 20
+#: SQLite ``synchronous`` level of each durability setting.
+SQLITE_SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}
 
 
 class Connection:
-    """A thin wrapper over one DB-API connection with portable SQL."""
+    """A thin wrapper over one DB-API connection with portable SQL.
+
+    Attributes:
+        durability: ``"normal"`` or ``"full"``, the level of the database's
+            setting in force for the current transaction (see `Database`).
+    """
 
     def __init__(self, raw: Any, dialect: Dialect) -> None:
         self.raw = raw
         self.dialect = dialect
+        self.durability = "normal"
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement and return the cursor."""
@@ -62,10 +70,20 @@ class Database:
 
     Args:
         url: ``sqlite:///path`` or ``postgresql[+psycopg]://...``.
+
+    Attributes:
+        durability: ``"normal"`` (default): SQLite in WAL with
+            ``synchronous=NORMAL`` (a power loss can drop the newest commits,
+            never corrupt the database), and run bookkeeping on PostgreSQL
+            commits without waiting for the WAL flush; ``"full"``: SQLite
+            ``synchronous=FULL`` and every PostgreSQL commit waits for its
+            flush. Set from ``ln.settings.durability``; applies from the next
+            transaction of each connection.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.durability = "normal"
         self.is_sqlite = url.startswith("sqlite")
         self.dialect: Dialect = Dialect() if self.is_sqlite else PostgresDialect()
         self._local = threading.local()
@@ -132,6 +150,10 @@ class Database:
                 self._local.depth -= 1
             return
         cursor = conn.raw.cursor()
+        if conn.durability != self.durability:
+            if self.is_sqlite:  # cannot change inside a transaction: before BEGIN
+                cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[self.durability]}")
+            conn.durability = self.durability
         cursor.execute("BEGIN IMMEDIATE" if (write and self.is_sqlite) else "BEGIN")
         self._local.depth = 1
         try:

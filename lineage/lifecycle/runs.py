@@ -151,9 +151,9 @@ def _relax_durability(conn: Connection) -> None:
     artifact saved in the run, say) makes this one durable too; only a
     crash of the database server itself within a fraction of a second can
     lose the newest run rows or statuses. SQLite (WAL, synchronous=NORMAL)
-    needs nothing.
+    needs nothing. With ``ln.settings.durability = "full"`` every commit waits.
     """
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite" and conn.durability != "full":
         conn.execute("SET LOCAL synchronous_commit TO OFF")
 
 
