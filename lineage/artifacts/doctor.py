@@ -31,7 +31,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lineage.artifacts.stores import for_update, object_referenced, storage_root
+from lineage.artifacts.stores import (
+    for_update,
+    object_referenced,
+    owned_object_key,
+    storage_root,
+)
 from lineage.storage.hashing import FileDigest, FolderEntry, folder_digest_from_manifest
 from lineage.storage.keys import OBJECTS_PREFIX
 
@@ -298,8 +303,9 @@ def _delete_row(instance: Instance, store: ObjectStore, artifact: Artifact,
         if row is None or not conn.dialect.decode("bool", row[0]):
             return
         delete_rows(conn, ArtifactClass, artifact.id)
-        if delete_object and not object_referenced(conn, artifact.storage_id, artifact.object_key):
-            store.delete(artifact.object_key)
+        owned = owned_object_key(artifact.object_key, artifact.hash, artifact.suffix, artifact.kind)
+        if delete_object and owned and not object_referenced(conn, artifact.storage_id, owned):
+            store.delete(owned)
 
     instance.db.write(work)
 
