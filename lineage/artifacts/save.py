@@ -28,8 +28,10 @@ Decisions:
   If the row disappears meanwhile (its owner failed and removed it), the
   save starts over.
 - Versions are assigned in the final transaction, under a per-key lock
-  (SQLite's write lock, a PostgreSQL advisory lock), so the latest version
-  is always the highest number and numbers have no gaps. The uid of a new
+  (SQLite's write lock, a PostgreSQL advisory lock), so a save's version is
+  the latest with the highest number and numbers have no gaps (a dead
+  writer's row completed by `lineage doctor` takes the next number but not
+  the latest over a version created after it: ``Item.by_creation_time``). The uid of a new
   artifact is final only once ``save()`` returns (the flagged row carries a
   random one, so it can never collide with a version's uid).
 """
