@@ -9,9 +9,9 @@ content probably is, which the size tells before a byte is read:
   copy (`lineage.storage.staging`); `save()` only makes the copy durable and
   renames it into place;
 - content that may exist (artifacts of this size; the usual re-save): the file
-  is hashed and, beside it on a second thread, the one stored object of that
-  size, so a re-save knows the stored object is intact (not just the right
-  size) for the price of one hash pass;
+  is hashed while a second thread compares the one stored object of that size
+  with the very blocks being hashed, so a re-save knows the stored object is
+  intact (not just the right size) for the price of one hash pass;
 - small files (under `STAGE_THRESHOLD`), folders and remote stores: the
   content is hashed; `save()` then copies or uploads it once more, hashing
   again while it does and refusing bytes that differ from the construction
@@ -107,7 +107,7 @@ def _stored_of_size(instance: Instance, size: int) -> list[tuple[int | None, str
 
 
 def _hash_beside(path: Path, instance: Instance, candidate: tuple[int | None, str]) -> Content:
-    """Hash the file and, on a second thread, the stored object that may hold it."""
+    """Hash the file and compare the stored object that may hold it, in one pass."""
     from lineage.artifacts.stores import store_of
 
     storage_id, object_key = candidate
@@ -117,20 +117,65 @@ def _hash_beside(path: Path, instance: Instance, candidate: tuple[int | None, st
         local = None
     if local is None:
         return Content(hash_file(path), "file")
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1, thread_name_prefix="lineage-verify") as pool:
-        stored = pool.submit(_digest_or_none, local)
-        digest = hash_file(path)
-        verified = candidate if stored.result() == digest else None
-    return Content(digest, "file", verified=verified)
+    digest, same = hash_and_compare(path, local)
+    return Content(digest, "file", verified=candidate if same else None)
 
 
-def _digest_or_none(path: Path) -> FileDigest | None:
+def hash_and_compare(path: Path, other: Path) -> tuple[FileDigest, bool]:
+    """The digest of `path`, and whether `other` holds exactly the same bytes.
+
+    One read of `path`: each block is hashed on this thread (hashlib
+    releases the GIL) while a second thread reads the same range of `other`
+    and compares it with that very block, so the comparison costs a read
+    and a ``memcmp``, not a second hash.
+    """
+    import hashlib
+    import queue
+    import threading
+
+    from lineage.storage.hashing import BLOCK_SIZE
+
+    blocks: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=8)
+    result = {"same": True}
+
+    def compare() -> None:
+        try:
+            fd = os.open(other, os.O_RDONLY)
+        except OSError:
+            result["same"] = False
+            fd = -1
+        try:
+            while (item := blocks.get()) is not None:
+                if result["same"]:
+                    offset, block = item
+                    result["same"] = os.pread(fd, len(block), offset) == block
+        except OSError:
+            result["same"] = False
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+    comparer = threading.Thread(target=compare, name="lineage-verify", daemon=True)
+    comparer.start()
+    sha = hashlib.sha256()
+    offset = 0
     try:
-        return hash_file(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            while block := os.pread(fd, BLOCK_SIZE * 4, offset):
+                sha.update(block)
+                blocks.put((offset, block))
+                offset += len(block)
+        finally:
+            os.close(fd)
+    finally:
+        blocks.put(None)
+        comparer.join()
+    try:
+        same = result["same"] and os.stat(other).st_size == offset
     except OSError:
-        return None
+        same = False
+    return FileDigest(sha.hexdigest(), offset), same
 
 
 def attach(artifact: Any, content: Content) -> None:
