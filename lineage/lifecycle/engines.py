@@ -267,7 +267,7 @@ def _insert_or_fetch(conn: Connection, run: Run) -> Run | None:
     if existing is None:  # the conflict was on something else (a uid clash): try once more
         from lineage.db.uids import random_base62
 
-        run.uid = random_base62(run.uid_length)
+        run._assign(uid=random_base62(run.uid_length))
         return _insert_or_fetch(conn, run)
     return type(run).from_row(existing, conn.dialect)
 

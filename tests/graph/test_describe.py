@@ -168,9 +168,8 @@ def test_output_that_is_not_a_terminal_is_never_cut(lin, instance, tmp_path):
     query = "SELECT " + ", ".join(f"column_{i}" for i in range(60))  # about 700 characters
     key = "results/" + "deeply/nested/" * 12 + "file_with_a_long_name.csv"
     run = lin.run("report.py", params={"query": query})
-    run.error = "Traceback (most recent call last):\n" + "".join(
-        f"  frame {i}\n" for i in range(20)) + "ValueError: " + "w" * 300
-    run.save()
+    force_save(run, error="Traceback (most recent call last):\n" + "".join(
+        f"  frame {i}\n" for i in range(20)) + "ValueError: " + "w" * 300)
     artifact = lin.artifact(key, run)
     script = tmp_path / "show.py"
     script.write_text(
