@@ -94,9 +94,10 @@ class Field:
         elif kind in ("str", "text"):
             if not isinstance(value, str):
                 raise _wrong_type(label, value, kind)
-            from lineage.db.dialect import check_text
+            if self.normalize is None:  # a normalizer (keys) checks the text with its own error
+                from lineage.db.dialect import check_text
 
-            check_text(value, label)
+                check_text(value, label)
             if self.length is not None and len(value) > self.length:
                 raise _invalid(label, f"is at most {self.length} characters long, got "
                                       f"{len(value)}: {value[:40]!r}")

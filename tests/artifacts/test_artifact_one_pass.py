@@ -22,11 +22,9 @@ from typing import Any
 import pytest
 from artifact_helpers import (
     assert_no_trace,
-    bucket_keys,
     child_result,
     run_child,
     snapshot,
-    stored_keys,
     temporaries,
     write,
     write_random,
@@ -192,59 +190,3 @@ def test_resaving_repairs_a_corrupt_folder_member(instance, tmp_path: Path):
     member.write_bytes(b"BRAVO")
     ln.Artifact(folder, key="folder").save()
     assert member.read_bytes() == b"bravo"
-
-
-# --- S3 --------------------------------------------------------------------------------
-def test_s3_upload_carries_the_sha256_and_refuses_a_changed_file(
-        s3_instance, s3_client, bucket: str, tmp_path: Path):
-    path = write_random(tmp_path / "data.bin", SMALL)
-    original = path.read_bytes()
-    artifact = ln.Artifact(path, key="data.bin").save()
-    head = s3_client.head_object(Bucket=bucket, Key=f"prefix/{artifact.object_key}",
-                                 ChecksumMode="ENABLED")
-    import base64
-
-    assert head["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(original).digest()).decode()
-    changed = ln.Artifact(write_random(tmp_path / "next.bin", SMALL), key="data.bin")
-    before = bucket_keys(s3_client, bucket)
-    rewrite_in_another_process(tmp_path / "next.bin", 10)
-    with pytest.raises(ValidationError, match="changed since its content was hashed"):
-        changed.save()
-    assert bucket_keys(s3_client, bucket) == before
-    assert ln.Artifact.objects_unhidden().count() == 1
-
-
-def test_s3_multipart_mismatch_is_aborted_and_never_visible(moto_server, s3_client, bucket: str,
-                                                           tmp_path: Path, monkeypatch):
-    from artifact_helpers import use_s3_endpoint
-
-    from lineage.storage.fsspec_store import FsspecStore
-    from lineage.storage.hashing import hash_file
-
-    use_s3_endpoint(monkeypatch, moto_server)
-    store = FsspecStore(f"s3://{bucket}/prefix", multipart_chunksize=5 << 20)
-    path = write_random(tmp_path / "big.bin", 12 << 20)
-    digest = hash_file(path)
-    rewrite_in_another_process(path, 11 << 20)  # in the last part
-    with pytest.raises(ValidationError, match="changed since its content was hashed"):
-        store.put_file(path, "objects/ab/big.bin", digest=digest)
-    assert bucket_keys(s3_client, bucket) == []
-    assert store.list_temporaries() == [], "the multipart upload was aborted"
-    fresh = hash_file(path)
-    assert store.put_file(path, "objects/ab/big.bin", digest=fresh) == fresh
-    head = s3_client.head_object(Bucket=bucket, Key="prefix/objects/ab/big.bin")
-    assert head["Metadata"]["lineage-sha256"] == fresh.sha256
-    assert store.holds("objects/ab/big.bin", fresh)
-    assert not store.holds("objects/ab/big.bin", digest)
-
-
-def test_s3_resave_repairs_an_overwritten_object(s3_instance, s3_client, bucket: str,
-                                                 tmp_path: Path):
-    path = write_random(tmp_path / "data.bin", SMALL)
-    original = path.read_bytes()
-    artifact = ln.Artifact(path, key="data.bin").save()
-    key = f"prefix/{artifact.object_key}"
-    s3_client.put_object(Bucket=bucket, Key=key, Body=b"\0" * SMALL)  # same size, other bytes
-    ln.Artifact(path, key="data.bin").save()
-    assert s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() == original
-    assert stored_keys() == [artifact.object_key]
