@@ -1,0 +1,128 @@
+"""What the adapter reads from Prefect objects, in one place.
+
+Everything here depends on the shape of Prefect's objects (measured on
+Prefect 3.9): the task run context, futures, ``task_inputs`` and the data
+of a failed state. When Prefect changes, this is the module to adapt; the
+rest of the adapter only sees plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+#: Keys of ``task_run.task_inputs`` that are not data passed to the task.
+_NOT_DATA = frozenset({"wait_for", "__parents__"})
+
+
+def task_parameters() -> dict[str, Any]:
+    """The parameters of the task run of this context, futures replaced by their values.
+
+    In ``on_running`` the context still holds the arguments as submitted:
+    ``PrefectFuture`` objects for ``.submit(future)`` calls (finished by
+    then: Prefect waits for them before the task starts).
+    """
+    from prefect.context import TaskRunContext
+
+    context = TaskRunContext.get()
+    if context is None or not context.parameters:
+        return {}
+    return {name: _resolved(value) for name, value in context.parameters.items()}
+
+
+def flow_parameters(flow_run: Any) -> dict[str, Any]:
+    """The parameters of a flow run, as Prefect stores them (JSON-safe values).
+
+    In ``on_running`` the flow's own context is not entered yet (a subflow
+    still sees its parent's), so the run's serialized parameters are what
+    there is.
+    """
+    return dict(getattr(flow_run, "parameters", None) or {})
+
+
+def current_task_run() -> tuple[str, int] | None:
+    """``(task run id, attempt)`` of the task run of this context, or None."""
+    from prefect.context import TaskRunContext
+
+    context = TaskRunContext.get()
+    if context is None or context.task_run is None:
+        return None
+    return str(context.task_run.id), max(context.task_run.run_count, 1)
+
+
+def upstream_ids(task_run: Any, skip: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Prefect ids of the task and flow runs whose results this task run received.
+
+    From ``task_run.task_inputs`` (parameter name -> list of run inputs);
+    ordering-only dependencies (``wait_for``) and parent tasks are not data.
+
+    Args:
+        task_run: The Prefect task run.
+        skip: Parameter names to leave out (those recorded as artifacts).
+    """
+    ids: list[str] = []
+    for name, inputs in (getattr(task_run, "task_inputs", None) or {}).items():
+        if name in _NOT_DATA or name in skip:
+            continue
+        for item in inputs:
+            if getattr(item, "input_type", None) in ("task_run", "flow_run"):
+                run_id = str(item.id)
+                if run_id not in ids:
+                    ids.append(run_id)
+    return ids
+
+
+def subflow_upstream_ids(flow_run: Any) -> list[str]:
+    """Prefect ids of the runs whose results a subflow run received from its parent flow.
+
+    Prefect records them on the subflow's stand-in task run in the parent
+    (``flow_run.parent_task_run_id``), which only the API has: one request
+    per subflow run.
+    """
+    parent_task_run_id = getattr(flow_run, "parent_task_run_id", None)
+    if parent_task_run_id is None:
+        return []
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return upstream_ids(client.read_task_run(parent_task_run_id))
+
+
+def state_error(state: Any) -> BaseException | str | None:
+    """The exception of a failed or crashed state (with its traceback), else its message."""
+    data = getattr(state, "data", None)
+    if isinstance(data, BaseException):
+        return data
+    result = getattr(data, "result", None)  # a ResultRecord holding the exception
+    if isinstance(result, BaseException):
+        return result
+    return getattr(state, "message", None) or getattr(state, "name", None)
+
+
+def is_cached(state: Any) -> bool:
+    """Whether a completed state reused an earlier result."""
+    return getattr(state, "name", None) == "Cached"
+
+
+def _resolved(value: Any) -> Any:
+    from prefect.futures import PrefectFuture
+
+    if isinstance(value, PrefectFuture):
+        return value.result(raise_on_failure=False)
+    if isinstance(value, (list, tuple, set, frozenset)) and any(
+            isinstance(item, PrefectFuture) for item in value):
+        items = [_resolved(item) for item in value]
+        return items if isinstance(value, list) else type(value)(items)
+    if isinstance(value, Mapping) and any(isinstance(v, PrefectFuture) for v in value.values()):
+        return {key: _resolved(item) for key, item in value.items()}
+    return value
+
+
+def iter_items(value: Any) -> Iterator[Any]:
+    """`value` itself, or the items of a list, tuple, set or dict's values."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        yield from value
+    elif isinstance(value, Mapping):
+        yield from value.values()
+    else:
+        yield value

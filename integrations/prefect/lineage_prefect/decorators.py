@@ -1,0 +1,82 @@
+"""Drop-in ``flow`` and ``task``: Prefect's decorators with lineage's hooks.
+
+``from lineage_prefect import flow, task`` instead of ``from prefect import
+flow, task`` is the one change: the arguments are Prefect's (hooks of
+your own are kept and run first) and the result is Prefect's ``Flow`` or
+``Task``. A task's function is wrapped so that an attempt that raises
+keeps its own traceback, also when Prefect retries it (Prefect reports
+no failure for attempts that are retried); the wrapper tells Prefect the
+original function (``__prefect_task_source__``), so task keys and
+source-based cache keys are those of the undecorated task.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, Callable
+
+import prefect
+
+from lineage import lifecycle
+from lineage_prefect import recorder
+from lineage_prefect.hooks import merged
+
+
+def _flow(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    options = merged(options, flow=True)
+    if __fn is None:
+        return lambda fn: prefect.flow(fn, **options)
+    return prefect.flow(__fn, **options)
+
+
+def _task(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    options = merged(options, flow=False)
+    if __fn is None:
+        return lambda fn: prefect.task(_keeping_errors(fn), **options)
+    return prefect.task(_keeping_errors(__fn), **options)
+
+
+def _keeping_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn`, recording the exception of an attempt before Prefect handles it."""
+    if not callable(fn) or inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        return fn  # generator tasks: the failure is recorded from Prefect's final state
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except BaseException as exc:
+                _failed(exc)
+                raise
+    else:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except BaseException as exc:
+                _failed(exc)
+                raise
+    wrapper.__prefect_task_source__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _failed(exc: BaseException) -> None:
+    with lifecycle.guarded("prefect", "Prefect runs"):
+        recorder.body_failed("task", exc)
+
+
+def _as_prefects(ours: Callable[..., Any], theirs: Any, name: str) -> Callable[..., Any]:
+    """`ours` named `name`, with the signature and documentation of Prefect's `theirs`."""
+    ours.__name__ = ours.__qualname__ = name
+    ours.__signature__ = inspect.signature(theirs)  # type: ignore[attr-defined]
+    ours.__doc__ = (f"Prefect's ``{name}`` decorator, recording every {name} run in lineage."
+                    f"\n\n{inspect.getdoc(theirs) or ''}")
+    return ours
+
+
+if TYPE_CHECKING:  # type checkers and IDEs see Prefect's own overloads
+    from prefect import flow, task
+else:
+    flow = _as_prefects(_flow, prefect.flow, "flow")
+    task = _as_prefects(_task, prefect.task, "task")

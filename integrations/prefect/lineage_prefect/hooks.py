@@ -1,0 +1,112 @@
+"""Prefect state hooks that record flow and task runs.
+
+``hooks()`` gives the keyword arguments to spread into Prefect's own
+decorators, the same for flows and tasks::
+
+    from prefect import flow, task
+    import lineage_prefect
+
+    @task(**lineage_prefect.hooks())
+    def extract() -> list[int]: ...
+
+    @flow(**lineage_prefect.hooks())
+    def etl() -> None: ...
+
+Prefect calls each hook with ``(flow_or_task, run, state)``. A flow's
+crash and cancellation hooks (arguments tasks do not accept) are added to
+the flow object the first time it runs, with Prefect's public
+``flow.on_crashed`` / ``flow.on_cancellation``. Every hook runs inside
+`lineage.lifecycle.guarded`: an adapter failure is logged once on the
+logger ``lineage.prefect`` and Prefect goes on unaffected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lineage import lifecycle
+from lineage_prefect import _prefect, recorder
+
+#: One kind of failure is logged once, whichever hook meets it first.
+_WHAT = "Prefect runs"
+
+
+def hooks() -> dict[str, list[Any]]:
+    """Keyword arguments for ``@prefect.flow(...)`` and ``@prefect.task(...)``.
+
+    Returns:
+        ``on_running``, ``on_completion`` and ``on_failure`` lists, each with
+        lineage's hook. Combine with hooks of your own by concatenating the
+        lists (``on_failure=[notify, *lineage_prefect.hooks()["on_failure"]]``).
+    """
+    return {
+        "on_running": [on_running],
+        "on_completion": [on_completion],
+        "on_failure": [on_failure],
+    }
+
+
+def merged(options: dict[str, Any], *, flow: bool) -> dict[str, Any]:
+    """`options` of a Prefect decorator with lineage's hooks added after the user's."""
+    added = dict(hooks())
+    if flow:
+        added.update(on_crashed=[on_crashed], on_cancellation=[on_cancellation])
+    merged_options = dict(options)
+    for name, ours in added.items():
+        theirs = list(merged_options.get(name) or ())
+        merged_options[name] = theirs + [hook for hook in ours if hook not in theirs]
+    return merged_options
+
+
+def on_running(obj: Any, run: Any, state: Any) -> None:
+    """A flow or task run entered Running (also a retry)."""
+    with lifecycle.guarded("prefect", _WHAT):
+        if _is_flow_run(run):
+            _add_flow_end_hooks(obj)
+            recorder.flow_started(obj, run)
+        else:
+            recorder.task_started(obj, run)
+
+
+def on_completion(obj: Any, run: Any, state: Any) -> None:
+    """A flow or task run completed (a task maybe from its cache)."""
+    with lifecycle.guarded("prefect", _WHAT):
+        status = "cached" if _prefect.is_cached(state) else "completed"
+        _ended(run, status)
+
+
+def on_failure(obj: Any, run: Any, state: Any) -> None:
+    """A flow or task run failed for good (no retry left)."""
+    with lifecycle.guarded("prefect", _WHAT):
+        _ended(run, "errored", _prefect.state_error(state))
+
+
+def on_crashed(obj: Any, run: Any, state: Any) -> None:
+    """A flow run crashed (an interrupt, a killed process): aborted, with the reason."""
+    with lifecycle.guarded("prefect", _WHAT):
+        recorder.flow_ended(run, "aborted", f"crashed: {_prefect.state_error(state)}")
+
+
+def on_cancellation(obj: Any, run: Any, state: Any) -> None:
+    """A flow run is being cancelled: aborted, with the reason."""
+    with lifecycle.guarded("prefect", _WHAT):
+        recorder.flow_ended(run, "aborted", f"cancelled: {_prefect.state_error(state)}")
+
+
+def _ended(run: Any, status: str, error: Any = None) -> None:
+    if _is_flow_run(run):
+        recorder.flow_ended(run, status, error)
+    else:
+        recorder.task_ended(run, status, error)
+
+
+def _is_flow_run(run: Any) -> bool:
+    return not hasattr(run, "task_key")
+
+
+def _add_flow_end_hooks(flow: Any) -> None:
+    """Add the crash and cancellation hooks to a flow decorated with ``hooks()`` only."""
+    if on_crashed not in flow.on_crashed_hooks:
+        flow.on_crashed(on_crashed)
+    if on_cancellation not in flow.on_cancellation_hooks:
+        flow.on_cancellation(on_cancellation)

@@ -1,0 +1,245 @@
+"""Prefect flow and task runs as lineage runs, through `lineage.lifecycle` only.
+
+One Prefect run becomes one lineage run per attempt, found again by
+``(external_source="prefect", external_id=<Prefect run id>, attempt)``:
+
+* a flow run is a run of the flow's file Transform, initiated by the run
+  of the calling context (the parent flow, the task that called a subflow,
+  or a tracked script); it is current while the flow body runs;
+* a task run is a run of the task's file Transform, initiated by its flow
+  run (or by the task that called it); its parameters are the resolved
+  arguments, `ln.Artifact` arguments are its inputs, and the task and
+  flow runs whose results it received are its upstream runs; it is
+  current while the task body runs, so artifacts saved and
+  ``@ln.step()`` functions called there link to it;
+* each attempt of a retried task is its own run (same external id,
+  ``attempt`` = Prefect's ``run_count``); a cached result gives status
+  ``cached``; a crashed or cancelled flow run gives ``aborted`` with
+  Prefect's message, also for its task runs still open.
+
+Runs that Prefect executes in other processes (a process-pool task
+runner) find their flow run through `lifecycle.find_engine_run`. Nothing
+here raises: the hooks (`lineage_prefect.hooks`) call it inside
+`lifecycle.guarded`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lineage import lifecycle
+from lineage_prefect import _prefect
+
+if TYPE_CHECKING:
+    from lineage.models.run import Run
+
+#: ``run.external_source`` of every run this adapter records.
+SOURCE = "prefect"
+#: Transform kind of a flow or task file seen first through Prefect.
+KIND = "prefect"
+#: Prefect ids whose lineage run ids are remembered per process.
+_KNOWN_LIMIT = 100_000
+
+
+@dataclass
+class _Open:
+    """One attempt of a Prefect run that this process started recording."""
+
+    run: Run
+    attempt: int
+    activation: lifecycle.Activation | None
+    flow_run_id: str | None = None
+    finished: bool = False
+
+
+_lock = threading.Lock()
+_flows: dict[str, _Open] = {}
+_tasks: dict[str, _Open] = {}
+_known: OrderedDict[str, int] = OrderedDict()  # Prefect run id -> lineage run id (latest attempt)
+
+
+# --- flows ---------------------------------------------------------------------------
+def flow_started(flow: Any, flow_run: Any) -> None:
+    """A flow run (or its next attempt) entered Running: start and activate its run."""
+    key = str(flow_run.id)
+    with _lock:
+        previous = _flows.pop(key, None)
+    attempt = 1
+    if previous is not None:  # Prefect retries the flow: the earlier attempt failed
+        attempt = previous.attempt + 1
+        _close(previous, "errored", _retried_error(previous, "flow"))
+    params = _prefect.flow_parameters(flow_run)
+    source = lifecycle.function_transform(flow.fn, KIND)
+    run = lifecycle.engine_run(
+        source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
+        inherit_parent=True, params=params, entrypoint=_qualname(flow.fn), name=flow_run.name,
+        details=_details(flow_run), git=source.git)
+    _open(_flows, key, _Open(run, attempt, lifecycle.activate(run)))
+    upstream = [i for i in map(_lineage_id, _prefect.subflow_upstream_ids(flow_run)) if i]
+    if upstream:
+        lifecycle.record_upstream(run, *upstream)
+
+
+def flow_ended(flow_run: Any, status: str, error: Any = None) -> None:
+    """A flow run reached a final state: finish its run and its task runs still open."""
+    key = str(flow_run.id)
+    with _lock:
+        current = _flows.pop(key, None)
+        orphans = [(k, t) for k, t in _tasks.items() if t.flow_run_id == key]
+        for task_key, _ in orphans:
+            del _tasks[task_key]
+    reason = None if status in ("completed", "errored") else error
+    for _, task in orphans:  # a crash or cancellation gives tasks no final state of their own
+        _close(task, "aborted", reason or "the flow run ended before this task run did",
+               deactivate=False)
+    if current is not None:
+        _close(current, status, error)
+
+
+def body_failed(kind: str, exc: BaseException) -> None:
+    """The body of a flow or task raised `exc`: finish the current attempt with it.
+
+    Prefect may retry; the failed attempt keeps its own traceback.
+    """
+    if kind == "task":
+        current = _prefect.current_task_run()
+        if current is None:
+            return
+        with _lock:
+            open_run = _tasks.get(current[0])
+        if open_run is None or open_run.attempt != current[1]:
+            return
+    else:
+        from prefect.context import FlowRunContext
+
+        context = FlowRunContext.get()
+        if context is None or context.flow_run is None:
+            return
+        with _lock:
+            open_run = _flows.get(str(context.flow_run.id))
+        if open_run is None:
+            return
+    _finish(open_run, lifecycle.status_for(exc), exc)
+
+
+# --- tasks ---------------------------------------------------------------------------
+def task_started(task: Any, task_run: Any) -> None:
+    """A task run attempt entered Running: start and activate its run."""
+    key = str(task_run.id)
+    attempt = max(task_run.run_count, 1)
+    with _lock:
+        previous = _tasks.get(key)
+        if previous is not None and previous.attempt == attempt:
+            return  # Prefect reports Running twice for one attempt now and then
+        _tasks.pop(key, None)
+    if previous is not None:  # a retry: Prefect gives failed attempts no hook of their own
+        _close(previous, "errored", _retried_error(previous, "task"))
+    params = _prefect.task_parameters()
+    artifact_params = {name for name, value in params.items() if _artifact_ids([value])}
+    flow_run_id = str(task_run.flow_run_id) if task_run.flow_run_id else None
+    source = lifecycle.function_transform(task.fn, KIND)
+    run = lifecycle.engine_run(
+        source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
+        parent=_parent_id(task_run, flow_run_id), inherit_parent=flow_run_id is None,
+        params=params, entrypoint=_qualname(task.fn), name=task_run.name,
+        details=_details(task_run), inputs=_artifact_ids(params.values()), git=source.git)
+    upstream = [i for i in map(_lineage_id, _prefect.upstream_ids(task_run, artifact_params)) if i]
+    _open(_tasks, key, _Open(run, attempt, lifecycle.activate(run), flow_run_id))
+    if upstream:
+        lifecycle.record_upstream(run, *upstream)
+
+
+def task_ended(task_run: Any, status: str, error: Any = None) -> None:
+    """A task run reached a final state (``completed``, ``cached``, ``errored``)."""
+    with _lock:
+        current = _tasks.pop(str(task_run.id), None)
+    if current is not None:
+        _close(current, status, error)
+
+
+# --- helpers -------------------------------------------------------------------------
+def _open(registry: dict[str, _Open], key: str, entry: _Open) -> None:
+    with _lock:
+        registry[key] = entry
+        _known[key] = entry.run.id
+        _known.move_to_end(key)
+        while len(_known) > _KNOWN_LIMIT:
+            _known.popitem(last=False)
+
+
+def _close(entry: _Open, status: str, error: Any = None, *, deactivate: bool = True) -> None:
+    """Deactivate (in this context) and finish one attempt."""
+    if deactivate and entry.activation is not None:
+        activation, entry.activation = entry.activation, None
+        lifecycle.deactivate(activation)
+    _finish(entry, status, error)
+
+
+def _finish(entry: _Open, status: str, error: Any = None) -> None:
+    if entry.finished:
+        return
+    entry.finished = True
+    lifecycle.finish_run(entry.run, status, error if status != "completed" else None)
+
+
+def _retried_error(entry: _Open, kind: str) -> BaseException | str:
+    """The error of an attempt that Prefect retries.
+
+    An immediate retry starts while Prefect handles the attempt's exception,
+    so it is `sys.exc_info`; after a retry delay only the fact is known.
+    """
+    import sys
+
+    handled = sys.exc_info()[1]
+    if isinstance(handled, Exception):
+        return handled
+    return f"attempt {entry.attempt} failed; Prefect retried the {kind} run"
+
+
+def _lineage_id(prefect_id: str) -> int | None:
+    """The lineage run id of a Prefect task or flow run (its latest attempt)."""
+    with _lock:
+        known = _known.get(prefect_id)
+    if known is not None:
+        return known
+    run = lifecycle.find_engine_run(SOURCE, prefect_id)  # recorded by another process
+    if run is None:
+        return None
+    with _lock:
+        _known[prefect_id] = run.id
+    return run.id
+
+
+def _parent_id(task_run: Any, flow_run_id: str | None) -> int | None:
+    """The run of the task that called this one, else of its flow run."""
+    for item in (getattr(task_run, "task_inputs", None) or {}).get("__parents__", ()):
+        parent = _lineage_id(str(item.id))
+        if parent is not None:
+            return parent
+    return _lineage_id(flow_run_id) if flow_run_id else None
+
+
+def _artifact_ids(values: Any) -> list[int]:
+    from lineage.artifact import Artifact
+
+    ids: list[int] = []
+    for value in values:
+        for item in _prefect.iter_items(value):
+            if isinstance(item, Artifact) and item.id is not None and item.id not in ids:
+                ids.append(item.id)
+    return ids
+
+
+def _details(prefect_run: Any) -> dict[str, Any] | None:
+    tags = sorted(getattr(prefect_run, "tags", None) or ())
+    return {"tags": tags} if tags else None
+
+
+def _qualname(fn: Any) -> str:
+    import inspect
+
+    fn = inspect.unwrap(fn)
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)

@@ -1,0 +1,144 @@
+"""Flow and task runs recorded from the real Prefect engine."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import lineage as ln
+import pipelines
+
+
+def runs_of(flow_run: ln.Run) -> dict[str, list[ln.Run]]:
+    """The runs a flow run initiated, by entrypoint, attempts in order."""
+    grouped: dict[str, list[ln.Run]] = {}
+    for run in ln.Run.filter(initiated_by_run_id=flow_run.id).order_by("attempt"):
+        grouped.setdefault(run.entrypoint, []).append(run)
+    return grouped
+
+
+def flow_run_of(entrypoint: str) -> ln.Run:
+    (run,) = ln.Run.filter(entrypoint=entrypoint, external_source="prefect")
+    return run
+
+
+def test_two_task_flow(instance):
+    assert pipelines.two_tasks(3) == 3
+
+    flow_run = flow_run_of("two_tasks")
+    assert (flow_run.status, flow_run.attempt, flow_run.params) == ("completed", 1, {"n": 3})
+    assert flow_run.initiated_by_run is None
+    tasks = runs_of(flow_run)
+    assert sorted(tasks) == ["extract", "total"]
+    (extract,), (total,) = tasks["extract"], tasks["total"]
+    assert (extract.status, extract.attempt, extract.params) == ("completed", 1, {"n": 3})
+    # The future passed to total is recorded as the value it resolved to.
+    assert (total.status, total.attempt, total.params) == ("completed", 1, {"numbers": [0, 1, 2]})
+    assert [r.id for r in total.upstream_runs] == [extract.id]
+    assert list(extract.upstream_runs) == []
+    for run in (flow_run, extract, total):
+        assert run.external_source == "prefect"
+        assert run.transform_id == flow_run.transform_id
+        assert run.transform.key == "pipelines.py"
+        assert run.finished_at is not None and run.error is None
+    assert len({flow_run.external_id, extract.external_id, total.external_id}) == 3
+
+
+def test_retried_task_keeps_each_attempt(instance):
+    assert pipelines.retried(4) == 3
+
+    tasks = runs_of(flow_run_of("retried"))
+    first, second = tasks["flaky"]
+    assert (first.attempt, first.status, second.attempt, second.status) == (1, "errored", 2, "completed")
+    assert first.external_id == second.external_id
+    assert "ValueError: boom on the first attempt" in first.error
+    assert second.error is None
+    assert first.params == second.params == {"numbers": [0, 1, 2, 3]}
+    assert [r.id for r in second.attempts] == [first.id, second.id]
+    (extract,) = tasks["extract"]
+    assert [r.id for r in first.upstream_runs] == [r.id for r in second.upstream_runs] == [extract.id]
+
+
+def test_cached_task_run_is_cached(instance):
+    assert pipelines.cached_twice(5) == 20
+    assert pipelines.calls["double"] == 1  # Prefect really reused the first result
+
+    runs = runs_of(flow_run_of("cached_twice"))["double"]
+    assert sorted(r.status for r in runs) == ["cached", "completed"]
+    assert all(r.params == {"x": 5} and r.attempt == 1 for r in runs)
+    assert runs[0].external_id != runs[1].external_id
+
+
+def test_failing_task_fails_the_flow_run_with_its_error(instance):
+    with pytest.raises(RuntimeError, match="no data"):
+        pipelines.failing("no data")
+
+    flow_run = flow_run_of("failing")
+    (fail,) = runs_of(flow_run)["fail"]
+    assert (fail.status, fail.params) == ("errored", {"reason": "no data"})
+    assert "RuntimeError: no data" in fail.error
+    assert flow_run.status == "errored"
+    assert "no data" in flow_run.error
+
+
+def test_subflow_nests_in_its_parent(instance):
+    assert pipelines.parent(3) == 4
+
+    parent = flow_run_of("parent")
+    child = flow_run_of("child")
+    assert child.initiated_by_run_id == parent.id
+    assert child.params == {"numbers": [0, 1, 2]}
+    assert (parent.status, child.status) == ("completed", "completed")
+    (extract,) = runs_of(parent)["extract"]
+    (total,) = runs_of(child)["total"]
+    assert sorted(runs_of(parent)) == ["child", "extract"]
+    # The subflow received extract's result; total received the subflow's parameter.
+    assert [r.id for r in child.upstream_runs] == [extract.id]
+    assert list(total.upstream_runs) == []
+    graph = ln.lineage_graph(parent)
+    assert graph.edges[f"run:{parent.uid}", f"run:{child.uid}"]["relation"] == "initiated"
+    assert graph.edges[f"run:{extract.uid}", f"run:{child.uid}"]["relation"] == "data"
+    assert graph.edges[f"run:{child.uid}", f"run:{total.uid}"]["relation"] == "initiated"
+
+
+def test_process_pool_tasks_link_to_their_flow_run(instance):
+    assert pipelines.in_processes(3) == 3 + 6
+
+    flow_run = flow_run_of("in_processes")
+    tasks = runs_of(flow_run)
+    assert sorted((r.params["n"], r.status) for r in tasks["extract"]) == [
+        (3, "completed"), (4, "completed")]
+    totals = {r.params["numbers"][-1]: r for r in tasks["total"]}
+    assert sorted(totals) == [2, 3]
+    # Prefect hands worker processes resolved values without their origin
+    # (its task_inputs are empty there), so no run -> run edge is known.
+    assert all(list(r.upstream_runs) == [] for r in tasks["total"])
+    assert {r.pid for r in tasks["extract"] + tasks["total"]} - {os.getpid()}  # other processes
+
+
+def test_steps_in_and_under_tasks_link_to_the_task_run(instance):
+    assert pipelines.with_steps(3) == 30 + 3
+
+    tasks = runs_of(flow_run_of("with_steps"))
+    (scaled,), (stepped_task,) = tasks["scaled"], tasks["stepped"]
+    (scale,) = ln.Run.filter(entrypoint="scale")
+    assert scale.initiated_by_run_id == scaled.id
+    assert scale.params == {"numbers": [0, 1, 2], "factor": 10}
+    (step_run,) = ln.Run.filter(entrypoint="stepped", external_source=None)
+    assert step_run.initiated_by_run_id == stepped_task.id
+    assert step_run.status == stepped_task.status == "completed"
+
+
+def test_artifacts_passed_between_tasks_are_inputs(instance, tmp_path):
+    assert pipelines.artifacts(str(tmp_path), 3) == 3
+
+    tasks = runs_of(flow_run_of("artifacts"))
+    (write,), (count,) = tasks["write_table"], tasks["count_rows"]
+    table = ln.Artifact.get(key="tables/table.csv")
+    assert table.run_id == write.id
+    assert [a.id for a in count.input_artifacts] == [table.id]
+    assert list(count.upstream_runs) == []  # the artifact is the edge
+    graph = ln.lineage_graph(table)
+    assert graph.has_edge(f"run:{write.uid}", f"artifact:{table.uid}")
+    assert graph.has_edge(f"artifact:{table.uid}", f"run:{count.uid}")
