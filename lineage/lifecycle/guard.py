@@ -4,7 +4,9 @@ Every engine hook of an integration runs inside `guarded`: an exception
 (an unreachable database, a bug, an engine object of an unexpected shape)
 is logged once per adapter and kind of failure, at WARNING on the logger
 ``lineage.<adapter>``, then at DEBUG, and the engine goes on as if lineage
-were not there::
+were not there. A database out of reach is one kind of failure, whatever
+the driver calls it (a terminated connection, a refused one, a closed one,
+a read-only file), so an outage mid-pipeline gives one warning::
 
     @guarded("prefect", "the start of a task run")
     def on_running(task, task_run, state): ...
@@ -63,10 +65,22 @@ class guarded:  # noqa: N801 - used like a function: `with guarded(...)`, `@guar
         return wrapper  # type: ignore[return-value]
 
 
+#: DB-API exception classes (any driver) that mean the database cannot be written now.
+_UNREACHABLE = frozenset({"OperationalError", "InterfaceError", "DatabaseUnreachable"})
+
+
+def failure_kind(exc: BaseException) -> str:
+    """What `exc` is for logging it once: ``"database unreachable"`` or its type's name."""
+    if isinstance(exc, ConnectionError) or any(
+            cls.__name__ in _UNREACHABLE for cls in type(exc).__mro__):
+        return "database unreachable"
+    return type(exc).__name__
+
+
 def report(adapter: str, exc: BaseException, what: str = "lineage") -> None:
     """Log `exc` of `adapter`: the first time per kind at WARNING, later at DEBUG."""
     logger = logging.getLogger(f"lineage.{adapter}")
-    kind = (adapter, what, type(exc).__name__)
+    kind = (adapter, what, failure_kind(exc))
     with _lock:
         failures[adapter] = failures.get(adapter, 0) + 1
         first = kind not in _reported

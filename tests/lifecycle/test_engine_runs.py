@@ -291,6 +291,29 @@ def test_guarded_logs_once_and_lets_the_pipeline_go_on(caplog):
     assert lifecycle.guard.failures["testengine"] == 3
 
 
+def test_guarded_logs_a_database_outage_once_whatever_the_driver_says(caplog, tmp_path):
+    import sqlite3
+
+    from lineage.errors import DatabaseUnreachable
+
+    caplog.set_level(logging.DEBUG, logger="lineage.outage")
+    path = tmp_path / "read-only.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+    read_only = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    with lifecycle.guarded("outage", "a task end"):
+        read_only.execute("INSERT INTO t VALUES (1)")  # sqlite3.OperationalError
+    with lifecycle.guarded("outage", "a task end"):
+        raise DatabaseUnreachable("cannot reach the database")
+    with lifecycle.guarded("outage", "a task end"):
+        raise ConnectionRefusedError(111, "Connection refused")
+    with lifecycle.guarded("outage", "a task end"):
+        raise KeyError("a bug")  # another kind: logged too
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "readonly database" in warnings[0] and "KeyError" in warnings[1]
+    assert lifecycle.guard.failures["outage"] == 4
+
+
 def test_guarded_never_swallows_interrupts():
     with pytest.raises(KeyboardInterrupt):
         with lifecycle.guarded("testengine"):

@@ -121,3 +121,69 @@ def count_rows(table: ln.Artifact) -> int:
 def artifacts(folder: str, n: int = 3) -> int:
     table = write_table(folder, n)
     return count_rows(table)
+
+
+@task
+def interrupted() -> None:
+    raise KeyboardInterrupt
+
+
+@flow
+def crashing() -> None:
+    extract(2)
+    interrupted()
+
+
+# --- Prefect's own decorators with lineage's hooks --------------------------------------
+import prefect  # noqa: E402
+import lineage_prefect  # noqa: E402
+
+
+@prefect.task(**lineage_prefect.hooks())
+def plain_extract(n: int) -> list[int]:
+    return list(range(n))
+
+
+@prefect.task(retries=1, **lineage_prefect.hooks())
+def plain_flaky(numbers: list[int]) -> int:
+    calls["plain_flaky"] = calls.get("plain_flaky", 0) + 1
+    if calls["plain_flaky"] == 1:
+        raise ValueError("plain boom")
+    return len(numbers)
+
+
+@prefect.flow(**lineage_prefect.hooks())
+def plain(n: int = 2) -> int:
+    calls.pop("plain_flaky", None)
+    return plain_flaky.submit(plain_extract.submit(n)).result()
+
+
+#: What `hand_over` does mid-flow (set by a test): cut lineage off its database.
+mid_flow: list = []
+
+
+@task
+def hand_over(n: int) -> list[int]:
+    for action in mid_flow:
+        action()
+    return list(range(n))
+
+
+@flow
+def cut_off(n: int = 3) -> int:
+    numbers = hand_over(n)
+    return total(numbers) + total.submit(numbers).result()
+
+
+@task
+def write_report(path: str) -> str:
+    from pathlib import Path
+
+    Path(path).write_text("rows: 3\n")
+    ln.Artifact(path, key="reports/summary.txt").save()
+    return path
+
+
+@flow
+def report(path: str) -> str:
+    return write_report(path)

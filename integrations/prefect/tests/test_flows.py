@@ -142,3 +142,30 @@ def test_artifacts_passed_between_tasks_are_inputs(instance, tmp_path):
     graph = ln.lineage_graph(table)
     assert graph.has_edge(f"run:{write.uid}", f"artifact:{table.uid}")
     assert graph.has_edge(f"artifact:{table.uid}", f"run:{count.uid}")
+
+
+def test_crashed_flow_run_is_aborted_with_its_task_runs(instance):
+    with pytest.raises(KeyboardInterrupt):
+        pipelines.crashing()
+
+    flow_run = flow_run_of("crashing")
+    tasks = runs_of(flow_run)
+    assert flow_run.status == "aborted"
+    assert flow_run.error.startswith("crashed: ")
+    (extract,), (interrupted,) = tasks["extract"], tasks["interrupted"]
+    assert extract.status == "completed"
+    assert interrupted.status == "aborted" and "KeyboardInterrupt" in interrupted.error
+
+
+def test_prefect_decorators_with_hooks(instance):
+    assert pipelines.plain(2) == 2
+
+    flow_run = flow_run_of("plain")
+    assert (flow_run.status, flow_run.params) == ("completed", {"n": 2})
+    tasks = runs_of(flow_run)
+    (extract,) = tasks["plain_extract"]
+    first, second = tasks["plain_flaky"]
+    assert (first.status, second.status) == ("errored", "completed")
+    assert "ValueError: plain boom" in first.error  # an immediate retry still has the exception
+    assert second.params == {"numbers": [0, 1]}
+    assert [r.id for r in second.upstream_runs] == [extract.id]
