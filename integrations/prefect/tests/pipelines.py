@@ -187,3 +187,21 @@ def write_report(path: str) -> str:
 @flow
 def report(path: str) -> str:
     return write_report(path)
+
+
+@task
+async def fetch(i: int) -> int:
+    return i * i
+
+
+@flow
+async def gather(n: int = 3) -> int:
+    import asyncio
+
+    squares = await asyncio.gather(*(fetch(i) for i in range(n)))
+    return sum(squares)
+
+
+@flow
+def mapped(n: int = 3) -> int:
+    return sum(f.result() for f in fetch.map(range(n)))

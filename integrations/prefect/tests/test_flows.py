@@ -169,3 +169,16 @@ def test_prefect_decorators_with_hooks(instance):
     assert "ValueError: plain boom" in first.error  # an immediate retry still has the exception
     assert second.params == {"numbers": [0, 1]}
     assert [r.id for r in second.upstream_runs] == [extract.id]
+
+
+def test_async_tasks_and_map(instance):
+    import asyncio
+
+    assert asyncio.run(pipelines.gather(3)) == 0 + 1 + 4
+    assert pipelines.mapped(3) == 0 + 1 + 4
+
+    for flow_name in ("gather", "mapped"):
+        flow_run = flow_run_of(flow_name)
+        fetches = runs_of(flow_run)["fetch"]
+        assert sorted(r.params["i"] for r in fetches) == [0, 1, 2]
+        assert {r.status for r in fetches} | {flow_run.status} == {"completed"}

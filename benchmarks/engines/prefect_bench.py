@@ -1,0 +1,193 @@
+"""What lineage-prefect adds to each Prefect task run, against Prefect's own cost.
+
+Usage (in an environment with lineage and lineage-prefect, e.g. the one
+``bash scripts/test.sh prefect`` makes in ``.venvs/prefect``)::
+
+    .venvs/prefect/bin/python benchmarks/engines/prefect_bench.py [--tasks 200] [--repeats 5] [--json] [--check]
+
+One process, one temporary Prefect server (``prefect_test_harness``) and
+one fresh embedded (SQLite) lineage instance in a temporary folder. Two
+flows do the same work, side by side: ``plain`` with Prefect's own
+``@flow``/``@task``, ``tracked`` with ``lineage_prefect``'s. Each calls a
+trivial task N times (each call receiving the previous call's result, so
+lineage records params and a run -> run edge per task); ``submitted`` does
+the same with ``.submit`` on the default thread-pool task runner. Every
+repeat runs both flows, alternating which goes first; one discarded warm-up
+run of each comes first.
+
+Figures (medians over repeats):
+
+* **Prefect per task**: the plain flow's time per task call (its
+  ``task(x)`` calls each timed; for ``.submit`` the whole flow / N).
+* **lineage adds per task**: tracked minus plain, per task, and its ratio to
+  Prefect's per-task cost. Budget: under 2 ms and under 5 %.
+* **flow start + finish**: what the tracked flow run itself adds, once per
+  flow (tracked flow total minus N x tracked task calls, minus the same for
+  plain).
+
+``--check`` exits with status 1 when a budget is exceeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+BUDGET_MS = 2.0
+BUDGET_RATIO = 0.05
+
+
+def build_flows(n: int) -> dict[str, dict[str, Callable[[], list[float]]]]:
+    """The flows, as callables returning ``[flow seconds, call seconds...]``."""
+    import prefect
+
+    import lineage_prefect
+
+    flows: dict[str, dict[str, Callable[[], list[float]]]] = {}
+    for mode, decorators in (("plain", prefect), ("tracked", lineage_prefect)):
+        @decorators.task(name=f"increment_{mode}")
+        def increment(x: int) -> int:
+            return x + 1
+
+        @decorators.flow(name=f"called_{mode}")
+        def called(n: int) -> list[float]:
+            times, x = [], 0
+            for _ in range(n):
+                start = time.perf_counter()
+                x = increment(x)
+                times.append(time.perf_counter() - start)
+            return times
+
+        @decorators.flow(name=f"submitted_{mode}")
+        def submitted(n: int) -> int:
+            future = increment.submit(0)
+            for _ in range(n - 1):
+                future = increment.submit(future)
+            return future.result()
+
+        def timed(flow: Any) -> Callable[[], list[float]]:
+            def run() -> list[float]:
+                start = time.perf_counter()
+                result = flow(n)
+                total = time.perf_counter() - start
+                return [total, *(result if isinstance(result, list) else [])]
+            return run
+
+        flows[mode] = {"called": timed(called), "submitted": timed(submitted)}
+    return flows
+
+
+def measure(n: int, repeats: int) -> dict[str, Any]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    from lineage.testing import temporary_instance
+
+    samples: dict[str, dict[str, list[list[float]]]] = {
+        mode: {"called": [], "submitted": []} for mode in ("plain", "tracked")}
+    with tempfile.TemporaryDirectory() as folder, temporary_instance(Path(folder)) as instance, \
+            prefect_test_harness(server_startup_timeout=240):
+        flows = build_flows(n)
+        for kind in ("called", "submitted"):
+            for mode in ("plain", "tracked"):
+                flows[mode][kind]()  # warm-up, discarded
+        for repeat in range(repeats):
+            order = ("plain", "tracked") if repeat % 2 == 0 else ("tracked", "plain")
+            for kind in ("called", "submitted"):
+                for mode in order:
+                    samples[mode][kind].append(flows[mode][kind]())
+        import lineage as ln
+
+        recorded = ln.Run.filter(external_source="prefect").count()
+        expected = (repeats + 1) * 2 * (n + 1)
+        instance_kind = instance.db.dialect.name
+    return summarize(samples, n, recorded, expected, instance_kind)
+
+
+def summarize(samples: dict[str, dict[str, list[list[float]]]], n: int, recorded: int,
+              expected: int, instance_kind: str) -> dict[str, Any]:
+    ms = 1000.0
+    result: dict[str, Any] = {"tasks_per_flow": n, "repeats": len(samples["plain"]["called"]),
+                              "instance": instance_kind, "runs_recorded": recorded,
+                              "runs_expected": expected}
+    for kind in ("called", "submitted"):
+        if kind == "called":  # each task call timed inside the flow
+            plain = statistics.median(statistics.median(s[1:]) for s in samples["plain"][kind])
+            tracked = statistics.median(statistics.median(s[1:]) for s in samples["tracked"][kind])
+            flow_cost = statistics.median(
+                (t[0] - sum(t[1:])) - (p[0] - sum(p[1:]))
+                for p, t in zip(samples["plain"][kind], samples["tracked"][kind]))
+            result["flow_start_finish_ms"] = round(flow_cost * ms, 2)
+        else:
+            plain = statistics.median(s[0] / n for s in samples["plain"][kind])
+            tracked = statistics.median(s[0] / n for s in samples["tracked"][kind])
+        added = tracked - plain
+        result[kind] = {"prefect_per_task_ms": round(plain * ms, 3),
+                        "tracked_per_task_ms": round(tracked * ms, 3),
+                        "lineage_adds_per_task_ms": round(added * ms, 3),
+                        "ratio": round(added / plain, 4)}
+    return result
+
+
+def print_table(result: dict[str, Any]) -> None:
+    print(f"lineage-prefect overhead per task: {result['tasks_per_flow']} tasks per flow, "
+          f"{result['repeats']} repeats, {result['instance']} instance "
+          f"({result['runs_recorded']} of {result['runs_expected']} runs recorded)")
+    print(f"{'':28}{'Prefect/task':>14}{'tracked/task':>14}{'lineage adds':>14}{'ratio':>9}")
+    for kind, label in (("called", "task(x) in a flow"), ("submitted", "task.submit(x) chain")):
+        row = result[kind]
+        print(f"{label:28}{row['prefect_per_task_ms']:>11.3f} ms{row['tracked_per_task_ms']:>11.3f} ms"
+              f"{row['lineage_adds_per_task_ms']:>11.3f} ms{row['ratio']:>8.1%}")
+    print(f"tracked flow run start + finish: {result['flow_start_finish_ms']:.2f} ms once per flow")
+    print(f"budget: under {BUDGET_MS} ms and under {BUDGET_RATIO:.0%} per task")
+
+
+def over_budget(result: dict[str, Any]) -> list[str]:
+    problems = []
+    for kind in ("called", "submitted"):
+        row = result[kind]
+        if row["lineage_adds_per_task_ms"] > BUDGET_MS or row["ratio"] > BUDGET_RATIO:
+            problems.append(f"{kind}: {row['lineage_adds_per_task_ms']} ms, {row['ratio']:.1%}")
+    if result["runs_recorded"] != result["runs_expected"]:
+        problems.append(f"recorded {result['runs_recorded']} runs, expected {result['runs_expected']}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=200, help="task calls per flow")
+    parser.add_argument("--repeats", type=int, default=5, help="flows of each kind and mode")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--check", action="store_true", help="exit 1 when over budget")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    home = tempfile.mkdtemp(prefix="prefect-bench-home-")
+    os.environ["PREFECT_HOME"] = home  # results and cache records of this run only
+    started = time.perf_counter()
+    try:
+        result = measure(args.tasks, args.repeats)
+    finally:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_table(result)
+    problems = over_budget(result)
+    if args.check and problems:
+        print("over budget: " + "; ".join(problems), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
