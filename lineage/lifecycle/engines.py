@@ -59,6 +59,7 @@ def engine_run(
     details: Mapping[str, Any] | None = None,
     projects: Any = (),
     inputs: Iterable[Any] = (),
+    upstream: Iterable[Run | int] = (),
     cli_args: list[str] | None = None,
     git: dict[str, Any] | None = None,
     environment: bool = True,
@@ -87,6 +88,9 @@ def engine_run(
         details: Engine facts that are not parameters (merged into existing ones).
         projects: Projects to link the run and its transform to.
         inputs: Saved artifacts (or ids) read by the run.
+        upstream: Runs (or ids) whose data the run received without an
+            artifact, as `record_upstream` records them, in the same
+            transaction.
         cli_args: Command line; defaults to ``sys.argv`` (redacted).
         git: Git state of the workflow's source.
         environment: Link this process's Environment row.
@@ -127,6 +131,7 @@ def engine_run(
     )
     project_ids = resolve_projects(projects) if projects else []
     input_ids = [a if isinstance(a, int) else a.id for a in inputs]
+    upstream_ids = _run_ids(upstream)
     cache = _cache(instance)
 
     def work(conn: Connection) -> tuple[Run, bool]:
@@ -139,6 +144,8 @@ def engine_run(
             _link_project(conn, project_id, current.id, current.transform_id)
         if input_ids:
             _insert_inputs(conn, current.id, input_ids)
+        if upstream_ids:
+            _insert_upstream(conn, current.id, upstream_ids)
         return current, stored is None
 
     stored, created = instance.db.write(work)
@@ -216,24 +223,15 @@ def record_upstream(run: Run | int, *upstream: Run | int) -> None:
     the next task): ``run.upstream_runs``, drawn as a dashed run -> run edge.
     Links of a run to itself are ignored.
     """
-    from lineage.models.links import RUN_UPSTREAM, link_rows_sql
-
     run_id = run if isinstance(run, int) else run.id
-    ids = []
-    for item in upstream:
-        upstream_id = item if isinstance(item, int) else item.id
-        if upstream_id is not None and upstream_id != run_id and upstream_id not in ids:
-            ids.append(upstream_id)
+    ids = [i for i in _run_ids(upstream) if i != run_id]
     if not ids:
         return
     db = getattr(run, "_db", None) or _instance().db
-    sql = link_rows_sql(RUN_UPSTREAM)
 
     def work(conn: Connection) -> None:
         _relax_durability(conn)
-        now = conn.dialect.encode("datetime", utcnow())
-        for upstream_id in ids:
-            conn.execute(sql, [run_id, upstream_id, now])
+        _insert_upstream(conn, run_id, ids)
 
     db.write(work)
 
@@ -247,6 +245,27 @@ def _check_reference(source: Any, external_id: Any, attempt: Any) -> None:
             f"external_id must be the engine's id as a non-empty string, got {external_id!r}.")
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise ValidationError(f"attempt must be an integer from 1 up, got {attempt!r}.")
+
+
+def _run_ids(runs: Iterable[Run | int]) -> list[int]:
+    """Ids of `runs` (records or ids), without None and repeats."""
+    ids: list[int] = []
+    for item in runs:
+        run_id = item if isinstance(item, int) else item.id
+        if run_id is not None and run_id not in ids:
+            ids.append(run_id)
+    return ids
+
+
+def _insert_upstream(conn: Connection, run_id: int, upstream_ids: list[int]) -> None:
+    """Link `run_id` to each upstream run (idempotent; a link to itself is skipped)."""
+    from lineage.models.links import RUN_UPSTREAM, link_rows_sql
+
+    sql = link_rows_sql(RUN_UPSTREAM)
+    now = conn.dialect.encode("datetime", utcnow())
+    for upstream_id in upstream_ids:
+        if upstream_id != run_id:
+            conn.execute(sql, [run_id, upstream_id, now])
 
 
 def _insert_or_fetch(conn: Connection, run: Run) -> Run | None:

@@ -133,6 +133,18 @@ def test_upstream_runs_are_run_to_run_edges(workflow):
     assert ln.Run.get(a.uid).upstream_runs.count() == 0
 
 
+def test_engine_run_records_upstream_runs_with_the_run(workflow):
+    a = _engine(workflow, "a")
+    b = _engine(workflow, "b")
+    c = lifecycle.engine_run(workflow, external_source="prefect", external_id="c",
+                             upstream=[a, b.id, a])
+    again = lifecycle.engine_run(workflow, external_source="prefect", external_id="c",
+                                 upstream=[b, c])  # an event repeated: nothing doubles
+    assert again.id == c.id
+    assert sorted(r.external_id for r in ln.Run.get(c.uid).upstream_runs) == ["a", "b"]
+    assert ln.Run.get(c.uid).upstream_runs.count() == 2
+
+
 def test_parent_links_task_runs_to_the_engine_run(workflow):
     flow_run = _engine(workflow, "flow-1", entrypoint="pipeline")
     task = _engine(workflow, "task-9", parent=flow_run)

@@ -20,6 +20,6 @@ docs (``docs/prefect.md``).
 """
 
 from lineage_prefect.decorators import flow, task
-from lineage_prefect.hooks import hooks
+from lineage_prefect.state_hooks import hooks
 
 __all__ = ["flow", "hooks", "task"]

@@ -20,7 +20,7 @@ import prefect
 
 from lineage import lifecycle
 from lineage_prefect import recorder
-from lineage_prefect.hooks import merged
+from lineage_prefect.state_hooks import merged
 
 
 def _flow(__fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:

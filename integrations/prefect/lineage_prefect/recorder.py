@@ -19,7 +19,7 @@ One Prefect run becomes one lineage run per attempt, found again by
 
 Runs that Prefect executes in other processes (a process-pool task
 runner) find their flow run through `lifecycle.find_engine_run`. Nothing
-here raises: the hooks (`lineage_prefect.hooks`) call it inside
+here raises: the hooks (`lineage_prefect.state_hooks`) call it inside
 `lifecycle.guarded`.
 """
 
@@ -72,15 +72,13 @@ def flow_started(flow: Any, flow_run: Any) -> None:
         attempt = previous.attempt + 1
         _close(previous, "errored", _retried_error(previous, "flow"))
     params = _prefect.flow_parameters(flow_run)
+    upstream = [i for i in map(_lineage_id, _prefect.subflow_upstream_ids(flow_run)) if i]
     source = lifecycle.function_transform(flow.fn, KIND)
     run = lifecycle.engine_run(
         source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
         inherit_parent=True, params=params, entrypoint=_qualname(flow.fn), name=flow_run.name,
-        details=_details(flow_run), git=source.git)
+        details=_details(flow_run), upstream=upstream, git=source.git)
     _open(_flows, key, _Open(run, attempt, lifecycle.activate(run)))
-    upstream = [i for i in map(_lineage_id, _prefect.subflow_upstream_ids(flow_run)) if i]
-    if upstream:
-        lifecycle.record_upstream(run, *upstream)
 
 
 def flow_ended(flow_run: Any, status: str, error: Any = None) -> None:
@@ -140,16 +138,15 @@ def task_started(task: Any, task_run: Any) -> None:
     params = _prefect.task_parameters()
     artifact_params = {name for name, value in params.items() if _artifact_ids([value])}
     flow_run_id = str(task_run.flow_run_id) if task_run.flow_run_id else None
+    upstream = [i for i in map(_lineage_id, _prefect.upstream_ids(task_run, artifact_params)) if i]
     source = lifecycle.function_transform(task.fn, KIND)
     run = lifecycle.engine_run(
         source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
         parent=_parent_id(task_run, flow_run_id), inherit_parent=flow_run_id is None,
         params=params, entrypoint=_qualname(task.fn), name=task_run.name,
-        details=_details(task_run), inputs=_artifact_ids(params.values()), git=source.git)
-    upstream = [i for i in map(_lineage_id, _prefect.upstream_ids(task_run, artifact_params)) if i]
+        details=_details(task_run), inputs=_artifact_ids(params.values()), upstream=upstream,
+        git=source.git)
     _open(_tasks, key, _Open(run, attempt, lifecycle.activate(run), flow_run_id))
-    if upstream:
-        lifecycle.record_upstream(run, *upstream)
 
 
 def task_ended(task_run: Any, status: str, error: Any = None) -> None:
