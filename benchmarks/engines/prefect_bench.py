@@ -123,9 +123,18 @@ def _flows_of(decorators: Any, mode: str, n: int) -> dict[str, Callable[[], list
     return {"called": timed(called), "submitted": timed(submitted)}
 
 
-def measure(n: int, repeats: int) -> dict[str, Any]:
+def prefect_server(api_url: str | None) -> Any:
+    """A temporary Prefect server, or the running one at `api_url`."""
+    if api_url:
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        return temporary_settings({PREFECT_API_URL: api_url})
     from prefect.testing.utilities import prefect_test_harness
 
+    return prefect_test_harness(server_startup_timeout=240)
+
+
+def measure(n: int, repeats: int, api_url: str | None = None) -> dict[str, Any]:
     from lineage.testing import temporary_instance
 
     samples: dict[str, dict[str, list[list[float]]]] = {
@@ -133,7 +142,7 @@ def measure(n: int, repeats: int) -> dict[str, Any]:
     clock = HookClock()
     clock.install()
     with tempfile.TemporaryDirectory() as folder, temporary_instance(Path(folder)) as instance, \
-            prefect_test_harness(server_startup_timeout=240):
+            prefect_server(api_url):
         flows = build_flows(n)
         for kind in ("called", "submitted"):
             for mode in ("plain", "tracked"):
@@ -214,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=200, help="task calls per flow")
     parser.add_argument("--repeats", type=int, default=5, help="flows of each kind and mode")
+    parser.add_argument("--api-url", help="a running Prefect server's API URL (default: a "
+                        "temporary server of this run)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 when over budget")
     args = parser.parse_args(argv)
@@ -223,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PREFECT_HOME"] = home  # results and cache records of this run only
     started = time.perf_counter()
     try:
-        result = measure(args.tasks, args.repeats)
+        result = measure(args.tasks, args.repeats, args.api_url)
     finally:
         import shutil
 
