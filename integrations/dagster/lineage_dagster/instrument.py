@@ -9,8 +9,9 @@ from typing import Any, TypeVar, overload
 
 import dagster as dg
 
-from lineage_dagster import internals, sources
+from lineage_dagster import internals
 from lineage_dagster.io_managers import wrap_resources
+from lineage_dagster.sources import Origin
 
 T = TypeVar("T", dg.Definitions, dg.JobDefinition)
 
@@ -51,31 +52,29 @@ def instrument(target: Any) -> Any:
     """
     caller = _caller_file()
     if isinstance(target, dg.Definitions):
-        sources.note_definitions(caller, _definitions_ops(target))
-        return _instrument_definitions(target)
+        return _instrument_definitions(target, Origin(caller, _definitions_ops(target)))
     if isinstance(target, dg.JobDefinition):
-        sources.note_definitions(caller, _ops_of(target.graph))
+        origin = Origin(caller, _ops_of(target.graph))
         return target.with_top_level_resources(
-            wrap_resources(dict(target.resource_defs), wrap_default=True))
+            wrap_resources(dict(target.resource_defs), wrap_default=True, origin=origin))
     if isinstance(target, Mapping):
-        sources.note_definitions(caller, {})
-        return wrap_resources(dict(target), wrap_default=True)
+        return wrap_resources(dict(target), wrap_default=True, origin=Origin(caller, {}))
     raise TypeError(
         f"lineage_dagster.instrument() takes a dagster.Definitions, a dagster.JobDefinition or a "
         f"mapping of resources, got {type(target).__name__}; wrap your Definitions: "
         "defs = lineage_dagster.instrument(dg.Definitions(...)).")
 
 
-def _instrument_definitions(defs: dg.Definitions) -> dg.Definitions:
+def _instrument_definitions(defs: dg.Definitions, origin: Origin) -> dg.Definitions:
     jobs = []
     for job in defs.jobs or []:
         if isinstance(job, dg.JobDefinition) and internals.has_own_resources(job):
             job = job.with_top_level_resources(
-                wrap_resources(dict(job.resource_defs), wrap_default=True))
+                wrap_resources(dict(job.resource_defs), wrap_default=True, origin=origin))
         jobs.append(job)
     return dg.Definitions(
         assets=defs.assets, schedules=defs.schedules, sensors=defs.sensors, jobs=jobs,
-        resources=wrap_resources(dict(defs.resources or {}), wrap_default=True),
+        resources=wrap_resources(dict(defs.resources or {}), wrap_default=True, origin=origin),
         executor=defs.executor, loggers=defs.loggers, asset_checks=defs.asset_checks,
         metadata=defs.metadata, component_tree=defs.component_tree)
 

@@ -44,9 +44,16 @@ def restart_attempt(message: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def step_attempt(io_context: Any) -> int:
-    """The attempt (1, 2, ...) of the step an Input/OutputContext belongs to."""
-    return int(io_context.step_context.previous_attempt_count) + 1
+def step_attempt(io_context: Any) -> int | None:
+    """The attempt (1, 2, ...) of the step an Input/OutputContext belongs to, if Dagster knows.
+
+    Dagster tracks attempts in a "known execution state" that some
+    executions (a re-execution run in process) do not provide.
+    """
+    try:
+        return int(io_context.step_context.previous_attempt_count) + 1
+    except Exception:  # noqa: BLE001 - dagster's CheckError when the state is missing
+        return None
 
 
 def io_step(io_context: Any) -> tuple[str, str]:
@@ -76,6 +83,8 @@ def code_origin_file(dagster_run: Any) -> str | None:
     if origin is None:
         return None
     pointer = origin.repository_origin.code_pointer
+    while getattr(pointer, "reconstructor_pointer", None) is not None:  # build_reconstructable_job
+        pointer = pointer.reconstructor_pointer
     python_file = getattr(pointer, "python_file", None)
     if python_file:
         return str(python_file)

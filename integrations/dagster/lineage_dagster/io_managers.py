@@ -37,8 +37,9 @@ import dagster as dg
 from lineage import lifecycle
 
 from lineage_dagster import internals
-from lineage_dagster.recorder import (ARTIFACT_METADATA, SOURCE, artifact_key, local_path,
-                                      recorder)
+from lineage_dagster.sources import NO_ORIGIN, Origin
+from lineage_dagster.recorder import (ARTIFACT_METADATA, GUARDED, SOURCE, artifact_key,
+                                      local_path, recorder)
 
 #: Resource key prefix under which a wrapped Pythonic IO manager stays available.
 INNER_PREFIX = "lineage_inner__"
@@ -59,13 +60,11 @@ class LineageIOManager(dg.IOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         self._manager(context).handle_output(context, obj)
-        with lifecycle.guarded(SOURCE, "asset outputs"):
-            record_output(context, obj)
+        _record(record_output, context, obj)
 
     def load_input(self, context: dg.InputContext) -> Any:
         value = self._manager(context).load_input(context)
-        with lifecycle.guarded(SOURCE, "step inputs"):
-            record_input(context)
+        _record(record_input, context)
         return value
 
     def _manager(self, context: Any) -> Any:
@@ -108,38 +107,39 @@ def is_io_manager(value: Any) -> bool:
     return isinstance(resource_cls, type) and issubclass(resource_cls, dg.ConfigurableIOManagerFactory)
 
 
-def wrap_resources(resources: dict[str, Any], *, wrap_default: bool) -> dict[str, Any]:
+def wrap_resources(resources: dict[str, Any], *, wrap_default: bool,
+                   origin: Origin = NO_ORIGIN) -> dict[str, Any]:
     """`resources` with every IO manager recorded (and Dagster's default one if `wrap_default`).
 
     An `IOManagerDefinition` is wrapped in place (same key, same config
     schema, so run config keeps working); a Pythonic IO manager stays under
     ``lineage_inner__<key>`` and the key gets a recording IO manager that
-    uses it.
+    uses it. `origin` tells runs made with these resources where their code is.
     """
     wrapped: dict[str, Any] = {}
     for key, value in resources.items():
         if key.startswith(INNER_PREFIX) or _is_wrapped(value):
             wrapped[key] = value
         elif value is internals.default_io_manager():
-            wrapped[key] = default_io_manager() if wrap_default else value
+            wrapped[key] = default_io_manager(origin) if wrap_default else value
         elif isinstance(value, dg.IOManagerDefinition):
-            wrapped[key] = wrap_definition(value)
+            wrapped[key] = wrap_definition(value, origin)
         elif is_io_manager(value):
             wrapped[INNER_PREFIX + key] = value
-            wrapped[key] = _wrap_by_key(INNER_PREFIX + key)
+            wrapped[key] = _wrap_by_key(INNER_PREFIX + key, origin)
         else:
             wrapped[key] = value
     if wrap_default and "io_manager" not in wrapped:
-        wrapped["io_manager"] = default_io_manager()
+        wrapped["io_manager"] = default_io_manager(origin)
     return wrapped
 
 
-def default_io_manager() -> dg.IOManagerDefinition:
+def default_io_manager(origin: Origin = NO_ORIGIN) -> dg.IOManagerDefinition:
     """Dagster's default IO manager, recorded."""
     inner = internals.default_io_manager()
 
     def resource_fn(init_context: Any) -> Any:
-        watch(init_context)
+        watch(init_context, origin)
         return _DefaultIOManager(init_context)
 
     return _mark(dg.IOManagerDefinition(
@@ -147,11 +147,12 @@ def default_io_manager() -> dg.IOManagerDefinition:
         description=inner.description, required_resource_keys=inner.required_resource_keys))
 
 
-def wrap_definition(inner: dg.IOManagerDefinition) -> dg.IOManagerDefinition:
+def wrap_definition(inner: dg.IOManagerDefinition,
+                    origin: Origin = NO_ORIGIN) -> dg.IOManagerDefinition:
     """An IO manager definition that records what `inner` writes and reads."""
 
     def resource_fn(init_context: Any) -> Any:
-        watch(init_context)
+        watch(init_context, origin)
         produced = _call_resource_fn(inner, init_context)
         if inspect.isgenerator(produced):
             with contextmanager(lambda: produced)() as manager:
@@ -169,9 +170,9 @@ def wrap_definition(inner: dg.IOManagerDefinition) -> dg.IOManagerDefinition:
         output_config_schema=inner.output_config_schema))
 
 
-def _wrap_by_key(inner_key: str) -> dg.IOManagerDefinition:
+def _wrap_by_key(inner_key: str, origin: Origin) -> dg.IOManagerDefinition:
     def resource_fn(init_context: Any) -> Any:
-        watch(init_context)
+        watch(init_context, origin)
         return LineageIOManager(getattr(init_context.resources, inner_key))
 
     return _mark(dg.IOManagerDefinition(resource_fn=resource_fn,
@@ -194,26 +195,36 @@ def _call_resource_fn(definition: Any, init_context: Any) -> Any:
 
 
 # --- watching a run's events -----------------------------------------------------------
-def watch(init_context: Any) -> None:
+def watch(init_context: Any, origin: Origin) -> None:
     """Subscribe the recorder to the events of the run `init_context` initialises for."""
-    with lifecycle.guarded(SOURCE, "the start of a Dagster run"):
+    with lifecycle.guarded(SOURCE, GUARDED):
         instance = getattr(init_context, "instance", None)
         dagster_run = getattr(init_context, "dagster_run", None)
         if instance is None or dagster_run is None:
             return
-        if getattr(instance.event_log_storage, "lineage_records_events", False):
-            return  # lineage's event-log storage records every event itself
         key = (id(instance), dagster_run.run_id)
         with _watched_lock:
             if key in _watched:
                 return
             _watched.add(key)
-        recorder.remember_dagster_run(dagster_run)
+        recorder.remember_dagster_run(dagster_run, origin)
+        if getattr(instance.event_log_storage, "lineage_records_events", False):
+            return  # lineage's event-log storage records every event itself
         internals.subscribe_to_run(instance, dagster_run.run_id,
                                    lambda entry: recorder.handle(entry, instance))
 
 
 # --- recording -----------------------------------------------------------------------
+def _record(record: Any, context: Any, *args: Any) -> None:
+    """Run `record` for an IO manager call, guarded per Dagster run (see `Recorder.guarded`)."""
+    with lifecycle.guarded(SOURCE, GUARDED):
+        run_id = internals.io_step(context)[0]
+        if recorder.broken(run_id):
+            return
+        with recorder.guarded(run_id):
+            record(context, *args)
+
+
 def _step_of(context: Any) -> Any:
     run_id, step_key = internals.io_step(context)
     return recorder.step_run(run_id, step_key, context.step_context.instance,

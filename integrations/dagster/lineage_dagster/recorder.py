@@ -32,8 +32,10 @@ find the runs the others made through the lifecycle's lookup by
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -47,7 +49,10 @@ from lineage_dagster import internals, sources
 SOURCE = "dagster"
 #: Output metadata naming the artifact an instrumented IO manager recorded.
 ARTIFACT_METADATA = "lineage/artifact"
+#: What adapter failures are reported as: one warning per kind of failure, not one per event.
+GUARDED = "Dagster runs and assets"
 _OPEN = ("scheduled", "started")
+_log = logging.getLogger("lineage.dagster")
 _T = dg.DagsterEventType
 
 
@@ -71,11 +76,14 @@ class _Step:
 
 
 class _DagsterRun:
-    __slots__ = ("run", "started_at")
+    __slots__ = ("run", "started_at", "origin", "fetched")
 
-    def __init__(self, run: Any, started_at: datetime | None) -> None:
+    def __init__(self, run: Any, started_at: datetime | None, origin: sources.Origin,
+                 fetched: bool) -> None:
         self.run = run
         self.started_at = started_at
+        self.origin = origin
+        self.fetched = fetched  # read from the Dagster instance (with its start time)
 
 
 class Recorder:
@@ -90,6 +98,7 @@ class Recorder:
         self.outputs: dict[tuple[str, str, str], Any] = {}
         #: Inputs an instrumented IO manager recorded, by (run id, step key, input name).
         self.loads: set[tuple[str, str, str]] = set()
+        self._broken: set[str] = set()
         self._handlers = {
             _T.RUN_START.value: self._run_started,
             _T.STEP_START.value: self._step_started,
@@ -104,6 +113,9 @@ class Recorder:
             _T.RUN_FAILURE.value: self._run_ended,
             _T.RUN_CANCELED.value: self._run_ended,
         }
+        # What still runs for a broken run: making the step no longer current, forgetting the run.
+        self._releasing = {self._step_succeeded, self._step_failed, self._step_skipped,
+                           self._run_ended}
 
     # --- entry point --------------------------------------------------------------
     def handle(self, entry: Any, instance: Any) -> None:
@@ -114,14 +126,40 @@ class Recorder:
         handler = self._handlers.get(event.event_type_value)
         if handler is None:
             return
-        with lifecycle.guarded(SOURCE, "Dagster events"):
+        if entry.run_id in self._broken and handler not in self._releasing:
+            return
+        with self.guarded(entry.run_id):
             handler(entry, event, instance)
 
+    @contextmanager
+    def guarded(self, run_id: str) -> Iterator[None]:
+        """Adapter code for one Dagster run: a failure is logged, never raised.
+
+        After the first failure in a run, this process records nothing more of
+        that run (`broken`): the database is likely gone, and every further
+        attempt would cost the pipeline time and add a half-true record.
+        """
+        with lifecycle.guarded(SOURCE, GUARDED):
+            try:
+                yield
+            except Exception:
+                self._broken.add(run_id)
+                raise
+
+    def broken(self, run_id: str) -> bool:
+        """Whether recording failed in this run (this process then records no more of it)."""
+        return run_id in self._broken
+
     # --- the Dagster run ------------------------------------------------------------
-    def remember_dagster_run(self, dagster_run: Any) -> None:
-        """Cache a DagsterRun this process was handed (saves a lookup)."""
+    def remember_dagster_run(self, dagster_run: Any, origin: sources.Origin) -> None:
+        """Note a DagsterRun this process was handed, and its definitions' origin."""
         with self._lock:
-            self._dagster_runs.setdefault(dagster_run.run_id, _DagsterRun(dagster_run, None))
+            known = self._dagster_runs.get(dagster_run.run_id)
+            if known is not None and known.fetched:
+                known.origin = origin
+            else:
+                self._dagster_runs[dagster_run.run_id] = _DagsterRun(dagster_run, None, origin,
+                                                                     False)
 
     def dagster_run(self, run_id: str, instance: Any) -> Any:
         """The DagsterRun of `run_id` (looked up once per process)."""
@@ -129,15 +167,14 @@ class Recorder:
 
     def _dagster_run_info(self, run_id: str, instance: Any) -> _DagsterRun:
         info = self._dagster_runs.get(run_id)
-        if info is not None and info.started_at is not None:
+        if info is not None and (info.fetched or instance is None):
             return info
         record = instance.get_run_record_by_id(run_id) if instance is not None else None
         if record is None:
-            if info is None:
-                raise LookupError(f"Dagster run {run_id} is not in the Dagster instance")
-            return info
+            raise LookupError(f"Dagster run {run_id} is not in the Dagster instance")
         start = getattr(record, "start_time", None)
-        info = _DagsterRun(record.dagster_run, _utc(start) if start else None)
+        info = _DagsterRun(record.dagster_run, _utc(start) if start else None,
+                           info.origin if info is not None else sources.NO_ORIGIN, True)
         with self._lock:
             self._dagster_runs[run_id] = info
         return info
@@ -152,7 +189,7 @@ class Recorder:
         if run is None:
             info = self._dagster_run_info(run_id, instance)
             dagster_run = info.run
-            source = sources.run_source(dagster_run)
+            source = sources.run_source(dagster_run, info.origin)
             run = lifecycle.engine_run(
                 source.transform, external_source=SOURCE, external_id=run_id,
                 entrypoint=dagster_run.job_name, name=dagster_run.job_name,
@@ -176,25 +213,40 @@ class Recorder:
         self.job_run(entry.run_id, instance, started_at=_utc(entry.timestamp))
 
     def _run_ended(self, entry: Any, event: Any, instance: Any) -> None:
+        """The run's end; steps still open then are aborted.
+
+        Also for a broken run (one attempt): a bug that stopped the recording
+        must not leave the run "started" when the database is still there.
+        """
         run_id = entry.run_id
-        run = self.job_run(run_id, instance)
-        kind = event.event_type_value
-        status = {_T.RUN_SUCCESS.value: "completed",
-                  _T.RUN_FAILURE.value: "errored"}.get(kind, "aborted")
+        broken = run_id in self._broken
         try:
-            lifecycle.finish_run(run, status, error=None if status == "completed"
-                                 else _error_text(event), finished_at=_utc(entry.timestamp))
-            if status != "completed":
-                self._abort_open_steps(run, run_id)
+            self._finish_run(entry, event, instance, broken=broken)
+        except Exception:
+            if not broken:
+                raise
+            # A broken run's failure was reported once already.
+            _log.debug("lineage-dagster could not record the end of run %s", run_id, exc_info=True)
         finally:
             self._forget(run_id)
 
-    def _abort_open_steps(self, run: Any, run_id: str) -> None:
+    def _finish_run(self, entry: Any, event: Any, instance: Any, *, broken: bool) -> None:
+        run = self.job_run(entry.run_id, instance)
+        status = {_T.RUN_SUCCESS.value: "completed",
+                  _T.RUN_FAILURE.value: "errored"}.get(event.event_type_value, "aborted")
+        lifecycle.finish_run(run, status, error=None if status == "completed"
+                             else _error_text(event), finished_at=_utc(entry.timestamp))
+        if status != "completed" or broken:
+            reason = ("lineage-dagster stopped recording this run after a failure of its own "
+                      "(see the log of lineage.dagster); the step's end is unknown." if broken
+                      else f"The Dagster run {entry.run_id} ended before this step did.")
+            self._abort_open_steps(run, reason)
+
+    def _abort_open_steps(self, run: Any, reason: str) -> None:
         import lineage as ln
 
         for step in ln.Run.filter(initiated_by_run_id=run.id, status__in=list(_OPEN)).all():
-            lifecycle.finish_run(step, "aborted",
-                                 error=f"The Dagster run {run_id} ended before this step did.")
+            lifecycle.finish_run(step, "aborted", error=reason)
 
     def _forget(self, run_id: str) -> None:
         with self._lock:
@@ -205,19 +257,24 @@ class Recorder:
             for key in [k for k in self.outputs if k[0] == run_id]:
                 del self.outputs[key]
             self.loads = {k for k in self.loads if k[0] != run_id}
+            self._broken.discard(run_id)
         for step in steps:
             lifecycle.deactivate(step.activation)
 
     # --- steps ------------------------------------------------------------------------
-    def step_run(self, run_id: str, step_key: str, instance: Any, *, attempt: int,
+    def step_run(self, run_id: str, step_key: str, instance: Any, *, attempt: int | None,
                  handle_path: Sequence[str]) -> Any:
-        """The run of the current attempt of a step (created if this process has none)."""
+        """The run of the current attempt of a step (created if none is known).
+
+        Args:
+            attempt: The attempt, or None when unknown (the latest recorded one).
+        """
         state = self._steps.get((run_id, step_key))
         if state is not None:
             return state.run
         run = lifecycle.find_engine_run(SOURCE, step_external_id(run_id, step_key), attempt)
         if run is None:
-            run = self._new_step_run(run_id, step_key, instance, attempt, handle_path, None)
+            run = self._new_step_run(run_id, step_key, instance, attempt or 1, handle_path, None)
         return run
 
     def step_known(self, run_id: str, step_key: str) -> Any:
@@ -229,9 +286,11 @@ class Recorder:
                       handle_path: Sequence[str], started_at: datetime | None,
                       status: str = "started") -> Any:
         job_run = self.job_run(run_id, instance)
-        dagster_run = self.dagster_run(run_id, instance)
+        info = self._dagster_run_info(run_id, instance)
+        dagster_run = info.run
         op_name = handle_path[-1] if handle_path else step_key
-        source, entrypoint = sources.op_source(op_name, sources.run_source(dagster_run))
+        source, entrypoint = sources.op_source(op_name, info.origin,
+                                               sources.run_source(dagster_run, info.origin))
         details: dict[str, Any] = {"step_key": step_key, "op": ".".join(handle_path) or step_key,
                                    "job": dagster_run.job_name, "dagster_run_id": run_id}
         partition = (dagster_run.tags or {}).get("dagster/partition")
@@ -267,6 +326,9 @@ class Recorder:
             state = self._steps.pop((run_id, step_key), None)
         if state is not None:
             lifecycle.deactivate(state.activation)
+        if run_id in self._broken:
+            return
+        if state is not None:
             run = state.run
         else:
             run = lifecycle.find_engine_run(SOURCE, step_external_id(run_id, step_key))

@@ -1,19 +1,19 @@
 """Which Transform a Dagster run and each of its steps belong to.
 
 A Dagster run is a Run of its code location's file: the file Dagster
-loaded the job from (``reconstructable(job)``, a code location), else the
-file that called `lineage_dagster.instrument`, else a Transform named
-``dagster/<job name>`` without source. A step is a Run of the file that
-defines its op or asset function (known once `instrument` has seen the
-definitions), else of the run's file.
+loaded the job from (a code location, ``reconstructable(job)``), else the
+file whose `lineage_dagster.instrument` call made the run's IO managers,
+else a Transform named ``dagster/<job name>`` without source. A step is a
+Run of the file that defines its op or asset function (known from the
+instrumented definitions), else of the run's file; its entrypoint is the
+function's qualified name.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lineage import lifecycle
 
@@ -21,33 +21,35 @@ from lineage_dagster import internals
 
 KIND = "dagster"
 
-_lock = threading.Lock()
-_definitions_files: list[str] = []
-_op_functions: dict[str, Callable[..., Any]] = {}
+
+class Origin(NamedTuple):
+    """Where instrumented definitions come from.
+
+    Attributes:
+        file: The file that called `lineage_dagster.instrument`, if any.
+        ops: The Python function of each op (and asset op), by op name.
+    """
+
+    file: str | None
+    ops: Mapping[str, Callable[..., Any]]
 
 
-def note_definitions(file: str | None, op_functions: dict[str, Callable[..., Any]]) -> None:
-    """Remember where instrumented definitions come from (see the module docstring)."""
-    with _lock:
-        if file and file not in _definitions_files:
-            _definitions_files.append(file)
-        _op_functions.update(op_functions)
+NO_ORIGIN = Origin(None, {})
 
 
-def run_source(dagster_run: Any) -> lifecycle.Source:
+def run_source(dagster_run: Any, origin: Origin = NO_ORIGIN) -> lifecycle.Source:
     """The Transform (and git state) of a Dagster run."""
-    path = internals.code_origin_file(dagster_run)
-    if path is None and _definitions_files:
-        path = _definitions_files[-1]
+    path = internals.code_origin_file(dagster_run) or origin.file
     if path is not None and Path(path).is_file():
         return lifecycle.file_transform(path, KIND)
     transform = lifecycle.get_or_create_transform(f"dagster/{dagster_run.job_name}", None, KIND)
     return lifecycle.Source(transform, None, None)
 
 
-def op_source(op_name: str, fallback: lifecycle.Source) -> tuple[lifecycle.Source, str]:
+def op_source(op_name: str, origin: Origin,
+              fallback: lifecycle.Source) -> tuple[lifecycle.Source, str]:
     """The Transform of an op's function and the entrypoint to record (its qualified name)."""
-    fn = _op_functions.get(op_name)
+    fn = origin.ops.get(op_name)
     if fn is None:
         return fallback, op_name
     return lifecycle.function_transform(fn, KIND), getattr(fn, "__qualname__", op_name)

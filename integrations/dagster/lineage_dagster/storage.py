@@ -42,31 +42,34 @@ _subclasses_lock = threading.Lock()
 _batch = threading.local()
 
 
-class _Recording:
-    """Mixed into the wrapped storage's class: store first, then record."""
+def _recording_members(storage_class: type) -> dict[str, Any]:
+    """The members of `recording_class`: store as `storage_class` does, then record."""
 
-    #: Marks storages that record every event (`lineage_dagster.io_managers.watch` checks it).
-    lineage_records_events = True
-    _lineage_inst_data: Any = None
-
-    @property
-    def inst_data(self) -> Any:
-        return self._lineage_inst_data
-
-    def store_event(self, event: Any) -> None:
-        super().store_event(event)  # type: ignore[misc]
+    def store_event(self: Any, event: Any) -> None:
+        storage_class.store_event(self, event)
         if not getattr(_batch, "active", False):
             recorder.handle(event, internals.storage_instance(self))
 
-    def store_event_batch(self, events: Any) -> None:
+    def store_event_batch(self: Any, events: Any) -> None:
         _batch.active = True
         try:
-            super().store_event_batch(events)  # type: ignore[misc]
+            storage_class.store_event_batch(self, events)
         finally:
             _batch.active = False
         instance = internals.storage_instance(self)
         for event in events:
             recorder.handle(event, instance)
+
+    return {
+        "__module__": __name__,
+        "__slots__": (),  # the same layout: the storage's class is swapped in place
+        "__doc__": f"{storage_class.__name__} that records every event it stores in lineage.",
+        #: Marks storages that record every event (`lineage_dagster.io_managers.watch` checks it).
+        "lineage_records_events": True,
+        "inst_data": property(lambda self: self.__dict__.get("_lineage_inst_data")),
+        "store_event": store_event,
+        "store_event_batch": store_event_batch,
+    }
 
 
 class LineageEventLogStorage(_EventLogStorage, _ConfigurableClass):  # type: ignore[misc, valid-type]
@@ -95,7 +98,7 @@ class LineageEventLogStorage(_EventLogStorage, _ConfigurableClass):  # type: ign
         storage = internals.build_configurable(inner["module"], inner["class"],
                                                dict(inner.get("config") or {}), _EventLogStorage)
         storage.__class__ = recording_class(type(storage))
-        storage._lineage_inst_data = inst_data
+        storage.__dict__["_lineage_inst_data"] = inst_data
         return storage
 
 
@@ -104,8 +107,8 @@ def recording_class(storage_class: type) -> type:
     with _subclasses_lock:
         subclass = _subclasses.get(storage_class)
         if subclass is None:
-            subclass = type(f"Lineage{storage_class.__name__}", (_Recording, storage_class),
-                            {"__module__": __name__})
+            subclass = type(f"Lineage{storage_class.__name__}", (storage_class,),
+                            _recording_members(storage_class))
             _subclasses[storage_class] = subclass
         return subclass
 

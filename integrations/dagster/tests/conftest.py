@@ -62,3 +62,16 @@ def graph_edges(record: Any) -> set[tuple[str, str, str]]:
         else:
             names[node] = f"artifact:{data['key']}"
     return {(names[a], names[b], data["relation"]) for a, b, data in graph.edges(data=True)}
+
+
+def _tests_on_pythonpath() -> None:
+    """Let Dagster's step processes import the jobs of `dagster_jobs` by module name."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if here not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([here, *paths])
+
+
+_tests_on_pythonpath()
