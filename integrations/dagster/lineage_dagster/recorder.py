@@ -99,6 +99,7 @@ class Recorder:
         #: Inputs an instrumented IO manager recorded, by (run id, step key, input name).
         self.loads: set[tuple[str, str, str]] = set()
         self._broken: set[str] = set()
+        self._pending_starts: dict[str, datetime | None] = {}
         self._handlers = {
             _T.RUN_START.value: self._run_started,
             _T.STEP_START.value: self._step_started,
@@ -184,6 +185,7 @@ class Recorder:
         run = self._job_runs.get(run_id)
         if run is not None:
             return run
+        started_at = started_at or self._pending_starts.pop(run_id, None)
         if started_at is None:  # another process (the orchestrator) may have made it
             run = lifecycle.find_engine_run(SOURCE, run_id, attempt=1)
         if run is None:
@@ -210,7 +212,13 @@ class Recorder:
             lifecycle.record_upstream(run, parent)
 
     def _run_started(self, entry: Any, event: Any, instance: Any) -> None:
-        self.job_run(entry.run_id, instance, started_at=_utc(entry.timestamp))
+        run_id, started_at = entry.run_id, _utc(entry.timestamp)
+        info = self._dagster_run_info(run_id, instance)
+        if internals.code_origin_file(info.run) is None and not info.origin.file:
+            # An in-process run: its IO managers, initialised next, tell where its code is.
+            self._pending_starts[run_id] = started_at
+            return
+        self.job_run(run_id, instance, started_at=started_at)
 
     def _run_ended(self, entry: Any, event: Any, instance: Any) -> None:
         """The run's end; steps still open then are aborted.
@@ -258,6 +266,7 @@ class Recorder:
                 del self.outputs[key]
             self.loads = {k for k in self.loads if k[0] != run_id}
             self._broken.discard(run_id)
+            self._pending_starts.pop(run_id, None)
         for step in steps:
             lifecycle.deactivate(step.activation)
 
