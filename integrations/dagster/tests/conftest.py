@@ -64,6 +64,30 @@ def graph_edges(record: Any) -> set[tuple[str, str, str]]:
     return {(names[a], names[b], data["relation"]) for a, b, data in graph.edges(data=True)}
 
 
+#: A ``dagster.yaml`` naming lineage's event-log storage (SQLite underneath, in ``{home}``).
+STORAGE_YAML = """\
+event_log_storage:
+  module: lineage_dagster
+  class: LineageEventLogStorage
+  config:
+    storage:
+      module: dagster._core.storage.event_log
+      class: SqliteEventLogStorage
+      config:
+        base_dir: {home}/history/runs
+telemetry:
+  enabled: false
+"""
+
+
+def dagster_home(folder: Any, text: str = STORAGE_YAML) -> Any:
+    """A DAGSTER_HOME under `folder` whose ``dagster.yaml`` is `text` (``{home}`` filled in)."""
+    home = folder / "dagster_home"
+    home.mkdir(parents=True)
+    (home / "dagster.yaml").write_text(text.format(home=home))
+    return home
+
+
 def _tests_on_pythonpath() -> None:
     """Let Dagster's step processes import the jobs of `dagster_jobs` by module name."""
     import os

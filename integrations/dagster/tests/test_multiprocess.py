@@ -13,27 +13,12 @@ from pathlib import Path
 
 import dagster as dg
 import lineage as ln
-from conftest import dagster_runs, graph_edges, step
+from conftest import dagster_home, dagster_runs, graph_edges, step
 
-DAGSTER_YAML = """\
-event_log_storage:
-  module: lineage_dagster
-  class: LineageEventLogStorage
-  config:
-    storage:
-      module: dagster._core.storage.event_log
-      class: SqliteEventLogStorage
-      config:
-        base_dir: {home}/history/runs
-telemetry:
-  enabled: false
-"""
 
 
 def test_multiprocess_job_with_dagster_yaml(instance, tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(DAGSTER_YAML.format(home=home))
+    home = dagster_home(tmp_path)
     job = dg.build_reconstructable_job("dagster_jobs", "mp_job",
                                        reconstructor_working_directory=str(Path(__file__).parent))
     with dg.DagsterInstance.from_config(str(home)) as dagster_instance:

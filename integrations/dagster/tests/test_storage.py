@@ -5,22 +5,9 @@ from __future__ import annotations
 import dagster as dg
 import lineage as ln
 import pytest
-from conftest import dagster_runs, step
+from conftest import STORAGE_YAML, dagster_home, dagster_runs, step
 from dagster._core.storage.event_log import SqlEventLogStorage, SqliteEventLogStorage
 
-STORAGE_YAML = """\
-event_log_storage:
-  module: lineage_dagster
-  class: LineageEventLogStorage
-  config:
-    storage:
-      module: dagster._core.storage.event_log
-      class: SqliteEventLogStorage
-      config:
-        base_dir: {home}/history/runs
-telemetry:
-  enabled: false
-"""
 
 
 @dg.asset
@@ -33,15 +20,8 @@ def sorted_rows(source_rows: list[str]) -> list[str]:
     return sorted(source_rows)
 
 
-def _home(tmp_path, text=STORAGE_YAML):
-    home = tmp_path / "dagster_home"
-    home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text(text.format(home=home))
-    return home
-
-
 def test_storage_is_the_configured_one_and_travels_to_other_processes(tmp_path):
-    home = _home(tmp_path)
+    home = dagster_home(tmp_path)
     with dg.DagsterInstance.from_config(str(home)) as dagster_instance:
         storage = dagster_instance.event_log_storage
         # The real storage, so `dagster instance migrate` and type checks keep working ...
@@ -54,7 +34,7 @@ def test_storage_is_the_configured_one_and_travels_to_other_processes(tmp_path):
 
 
 def test_without_instrument_runs_steps_files_and_loads_are_recorded(instance, tmp_path):
-    home = _home(tmp_path)
+    home = dagster_home(tmp_path)
     with dg.DagsterInstance.from_config(str(home)) as dagster_instance:
         result = dg.materialize([source_rows, sorted_rows], instance=dagster_instance)
     assert result.success
@@ -75,7 +55,7 @@ def test_replayed_event_batches_are_recorded_once(instance, tmp_path, monkeypatc
     handled = []
     real_handle = recorder.handle
     monkeypatch.setattr(recorder, "handle", lambda e, i: (handled.append(e), real_handle(e, i)))
-    home = _home(tmp_path, text="telemetry:\n  enabled: false\n")
+    home = dagster_home(tmp_path, text="telemetry:\n  enabled: false\n")
     with dg.DagsterInstance.from_config(str(home)) as plain:
         result = dg.materialize([source_rows], instance=plain)
         entries = [r.event_log_entry for r in plain.get_records_for_run(result.run_id).records]
