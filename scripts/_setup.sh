@@ -29,5 +29,8 @@ fresh_venv() {
     local dir="$1"; shift
     rm -rf "$dir"
     uv venv -q --python "${LINEAGE_PYTHON:-python3}" "$dir"
-    uv pip install -q --python "$dir/bin/python" "$@"
+    # Compile bytecode at install time: with PYTHONDONTWRITEBYTECODE set (as in
+    # some CI images) every interpreter would otherwise re-compile the engines
+    # from source on each start, which makes subprocess-heavy suites crawl.
+    uv pip install -q --compile-bytecode --python "$dir/bin/python" "$@"
 }

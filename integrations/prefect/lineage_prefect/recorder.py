@@ -220,7 +220,7 @@ def _parent_id(task_run: Any, flow_run_id: str | None) -> int | None:
 
 
 def _artifact_ids(values: Any) -> list[int]:
-    from lineage.artifact import Artifact
+    from lineage import Artifact
 
     ids: list[int] = []
     for value in values:
