@@ -112,6 +112,9 @@ class Database:
             self._all = []
             self._pid = os.getpid()
         conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(conn.raw, "closed", False):
+            self._forget_connection()  # the server closed it: open a new one
+            conn = None
         if conn is None:
             conn = Connection(self._open(), self.dialect)
             self._local.conn = conn
@@ -123,6 +126,30 @@ class Database:
         if self.is_sqlite:
             return _open_sqlite(self.sqlite_path)
         return _open_postgres(self.url)
+
+    def _forget_connection(self) -> None:
+        """Drop the calling thread's connection (after the server closed it)."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is None:
+            return
+        with self._lock:
+            if conn.raw in self._all:
+                self._all.remove(conn.raw)
+        try:
+            conn.raw.close()
+        except Exception:  # noqa: BLE001 - it is already broken
+            pass
+
+    def _connection_lost(self, exc: BaseException) -> bool:
+        """Whether `exc` means the PostgreSQL server closed this thread's connection."""
+        if self.is_sqlite:
+            return False
+        sqlstate = getattr(exc, "sqlstate", None)
+        if sqlstate is not None and sqlstate.startswith(("08", "57P")):
+            return True
+        conn = getattr(self._local, "conn", None)
+        return conn is not None and bool(getattr(conn.raw, "closed", False))
 
     def close(self) -> None:
         """Close every connection this process opened."""
@@ -154,10 +181,12 @@ class Database:
             if self.is_sqlite:  # cannot change inside a transaction: before BEGIN
                 cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[self.durability]}")
             conn.durability = self.durability
+        self._local.committing = False
         cursor.execute("BEGIN IMMEDIATE" if (write and self.is_sqlite) else "BEGIN")
         self._local.depth = 1
         try:
             yield conn
+            self._local.committing = True
             cursor.execute("COMMIT")
         except BaseException:
             try:
@@ -188,11 +217,22 @@ class Database:
         if self.in_transaction():
             with self._transaction(write) as conn:
                 return work(conn)
+        reconnected = False
         for attempt in range(MAX_RETRIES + 1):
             try:
                 with self._transaction(write) as conn:
                     return work(conn)
             except Exception as exc:  # noqa: BLE001 - filtered right below
+                if self._connection_lost(exc):
+                    # A restarted server or a dropped socket: open a new
+                    # connection and run `work` once more, unless COMMIT was
+                    # already sent (its outcome is unknown, so re-running
+                    # could apply `work` twice).
+                    committing = getattr(self._local, "committing", False)
+                    self._forget_connection()
+                    if not committing and not reconnected:
+                        reconnected = True
+                        continue
                 if attempt == MAX_RETRIES or not self._is_transient(exc):
                     fault = self._named_fault(exc)
                     if fault is None:
