@@ -35,7 +35,8 @@ LAYERS: list[tuple[str, str, tuple[str, ...]]] = [
      ("lineage.artifacts", "lineage.bulk")),
     ("tracking", "track(), @flow, @step", ("lineage.tracking", "lineage.decorators")),
     ("graph", "reading and showing lineage: query, build, collapse, render, describe, "
-     "overview", ("lineage.graph", "lineage.openlineage")),
+     "overview; OpenLineage events out (export, emit) and in (ingest, through the lifecycle)",
+     ("lineage.graph", "lineage.openlineage")),
     ("interfaces", "the command line, the web UI, test helpers for users and the package "
      "root, which installs the db provider",
      ("lineage.cli", "lineage.ui", "lineage.testing", "lineage.__main__", "lineage")),

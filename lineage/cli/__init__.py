@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "lineage.cli.artifact_cmds",
     "lineage.cli.view_cmds",
     "lineage.cli.ui_cmds",
+    "lineage.cli.openlineage_cmds",
 )
 
 
