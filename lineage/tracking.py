@@ -48,14 +48,15 @@ if TYPE_CHECKING:
 class _Tracked:
     """The run of `track()` in this process."""
 
-    __slots__ = ("run", "activation", "pid", "report")
+    __slots__ = ("run", "activation", "pid", "report", "notebook")
 
     def __init__(self, run: Run, activation: lifecycle.Activation, pid: int,
-                 report: _Report | None) -> None:
+                 report: _Report | None, notebook: _Notebook | None = None) -> None:
         self.run = run
         self.activation = activation
         self.pid = pid
         self.report = report
+        self.notebook = notebook
 
 
 _tracked: _Tracked | None = None
@@ -68,12 +69,16 @@ def track(
     project: Any = None,
     features: Mapping[str, Any] | None = None,
     key: str | None = None,
+    path: str | os.PathLike[str] | None = None,
 ) -> Run:
     """Start tracking the running script or notebook as a Run.
 
     Captures the source (a new Transform version when it changed), the
     params, ``sys.argv`` (redacted), the environment, the git state, and
-    what the script prints (stdout/stderr) as the run's report.
+    what the script prints (stdout/stderr) as the run's report. In a
+    notebook: the ``.ipynb`` (all cells, no outputs) is the source, the
+    values of the ``parameters`` cell (papermill's) are params, and the
+    report is the executed notebook as HTML (see docs/notebooks.md).
 
     Args:
         params: Parameters of the run (JSON; nested dicts are queryable as
@@ -84,6 +89,8 @@ def track(
         features: Feature values, validated against ``ln.Feature`` before
             anything is written.
         key: Transform key to use instead of the script path.
+        path: The script or notebook file, when it cannot be found (a
+            notebook run by ``nbclient`` or ``papermill`` from Python).
 
     Returns:
         The started Run.
@@ -100,17 +107,24 @@ def track(
         from lineage.instance import current_instance
 
         instance = current_instance()
-        transform, path = _script_transform(instance, key)
+        notebook = _Notebook.find(path) if _kind() == "notebook" else None
+        if notebook is not None:
+            transform, path = notebook.transform(instance, key)
+            params = notebook.params(params)
+        else:
+            transform, path = _script_transform(instance, key, path)
         git = _git(path, instance)
         run = lifecycle.start_run(transform, params=params, projects=project or (),
                                   features=resolved, git=git)
         activation = lifecycle.activate(run, process_wide=True, set_context=False)
         install_exit_handlers()
         report = None
-        if _kind() == "script":
-            _prepare_report_saving(instance)
+        _prepare_report_saving(instance)
+        if notebook is not None:
+            notebook.record_outputs()
+        else:
             report = _Report.start()
-        _tracked = _Tracked(run, activation, os.getpid(), report)
+        _tracked = _Tracked(run, activation, os.getpid(), report, notebook)
         _finish_in_multiprocessing_child()
         return run
 
@@ -183,26 +197,123 @@ def _kind() -> str:
     return detect_kind()
 
 
-def _script_transform(instance: Any, key: str | None) -> tuple[Any, Path | None]:
-    from lineage.capture.source import (current_script_path, notebook_source, read_source,
-                                        transform_key)
+def _script_transform(instance: Any, key: str | None,
+                      explicit: str | os.PathLike[str] | None = None) -> tuple[Any, Path | None]:
+    from lineage.capture.notebook import notebook_transform_source
+    from lineage.capture.source import current_script_path, read_source, transform_key
 
-    path = current_script_path()
-    kind = _kind()
+    path = Path(os.path.abspath(explicit)) if explicit is not None else current_script_path()
+    kind = "script"
     source: str | None = None
     if path is not None:
         try:
-            is_notebook = kind == "notebook" or path.suffix == ".ipynb"
-            source = notebook_source(path) if is_notebook else read_source(path)
+            if path.suffix == ".ipynb":
+                kind = "notebook"
+                source = notebook_transform_source(path)
+            else:
+                source = read_source(path)
         except OSError:
             source = None
         if key is None:
             dev_dir = instance.settings.dev_dir
             main = sys.modules.get("__main__")
-            key = transform_key(path, Path(dev_dir) if dev_dir else None,
-                                package=getattr(main, "__package__", None) or None)
+            package = None if explicit is not None else getattr(main, "__package__", None)
+            key = transform_key(path, Path(dev_dir) if dev_dir else None, package=package or None)
     key = key or "__main__.py"
     return lifecycle.get_or_create_transform(key, source, kind), path
+
+
+class _Notebook:
+    """The notebook `track()` runs in: its file, parameters and outputs."""
+
+    #: Key of a notebook whose path could not be found.
+    UNKNOWN_KEY = "__notebook__.ipynb"
+
+    def __init__(self, path: Path | None, nb: dict[str, Any] | None, shell: Any) -> None:
+        self.path = path
+        self.nb = nb
+        self.shell = shell
+        self.recorder: Any = None
+
+    @classmethod
+    def find(cls, explicit: str | os.PathLike[str] | None) -> _Notebook:
+        from lineage.capture.notebook import find_notebook, ipython_shell, read_notebook
+
+        shell = ipython_shell()
+        path, _how = find_notebook(explicit)
+        nb = None
+        if path is not None:
+            try:
+                nb = read_notebook(path)
+            except OSError as error:
+                if explicit is not None:
+                    from lineage.errors import ValidationError
+
+                    raise ValidationError(
+                        f"ln.track(path={str(explicit)!r}): cannot read the notebook ({error}). "
+                        "Pass the path of the .ipynb file this kernel runs.") from error
+                path = None
+        if path is None:
+            print("lineage: could not find the path of this notebook, so it is recorded as "
+                  f"{cls.UNKNOWN_KEY!r} with the code of the cells run so far; pass "
+                  "ln.track(path='my_notebook.ipynb') or set LINEAGE_NOTEBOOK_PATH.",
+                  file=sys.stderr)
+        return cls(path, nb, shell)
+
+    def transform(self, instance: Any, key: str | None) -> tuple[Any, Path | None]:
+        from lineage.capture.notebook import clean_notebook, dumps, history_notebook
+        from lineage.capture.source import transform_key
+
+        if self.nb is not None and self.path is not None:
+            source = dumps(clean_notebook(self.nb))
+            if key is None:
+                dev_dir = instance.settings.dev_dir
+                key = transform_key(self.path, Path(dev_dir) if dev_dir else None)
+        else:
+            source = dumps(history_notebook(self.shell))
+            key = key or self.UNKNOWN_KEY
+        return lifecycle.get_or_create_transform(key, source, "notebook"), self.path
+
+    def params(self, explicit: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The ``parameters`` cell's values (papermill's), then `explicit` over them."""
+        from lineage.capture.notebook import notebook_params
+
+        found, missing = notebook_params(self.nb, self.shell)
+        if missing:
+            warnings.warn(
+                f"ln.track() ran before the notebook's parameters {', '.join(missing)} were "
+                "defined: call it after the parameters cell to record them.",
+                UserWarning, stacklevel=4)
+        if not found:
+            return dict(explicit) if explicit is not None else None
+        return {**found, **(explicit or {})}
+
+    def record_outputs(self) -> None:
+        from lineage.capture.notebook_outputs import OutputRecorder
+
+        recorder = OutputRecorder(self.shell)
+        if recorder.install():
+            self.recorder = recorder
+
+    def executed(self) -> dict[str, Any] | None:
+        """The notebook with the outputs recorded so far (redacted), or None."""
+        from lineage.capture.notebook import clean_notebook, history_notebook
+        from lineage.capture.notebook_outputs import executed_notebook
+        from lineage.capture.redact import redact_text
+
+        if self.recorder is None:
+            return None
+        for stream in (sys.stdout, sys.stderr):  # a kernel's streams send on flush
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        base = clean_notebook(self.nb) if self.nb is not None else history_notebook(None)
+        return executed_notebook(base, self.recorder.cells(), redact=redact_text)
+
+    def stop(self) -> None:
+        if self.recorder is not None:
+            self.recorder.uninstall()
 
 
 def _git(path: Path | None, instance: Any) -> dict[str, Any] | None:
@@ -282,6 +393,12 @@ def _finish_tracked(state: _Tracked, status: str, error: Any = None, save_report
     report = state.report
     if report is not None:
         report.stop()
+    executed = None
+    if state.notebook is not None:
+        try:
+            executed = state.notebook.executed() if save_report else None
+        finally:
+            state.notebook.stop()
     try:
         lifecycle.finish_run(state.run, status, error)
     finally:
@@ -290,6 +407,8 @@ def _finish_tracked(state: _Tracked, status: str, error: Any = None, save_report
             if save_report:
                 _store_report(state.run, report)
             report.discard()
+        if executed is not None:
+            _store_notebook_report(state.run, executed)
     return state.run
 
 
@@ -299,21 +418,53 @@ def _store_report(run: Run, report: _Report) -> None:
         if report.path.stat().st_size == 0:
             return
         report.redact()
-        from lineage.artifact import Artifact
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # identical output of an earlier run is reused
-            artifact = Artifact(report.path, description=f"stdout and stderr of run {run.uid}")
-            if artifact.id is None:
-                artifact.save()
-        db = getattr(run, "_db", None) or _current_db()
-        db.write(lambda conn: conn.execute("UPDATE run SET report_id = ? WHERE id = ?",
-                                           [artifact.id, run.id]))
-        run._assign(report_id=artifact.id)
-        run._loaded["report_id"] = run._loaded_raw["report_id"] = artifact.id
+        _save_report_file(run, report.path, f"stdout and stderr of run {run.uid}")
     except Exception as error:  # noqa: BLE001 - a report never breaks the end of a run
         print(f"lineage: the output of run {run.uid} was not saved as its report: {error}",
               file=sys.__stderr__)
+
+
+def _store_notebook_report(run: Run, executed: dict[str, Any]) -> None:
+    """Save the executed notebook as ``run.report``: HTML, or ``.ipynb`` without nbconvert."""
+    from lineage.capture.notebook import dumps
+    from lineage.capture.notebook_outputs import render_html
+
+    folder = None
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="lineage-report-"))
+        html = render_html(executed)
+        if html is None:
+            path = folder / f"run-{run.uid}.ipynb"
+            path.write_text(dumps(executed), encoding="utf-8")
+            print("lineage: nbconvert is not installed, so the report of this notebook is the "
+                  "executed .ipynb; `pip install 'lineage[notebooks]'` for HTML.", file=sys.stderr)
+        else:
+            path = folder / f"run-{run.uid}.html"
+            path.write_text(html, encoding="utf-8")
+        _save_report_file(run, path, f"executed notebook of run {run.uid}")
+    except Exception as error:  # noqa: BLE001 - a report never breaks the end of a run
+        print(f"lineage: the executed notebook of run {run.uid} was not saved as its report: "
+              f"{error}", file=sys.__stderr__)
+    finally:
+        if folder is not None:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _save_report_file(run: Run, path: Path, description: str) -> None:
+    from lineage.artifact import Artifact
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # identical output of an earlier run is reused
+        artifact = Artifact(path, description=description)
+        if artifact.id is None:
+            artifact.save()
+    db = getattr(run, "_db", None) or _current_db()
+    db.write(lambda conn: conn.execute("UPDATE run SET report_id = ? WHERE id = ?",
+                                       [artifact.id, run.id]))
+    run._assign(report_id=artifact.id)
+    run._loaded["report_id"] = run._loaded_raw["report_id"] = artifact.id
 
 
 def _current_db() -> Any:

@@ -206,20 +206,14 @@ def detect_kind() -> Literal["notebook", "script"]:
 
 
 def notebook_path() -> Path | None:
-    """Find the path of the running notebook.
-
-    Looks at ``LINEAGE_NOTEBOOK_PATH``, VS Code's ``__vsc_ipynb_file__`` and
-    Jupyter server's ``JPY_SESSION_NAME``, in that order.
+    """Find the path of the running notebook (see `lineage.capture.notebook.find_notebook`).
 
     Returns:
         The path, or None when unknown.
     """
-    value = os.environ.get("LINEAGE_NOTEBOOK_PATH")
-    if not value:
-        shell = _ipython_shell()
-        user_ns = getattr(shell, "user_ns", None) or {}
-        value = user_ns.get("__vsc_ipynb_file__") or os.environ.get("JPY_SESSION_NAME")
-    return Path(os.path.abspath(value)) if value else None
+    from lineage.capture.notebook import find_notebook
+
+    return find_notebook()[0]
 
 
 def current_script_path() -> Path | None:

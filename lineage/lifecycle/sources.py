@@ -121,8 +121,9 @@ def _file_source(path: str) -> str | None:
 def _function_source(func: Callable[..., Any], instance: Instance,
                      key: str | None) -> tuple[str, str | None, Path | None]:
     """(key, source, file) of the Transform a function belongs to."""
-    from lineage.capture.source import (function_source, notebook_path, notebook_source,
-                                        transform_key_for_function)
+    from lineage.capture.notebook import notebook_transform_source
+    from lineage.errors import ValidationError
+    from lineage.capture.source import function_source, notebook_path, transform_key_for_function
 
     dev_dir = instance.settings.dev_dir
     key = key or transform_key_for_function(func, Path(dev_dir) if dev_dir else None)
@@ -133,7 +134,10 @@ def _function_source(func: Callable[..., Any], instance: Instance,
     if file and ("ipykernel_" in file or file.startswith("<ipython-input")):
         notebook = notebook_path()
         if notebook is not None and notebook.is_file():
-            return key, notebook_source(notebook), notebook
+            try:
+                return key, notebook_transform_source(notebook), notebook
+            except (OSError, ValidationError):
+                pass
         return key, function_source(func), None
     if file and Path(file).is_file():
         source = _file_source(str(Path(file).resolve()))

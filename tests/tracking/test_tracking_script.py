@@ -402,7 +402,9 @@ def test_notebook_tracking(instance, finish_tracked, monkeypatch, tmp_path: Path
     first = ln.track()
     transform = first.transform
     assert (transform.key, transform.kind) == ("analysis.ipynb", "notebook")
-    assert transform.source_code == "import lineage as ln\nln.track()\n\nx = 1\n"
+    stored = json.loads(transform.source_code)  # the .ipynb, all cells, no outputs
+    assert [(c["cell_type"], c["source"]) for c in stored["cells"]] == [
+        ("code", "import lineage as ln\nln.track()"), ("markdown", "# Notes"), ("code", "x = 1")]
     with pytest.warns(UserWarning, match=first.uid):  # re-running the cell
         second = ln.track()
     assert ln.Run.get(first.uid).status == "completed"
