@@ -15,9 +15,9 @@ from lineage._version import __version__
 from lineage.db import provider as _provider
 
 __all__ = [
-    "Artifact", "Environment", "Feature", "Label", "Project", "RecordChange", "Run", "Storage",
-    "Transform", "User", "connect", "errors", "finish", "flow", "init", "lineage_graph", "save",
-    "settings", "step", "track", "view",
+    "Artifact", "Environment", "Feature", "Label", "Project", "RecordChange", "Run", "Space",
+    "Storage", "Transform", "User", "connect", "errors", "finish", "flow", "init",
+    "lineage_graph", "save", "settings", "step", "track", "view",
 ]
 
 # public name -> (module, attribute)
@@ -29,6 +29,7 @@ _LAZY = {
     "Project": ("lineage.models.project", "Project"),
     "RecordChange": ("lineage.models.change", "RecordChange"),
     "Run": ("lineage.models.run", "Run"),
+    "Space": ("lineage.models.space", "Space"),
     "Storage": ("lineage.models.storage", "Storage"),
     "Transform": ("lineage.models.transform", "Transform"),
     "User": ("lineage.models.user", "User"),
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from lineage.models.label import Label
     from lineage.models.project import Project
     from lineage.models.run import Run
+    from lineage.models.space import Space
     from lineage.models.storage import Storage
     from lineage.models.transform import Transform
     from lineage.models.user import User

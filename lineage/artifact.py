@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany
 from lineage.db.record import Record
+from lineage.models.space import space_field
 
 if TYPE_CHECKING:
     from lineage.storage.hashing import FileDigest, FolderDigest
@@ -71,13 +72,14 @@ class Artifact(Record):
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "updated_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
+        "space_id": space_field(),
     }
     #: Identity, versions, the stored object and the creating run: lineage sets
     #: these; ``key`` and ``description`` are the user's.
     system_fields = frozenset({
         "uid", "suffix", "kind", "size", "hash", "hash_type", "dedup_hash", "n_files",
         "storage_id", "object_key", "run_id", "version", "is_latest", "storage_ongoing",
-        "created_at", "updated_at", "created_by_id",
+        "created_at", "updated_at", "created_by_id", "space_id",
     })
     relations = {
         "run": ForeignKey("run_id", "Run"),

@@ -88,6 +88,10 @@ def _truncate(url: str) -> None:
         if tables:
             conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
         conn.execute("DELETE FROM lineage_instance WHERE key IN ('settings', 'default_storage')")
+        if "space" in tables:  # the space ``all`` (id 1) comes with the schema
+            conn.execute("INSERT INTO space (uid, name, description, created_at) VALUES "
+                         "('a11spaceA11a', 'all', 'Readable and writable by every member of the "
+                         "instance', now())")
         from lineage.db.migrate import SCHEMA_VERSION
 
         conn.execute("UPDATE lineage_instance SET value = %s WHERE key = 'schema_version'",

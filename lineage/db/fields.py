@@ -46,6 +46,8 @@ class Field:
         normalize_prefix: The same for prefixes (``key__startswith``).
         on_delete: What the database does to this column when the referenced
             row is deleted (``"SET NULL"``); None refuses the delete.
+        server_default: SQL default the database itself applies when an
+            INSERT leaves the column out (raw SQL, older clients).
     """
 
     kind: str
@@ -58,6 +60,7 @@ class Field:
     normalize: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
     normalize_prefix: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
     on_delete: str | None = None
+    server_default: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -69,7 +69,7 @@ def _column(table: str, name: str, spec: Field) -> sa.Column:
                                   ondelete=spec.on_delete,
                                   use_alter=(table, spec.references) in _CYCLIC_REFERENCES))
     return sa.Column(name, *args, nullable=spec.nullable, index=spec.index or None,
-                     unique=spec.unique or None)
+                     unique=spec.unique or None, server_default=spec.server_default)
 
 
 def _link_table(metadata: sa.MetaData, link: LinkTable) -> sa.Table:

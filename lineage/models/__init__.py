@@ -1,6 +1,7 @@
 """Registry classes; importing this package registers all of them."""
 
 from lineage.models.user import User
+from lineage.models.space import Space, SpaceMember
 from lineage.models.storage import Storage
 from lineage.models.environment import Environment
 from lineage.models.transform import Transform
@@ -13,5 +14,5 @@ from lineage.artifact import Artifact
 
 __all__ = [
     "Artifact", "Environment", "Feature", "FeatureValue", "Label", "Project", "RecordChange",
-    "Run", "Storage", "Transform", "User",
+    "Run", "Space", "SpaceMember", "Storage", "Transform", "User",
 ]

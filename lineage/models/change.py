@@ -5,6 +5,7 @@ from __future__ import annotations
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index
 from lineage.db.record import Record
+from lineage.models.space import space_field
 
 
 class RecordChange(Record):
@@ -27,11 +28,12 @@ class RecordChange(Record):
         "changed_at": Field("datetime", nullable=False, default=utcnow),
         "changed_by_id": Field("bigint", references="user_account"),
         "run_id": Field("bigint", references="run"),
+        "space_id": space_field(),
     }
     #: The history of changes is append-only.
     system_fields = frozenset({
         "registry", "record_id", "record_uid", "fields", "previous", "changed_at",
-        "changed_by_id", "run_id",
+        "changed_by_id", "run_id", "space_id",
     })
     relations = {"changed_by": ForeignKey("changed_by_id", "User"), "run": ForeignKey("run_id", "Run")}
     indexes = (Index("ix_record_change_record", ("registry", "record_id")),)

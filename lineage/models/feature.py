@@ -9,6 +9,7 @@ from lineage.db.fields import Field, ForeignKey, Index
 from lineage.db.record import Record, current_db
 from lineage.errors import ValidationError
 from lineage.models.named import NamedRecord
+from lineage.models.space import space_field
 
 if TYPE_CHECKING:
     from lineage.models.label import Label
@@ -36,9 +37,10 @@ class Feature(NamedRecord):
         "description": Field("text"),
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
+        "space_id": space_field(),
     }
     #: Values were validated against ``dtype``: it cannot change under them.
-    system_fields = frozenset({"uid", "dtype", "created_at", "created_by_id"})
+    system_fields = frozenset({"uid", "dtype", "created_at", "created_by_id", "space_id"})
 
     def __init__(self, name: str, dtype: Any = str, description: str | None = None) -> None:
         super().__init__(name, dtype=_dtype_string(dtype), description=description)

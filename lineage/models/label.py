@@ -5,6 +5,7 @@ from __future__ import annotations
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, ManyToMany, Reverse
 from lineage.models.named import NamedRecord
+from lineage.models.space import space_field
 
 
 class Label(NamedRecord):
@@ -23,7 +24,9 @@ class Label(NamedRecord):
         "description": Field("text"),
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
+        "space_id": space_field(),
     }
+    system_fields = NamedRecord.system_fields | {"space_id"}
     relations = {
         "type": ForeignKey("type_id", "Label"),
         "records": Reverse("Label", "type_id"),

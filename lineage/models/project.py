@@ -5,6 +5,7 @@ from __future__ import annotations
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ManyToMany
 from lineage.models.named import NamedRecord
+from lineage.models.space import space_field
 
 
 class Project(NamedRecord):
@@ -17,7 +18,9 @@ class Project(NamedRecord):
         "description": Field("text"),
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
+        "space_id": space_field(),
     }
+    system_fields = NamedRecord.system_fields | {"space_id"}
     relations = {
         "artifacts": ManyToMany("project_artifact", "project_id", "artifact_id", "Artifact"),
         "transforms": ManyToMany("project_transform", "project_id", "transform_id", "Transform"),

@@ -7,6 +7,7 @@ from typing import Any
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany, Reverse
 from lineage.db.record import Record
+from lineage.models.space import space_field
 
 #: Allowed values of `Run.status`; engines also report ``cached`` and ``skipped``.
 STATUSES = ("scheduled", "started", "completed", "errored", "aborted", "cached", "skipped")
@@ -54,6 +55,7 @@ class Run(Record):
         "pid": Field("int"),
         "host": Field("text"),
         "created_by_id": Field("bigint", references="user_account"),
+        "space_id": space_field(),
     }
     #: What the run captured and how it ended is lineage's record; ``name`` is
     #: the user's (statuses are corrected through the run lifecycle).
@@ -61,6 +63,7 @@ class Run(Record):
         "uid", "transform_id", "entrypoint", "status", "started_at", "finished_at", "params",
         "cli_args", "environment_id", "git", "error", "report_id", "initiated_by_run_id",
         "external_id", "external_source", "attempt", "details", "pid", "host", "created_by_id",
+        "space_id",
     })
     relations = {
         "transform": ForeignKey("transform_id", "Transform"),

@@ -8,6 +8,7 @@ from typing import Any
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, Index, ManyToMany, Reverse
 from lineage.db.record import Record
+from lineage.models.space import space_field
 
 
 class Transform(Record):
@@ -36,12 +37,13 @@ class Transform(Record):
         "reference": Field("text"),
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
+        "space_id": space_field(),
     }
     #: Identity and versions follow the source file; ``description`` and
     #: ``reference`` are the user's.
     system_fields = frozenset({
         "uid", "key", "kind", "source_code", "hash", "version", "is_latest", "created_at",
-        "created_by_id",
+        "created_by_id", "space_id",
     })
     relations = {
         "runs": Reverse("Run", "transform_id"),

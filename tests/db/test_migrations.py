@@ -75,7 +75,7 @@ def test_0003_gives_run_report_a_foreign_key_and_clears_dangling_ids(empty_db, t
 
     assert ln.Run.get("r000000000000001").report.uid == "a000000000000001"
     assert ln.Run.get("r000000000000002").report_id is None, "the dangling id is cleared"
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION >= 3
     ln.Run.get("r000000000000001").report.delete()
     assert ln.Run.get("r000000000000001").report_id is None
     path = tmp_path / "next.txt"
@@ -101,3 +101,28 @@ def test_deleting_a_report_artifact_clears_the_run_reference(instance, tmp_path:
     with pytest.raises(Exception):  # noqa: B017 - the driver's own foreign-key error
         instance.db.write(lambda c: c.execute("UPDATE run SET report_id = ? WHERE id = ?",
                                               [again.id + 1000, run.id]))
+
+
+def test_0004_puts_existing_records_in_the_space_all(empty_db):
+    url, target = empty_db
+    migrate_to(url, "0003")
+    execute(url, [
+        ("INSERT INTO lineage_instance (key, value) VALUES ('uid', 'oldinst')", {}),
+        ("INSERT INTO transform (uid, key, kind, version, is_latest, created_at) VALUES "
+         "('t000000000000001', 'old.py', 'script', 1, :true, :now)", {"true": True, "now": NOW}),
+        ("INSERT INTO run (uid, transform_id, status, started_at, attempt) "
+         "VALUES ('r000000000000001', 1, 'completed', :now, 1)", {"now": NOW}),
+        ("INSERT INTO project (uid, name, created_at) VALUES ('p00000000001', 'P', :now)",
+         {"now": NOW}),
+    ])
+    ln.connect(target)
+    everyone = ln.Space.get(name="all")
+    assert everyone.id == 1
+    assert ln.Run.get("r000000000000001").space_id == 1
+    assert ln.Transform.get("t000000000000001").space_id == 1
+    assert ln.Project.get(name="P").space_id == 1
+    # new records land in all too, and a new space takes the next id
+    team = ln.Space(name="Our team space").save()
+    assert team.id == 2
+    run = lifecycle.start_run(ln.Transform.get("t000000000000001"), environment=False)
+    assert ln.Run.get(run.uid).space_id == 1
