@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lineage import lifecycle
-from snakemake_logger_plugin_lineage import config, ids, jobs, metadata
+from snakemake_logger_plugin_lineage import config, ids, jobs, metadata, reruns
 from snakemake_logger_plugin_lineage.files import Files
 
 #: Lines of a failed job's log files kept in ``run.error``.
@@ -43,6 +43,9 @@ class Job:
     started: float = 0.0
     run: Any = None
     info: dict[str, Any] = field(default_factory=dict)
+    #: The unfinished run of an earlier workflow run that this job reruns.
+    earlier: reruns.Earlier | None = None
+    checked: bool = False
 
 
 class Recorder:
@@ -63,6 +66,7 @@ class Recorder:
         self.files = Files(self.workdir)
         self.errors: list[str] = []
         self.activation: lifecycle.Activation | None = None
+        self.unfinished: dict[tuple[str, ...], reruns.Earlier] = {}
 
     # --- events ------------------------------------------------------------------
     def workflow_started(self, event: dict[str, Any], when: float) -> None:
@@ -89,6 +93,7 @@ class Recorder:
         # Scripts that jobs start (``script:``, ``shell: "python x.py"``) link to the workflow
         # run through LINEAGE_PARENT_RUN_UID until their job's run adopts them.
         self.activation = lifecycle.activate(self.workflow, process_wide=True, set_context=False)
+        self.unfinished = reruns.unfinished_jobs(self.source.transform.key, self.workdir)
 
     def job_started(self, jobids: list[int], when: float) -> None:
         """Snakemake starts jobs (a restart of a job keeps its id: the next attempt)."""
@@ -106,12 +111,21 @@ class Recorder:
         job = self.jobs.setdefault(jobid, Job(jobid, attempt=1, started=when))
         job.attempt = max(job.attempt, 1)
         job.info = jobs.job_facts(event)
-        external_id, attempt = ids.job_external_id(self.workflow_id, jobid), job.attempt
+        if not job.checked:
+            job.earlier = self.unfinished.pop(tuple(job.info["output"]), None)
+            job.checked = True
+        if job.earlier is not None:
+            external_id, attempt = job.earlier.next_attempt(job.attempt)
+            job.info["rerun_of"] = job.earlier.run.uid
+        else:
+            external_id, attempt = ids.job_external_id(self.workflow_id, jobid), job.attempt
         job.run = lifecycle.engine_run(
             self.workflow.transform_id, external_source=ids.SOURCE, external_id=external_id,
             attempt=attempt, parent=self.workflow, entrypoint=job.info["rule"],
             name=jobs.job_name(job.info), details=job.info, git=self.source.git if self.source else None,
             started_at=_time(job.started or when), projects=[self.project] if self.project else ())
+        if job.earlier is not None and job.attempt == 1:
+            job.earlier.mark_rerun(self.workflow_id)
         gone = self.files.record(job.run, job.info.get("input", ()), "input")
         if gone:
             lifecycle.engine_run(job.run.transform_id, external_source=ids.SOURCE,
