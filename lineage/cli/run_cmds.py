@@ -1,4 +1,4 @@
-"""``lineage runs``, ``lineage show UID`` and ``lineage load --key KEY``."""
+"""``lineage runs``, ``lineage show UID`` and ``lineage load UID`` / ``lineage load --key KEY``."""
 
 from __future__ import annotations
 
@@ -68,35 +68,35 @@ def show(uid: str) -> None:
 
 
 @click.command()
-@click.option("--key", required=True,
+@click.argument("uid", required=False)
+@click.option("--key", default=None,
               help="Transform key, file name or path, e.g. my_workflow.py.")
 @click.option("--version", "version", type=int, default=None, help="Version (default: latest).")
 @click.option("--force", is_flag=True, help="Overwrite a different existing file.")
-def load(key: str, version: int | None, force: bool) -> None:
+def load(uid: str | None, key: str | None, version: int | None, force: bool) -> None:
     """Write a transform's source back into the dev dir (or the working directory).
 
-    A notebook's code cells are written as a ``.py`` file next to where the
-    notebook would be.
+    Give the transform's UID (a prefix is enough; the 12-character stem of a
+    family means its latest version) or its --key. A notebook is written as
+    the ``.ipynb`` it was (without outputs); a notebook recorded by an
+    older lineage, as its code cells only, as a ``.py`` file next to it.
     """
-    from lineage.errors import DoesNotExist
+    from lineage.capture.notebook import is_ipynb_text
     from lineage.instance import current_instance
-    from lineage.models.transform import Transform, find_transform_key
 
-    key = find_transform_key(key) or key
-    query = Transform.filter(key=key)
-    transform = query.filter(version=version).first() if version else query.filter(is_latest=True).first()
-    if transform is None:
-        which = f"version {version} of " if version else ""
-        raise DoesNotExist(f"no transform {which}{key!r}. List transforms with `lineage runs`.")
+    transform = _find_transform(uid, key, version)
+    key = transform.key
     if not transform.source_code:
         raise click.ClickException(f"transform {key!r} (uid {transform.uid}) has no stored source.")
     dev_dir = current_instance().settings.dev_dir
-    relative = Path(key[:-len(".ipynb")] + ".py" if key.endswith(".ipynb") else key)
+    as_ipynb = key.endswith(".ipynb") and is_ipynb_text(transform.source_code)
+    relative = Path(key[:-len(".ipynb")] + ".py" if key.endswith(".ipynb") and not as_ipynb
+                    else key)
     if relative.is_absolute() or ".." in relative.parts:
         raise click.ClickException(f"refusing to write outside the dev dir: {key!r}")
     target = Path(dev_dir or ".").resolve() / relative
     if target.exists():
-        if target.read_text(encoding="utf-8", errors="replace") == transform.source_code:
+        if _same_source(target, transform.source_code, as_ipynb):
             click.echo(f"{target} already holds version {transform.version} of {key}")
             return
         if not force:
@@ -106,6 +106,45 @@ def load(key: str, version: int | None, force: bool) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(transform.source_code, encoding="utf-8")
     click.echo(f"wrote version {transform.version} of {key} to {target}")
+
+
+def _find_transform(uid: str | None, key: str | None, version: int | None) -> Any:
+    from lineage.errors import DoesNotExist
+    from lineage.models.transform import Transform, find_transform_key
+
+    if (uid is None) == (key is None):
+        raise click.UsageError("give a transform UID or --key KEY (one of them).")
+    if uid is not None:
+        query = Transform.filter(uid__startswith=uid)
+        if version:
+            query = query.filter(version=version)
+        found = query.order_by("-version")[:100].all()
+        if not found:
+            raise DoesNotExist(f"no transform with uid {uid!r}. List transforms with `lineage runs`.")
+        if len({t.uid[:12] for t in found}) > 1:
+            raise click.ClickException(f"{uid!r} matches several transforms; give more of the uid.")
+        return found[0]
+    key = find_transform_key(key) or key
+    query = Transform.filter(key=key)
+    transform = query.filter(version=version).first() if version else query.filter(is_latest=True).first()
+    if transform is None:
+        which = f"version {version} of " if version else ""
+        raise DoesNotExist(f"no transform {which}{key!r}. List transforms with `lineage runs`.")
+    return transform
+
+
+def _same_source(target: Path, source: str, as_ipynb: bool) -> bool:
+    """Whether `target` holds `source` (a notebook: the same cells, outputs aside)."""
+    text = target.read_text(encoding="utf-8", errors="replace")
+    if text == source or not as_ipynb:
+        return text == source
+    from lineage.capture.notebook import notebook_transform_source
+    from lineage.errors import ValidationError
+
+    try:
+        return notebook_transform_source(target) == source
+    except (OSError, ValidationError):
+        return False
 
 
 def _print(renderable: Any) -> None:

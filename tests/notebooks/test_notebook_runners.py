@@ -157,3 +157,20 @@ def test_rerunning_the_track_cell_finishes_the_previous_run_with_its_report(
     assert (first.status, second.status) == ("completed", "completed")
     assert "bold-output-marker" in _report_html(first)
     assert second.report is not None and "run2" in _report_html(second)
+
+
+def test_jupyter_server_session_name(sqlite_runners, notebook_factory, raw) -> None:
+    # Jupyter Server 2+ starts every kernel with JPY_SESSION_NAME=<notebook path>
+    notebook = notebook_factory("lab.ipynb", _analysis_cells())
+    sqlite_runners.nbclient(notebook, extra_env={"JPY_SESSION_NAME": str(notebook)})
+    _check_recorded(notebook, raw, {"alpha": 0.1, "name": "default"})
+
+
+def test_vscode_notebook_file(sqlite_runners, notebook_factory, raw) -> None:
+    # VS Code's Jupyter extension defines __vsc_ipynb_file__ in the kernel before any cell
+    notebook = notebook_factory("vscode.ipynb", [])
+    cells = _analysis_cells()
+    cells[1].source = f"__vsc_ipynb_file__ = {str(notebook)!r}\n" + cells[1].source
+    notebook_factory("vscode.ipynb", cells)
+    sqlite_runners.nbclient(notebook)
+    _check_recorded(notebook, raw, {"alpha": 0.1, "name": "default"})
