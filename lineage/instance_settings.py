@@ -27,7 +27,8 @@ SETTINGS_HELP = {
     "dev_dir": "folder that transform keys are relative to",
     "sync_git_repo": "repository URL used to link sources to git blobs",
     "storage": "default storage location of new artifacts (path or s3://bucket/prefix)",
-    "durability": "normal: a power loss may drop the newest commits; full: every commit is on disk",
+    "durability": "normal: a power loss may drop the newest commits; full: a finished run "
+                  "or saved artifact is on disk when the call returns (docs/concurrency.md)",
 }
 
 

@@ -75,10 +75,11 @@ class Database:
         durability: ``"normal"`` (default): SQLite in WAL with
             ``synchronous=NORMAL`` (a power loss can drop the newest commits,
             never corrupt the database), and run bookkeeping on PostgreSQL
-            commits without waiting for the WAL flush; ``"full"``: SQLite
-            ``synchronous=FULL`` and every PostgreSQL commit waits for its
-            flush. Set from ``ln.settings.durability``; applies from the next
-            transaction of each connection.
+            commits without waiting for the WAL flush; ``"full"``: every
+            durable commit (see `write`) is on disk when it returns: SQLite
+            ``synchronous=FULL`` (an fsync of the WAL) and PostgreSQL's
+            commit waits for its flush. Set from ``ln.settings.durability``;
+            applies from the next transaction of each connection.
     """
 
     def __init__(self, url: str) -> None:
@@ -166,7 +167,7 @@ class Database:
 
     # --- transactions ---------------------------------------------------------
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[Connection]:
+    def _transaction(self, write: bool, durable: bool = True) -> Iterator[Connection]:
         conn = self.connection()
         if getattr(self._local, "depth", 0):
             # Nested use joins the outer transaction.
@@ -177,10 +178,11 @@ class Database:
                 self._local.depth -= 1
             return
         cursor = conn.raw.cursor()
-        if conn.durability != self.durability:
+        level = self.durability if durable else "normal"
+        if conn.durability != level:
             if self.is_sqlite:  # cannot change inside a transaction: before BEGIN
-                cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[self.durability]}")
-            conn.durability = self.durability
+                cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[level]}")
+            conn.durability = level
         self._local.committing = False
         cursor.execute("BEGIN IMMEDIATE" if (write and self.is_sqlite) else "BEGIN")
         self._local.depth = 1
@@ -201,26 +203,37 @@ class Database:
         """Whether the calling thread is inside a transaction."""
         return bool(getattr(self._local, "depth", 0))
 
-    def write(self, work: Callable[[Connection], T]) -> T:
+    def write(self, work: Callable[[Connection], T], *, durable: bool = True) -> T:
         """Run `work` in a write transaction, re-running it on transient errors.
 
         `work` must have no effects outside the database: it may run more
         than once.
+
+        Args:
+            work: The transaction's statements.
+            durable: At ``durability = "full"``, whether the commit must be
+                on disk when this returns. False commits at the ``normal``
+                level: the rows are committed (a crash of this process loses
+                nothing), and they become durable with the next durable
+                commit of any connection (the WAL is flushed in order), for
+                bookkeeping whose loss at a power cut loses nothing a durable
+                row depends on. A nested call joins the outer transaction and
+                its level.
         """
-        return self._run(work, write=True)
+        return self._run(work, write=True, durable=durable)
 
     def read(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a read transaction (a consistent snapshot)."""
         return self._run(work, write=False)
 
-    def _run(self, work: Callable[[Connection], T], write: bool) -> T:
+    def _run(self, work: Callable[[Connection], T], write: bool, durable: bool = True) -> T:
         if self.in_transaction():
             with self._transaction(write) as conn:
                 return work(conn)
         reconnected = False
         for attempt in range(MAX_RETRIES + 1):
             try:
-                with self._transaction(write) as conn:
+                with self._transaction(write, durable) as conn:
                     return work(conn)
             except Exception as exc:  # noqa: BLE001 - filtered right below
                 if self._connection_lost(exc):

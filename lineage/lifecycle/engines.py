@@ -33,7 +33,7 @@ from lineage.errors import ValidationError
 from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
 from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _cli_args,
                                     _hostname, _insert_inputs, _relax_durability, _resolve_parent,
-                                    error_text)
+                                    durable_finish, error_text)
 
 if TYPE_CHECKING:
     from lineage.db.database import Connection
@@ -148,7 +148,8 @@ def engine_run(
             _insert_upstream(conn, current.id, upstream_ids)
         return current, stored is None
 
-    stored, created = instance.db.write(work)
+    # An open run's start need not be on disk at once (see `durable_finish`).
+    stored, created = instance.db.write(work, durable=final and durable_finish(run))
     cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
     stored._db = instance.db
     # A new run's projects are known; an existing one's load on first use.

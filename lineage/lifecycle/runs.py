@@ -135,7 +135,7 @@ def start_run(
             _insert_inputs(conn, run_id, input_ids)
         return run_id
 
-    run.id = instance.db.write(work)
+    run.id = instance.db.write(work, durable=False)  # see `durable_finish`
     cache.transform_projects.update(new_links)
     run._project_ids = project_ids
     run._db = instance.db
@@ -151,10 +151,26 @@ def _relax_durability(conn: Connection) -> None:
     artifact saved in the run, say) makes this one durable too; only a
     crash of the database server itself within a fraction of a second can
     lose the newest run rows or statuses. SQLite (WAL, synchronous=NORMAL)
-    needs nothing. With ``ln.settings.durability = "full"`` every commit waits.
+    needs nothing. A durable commit at ``ln.settings.durability = "full"``
+    waits (`durable_finish`).
     """
     if conn.dialect.name != "sqlite" and conn.durability != "full":
         conn.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def durable_finish(run: Run) -> bool:
+    """Whether the finish of `run` must be on disk when it returns (at ``full``).
+
+    A run's start never needs to be: if it is lost, so is everything the
+    run did after it (the log is replayed in order), and nothing durable
+    points at it. Its finish must be, unless the run that initiated it is
+    still open in this process (a step inside a flow or a tracked script):
+    then it becomes durable with that run's own finish, or earlier with the
+    next durable commit (an artifact saved, say). So a flow of N steps at
+    ``full`` waits for one flush, at its end, instead of 2N.
+    """
+    parent = _active.get(run.initiated_by_run_id) if run.initiated_by_run_id else None
+    return parent is None or parent.pid != os.getpid()
 
 
 def _insert_inputs(conn: Connection, run_id: int, artifact_ids: list[int]) -> None:
@@ -202,7 +218,7 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
             [*encoded, run.id, *OPEN_STATUSES]).rowcount
 
     try:
-        changed = db.write(work) == 1
+        changed = db.write(work, durable=durable_finish(run)) == 1
     finally:
         _active.pop(run.id, None)
     if changed:
