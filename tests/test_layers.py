@@ -37,9 +37,10 @@ LAYERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("graph", "reading and showing lineage: query, build, collapse, render, describe, "
      "overview; OpenLineage events out (export, emit) and in (ingest, through the lifecycle)",
      ("lineage.graph", "lineage.openlineage")),
-    ("interfaces", "the command line, the web UI, test helpers for users and the package "
-     "root, which installs the db provider",
-     ("lineage.cli", "lineage.ui", "lineage.testing", "lineage.__main__", "lineage")),
+    ("interfaces", "the command line, the web UI, the Nextflow receiver and importers, test "
+     "helpers for users and the package root, which installs the db provider",
+     ("lineage.cli", "lineage.ui", "lineage.nextflow", "lineage.testing", "lineage.__main__",
+      "lineage")),
 ]
 
 #: Record methods that hand their work to the machinery above them (active

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "lineage.cli.view_cmds",
     "lineage.cli.ui_cmds",
     "lineage.cli.openlineage_cmds",
+    "lineage.cli.nextflow_cmds",
 )
 
 

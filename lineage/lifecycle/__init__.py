@@ -17,7 +17,8 @@ Engines report runs in pieces, from many processes: `engine_run` finds or
 creates the run of one task attempt by the engine's own id (idempotent,
 safe under concurrent writers), `correct_status` records an operator's
 change of a final status, `record_upstream` a run -> run data dependency,
-`record_file` a file read or written, and `guarded` keeps adapter failures
+`record_file` a file read or written, `move_runs` a run (and the runs it
+initiated) recorded under a provisional transform, and `guarded` keeps adapter failures
 from ever breaking the pipeline (see `lineage.lifecycle.engines`)::
 
     source = function_transform(task_fn, "prefect")
@@ -33,7 +34,8 @@ instance. Everything that can fail validation (features, parameters that
 cannot bind) fails before anything is written.
 """
 
-from lineage.lifecycle.engines import correct_status, engine_run, find_engine_run, record_upstream
+from lineage.lifecycle.engines import (correct_status, engine_run, find_engine_run, move_runs,
+                                       record_upstream)
 from lineage.lifecycle.files import record_file
 from lineage.lifecycle.guard import guarded
 from lineage.lifecycle.records import (ResolvedFeatures, clear_caches, ensure_environment,
@@ -50,7 +52,7 @@ __all__ = [
     "abort_active_runs", "activate", "active_runs", "clear_caches", "correct_status",
     "deactivate", "engine_run", "ensure_environment", "file_transform", "find_engine_run",
     "finish_run", "function_transform", "get_or_create_transform", "guarded", "is_active",
-    "link_projects", "record_file", "record_input", "record_output", "record_upstream",
+    "link_projects", "move_runs", "record_file", "record_input", "record_output", "record_upstream",
     "resolve_projects", "run_project_ids", "source_git", "start_run", "status_for",
     "terminating_signals", "validate_features",
 ]

@@ -15,8 +15,8 @@ process and machine comes first::
     correct_status(run, "completed", reason="marked success by an operator")
 
 Rules when the run already exists: fields it has stay (the first writer
-wins), fields it lacks are filled in (params, entrypoint, parent, git,
-...), ``details`` are merged with the newest values winning, an earlier
+wins), fields it lacks are filled in (params, entrypoint, parent, git, a
+command line that was ``[]``, ...), ``details`` are merged with the newest values winning, an earlier
 ``started_at`` replaces a later one, and a final status is never moved
 back to an open one. A later change of a final status is a correction
 (`correct_status`) and keeps the earlier value in `RecordChange`.
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 #: Fields an existing run gets from a later event only while it has none.
 _FILLED_IN = ("entrypoint", "name", "params", "cli_args", "environment_id", "git",
               "initiated_by_run_id")
+#: Values of those fields that count as lacking: None, and an empty command line (an
+#: engine that does not know it yet passes ``cli_args=[]``, as None means ``sys.argv``).
+_LACKING = (None, [])
 
 
 def engine_run(
@@ -168,13 +171,15 @@ def find_engine_run(external_source: str, external_id: str, attempt: int | None 
 
 
 def correct_status(run: Run, status: str, *, error: str | BaseException | None = None,
-                   reason: str | None = None) -> bool:
+                   reason: str | None = None, finished_at: datetime | None = None) -> bool:
     """Change the status of a run, also a final one (an operator's correction).
 
     A run still open is simply finished. A finished run with another status
     gets the new one; the `RecordChange` of the correction keeps the earlier
     status and error (``previous``) and `reason`. The error is replaced by
-    `error` (cleared when the new status is not an error).
+    `error` (cleared when the new status is not an error); ``finished_at``
+    changes too when `finished_at` is given (the engine's own end time,
+    reported late).
 
     Returns:
         True if the status changed.
@@ -189,32 +194,85 @@ def correct_status(run: Run, status: str, *, error: str | BaseException | None =
 
     def work(conn: Connection) -> str | None:
         lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-        row = conn.fetchone(f"SELECT status, error FROM run WHERE id = ?{lock}", [run.id])
+        row = conn.fetchone(f"SELECT status, error, finished_at FROM run WHERE id = ?{lock}",
+                            [run.id])
         if row is None:
             from lineage.errors import DoesNotExist
 
             raise DoesNotExist(f"run {run.uid} does not exist (deleted?); nothing to correct.")
-        old_status, old_error = row
+        old_status, old_error, old_finished = row
         if old_status not in FINAL_STATUSES:
             return "open"
         if old_status == status:
             return None
-        new = {"status": status, "error": text}
+        new: dict[str, Any] = {"status": status, "error": text}
+        previous: dict[str, Any] = {"status": old_status, "error": old_error}
+        sets, values = "status = ?, error = ?", [status, text]
+        if finished_at is not None:
+            new["finished_at"] = finished_at
+            previous["finished_at"] = conn.dialect.decode("datetime", old_finished)
+            sets += ", finished_at = ?"
+            values.append(conn.dialect.encode("datetime", finished_at))
         if reason:
             new["reason"] = reason
-        conn.execute("UPDATE run SET status = ?, error = ? WHERE id = ?", [status, text, run.id])
-        log_change(conn, "Run", run.id, run.uid, new, {"status": old_status, "error": old_error})
+        conn.execute(f"UPDATE run SET {sets} WHERE id = ?", [*values, run.id])
+        log_change(conn, "Run", run.id, run.uid, new, previous)
         return old_status
 
     outcome = db.write(work)
     if outcome == "open":
-        return finish_run(run, status, error)
+        return finish_run(run, status, error, finished_at=finished_at)
     if outcome is None:
         return False
-    for name, value in (("status", status), ("error", text)):
+    changed: list[tuple[str, Any]] = [("status", status), ("error", text)]
+    if finished_at is not None:
+        changed.append(("finished_at", finished_at))
+    for name, value in changed:
         run._assign(**{name: value})
-        run._loaded[name] = run._loaded_raw[name] = value
+        run._loaded[name] = value
+        run._loaded_raw[name] = db.dialect.encode(run.fields[name].kind, value)
     return True
+
+
+def move_runs(run: Run | int, transform: Transform | int, *,
+              from_transform: Transform | int) -> int:
+    """Move `run` and the runs it initiated from `from_transform` to `transform`.
+
+    For an engine that names its workflow only after reporting tasks (a
+    Nextflow receiver that missed the workflow's start event records the
+    run under a provisional transform): once the workflow is known, its run
+    and task runs move to the workflow's transform. Only runs still on
+    `from_transform` move; each move is a `RecordChange` keeping the
+    earlier transform. One write transaction.
+
+    Returns:
+        The number of runs moved.
+    """
+    from lineage.db.cas import log_change
+
+    run_id = run if isinstance(run, int) else run.id
+    new_id = transform if isinstance(transform, int) else transform.id
+    old_id = from_transform if isinstance(from_transform, int) else from_transform.id
+    if new_id == old_id:
+        return 0
+    db = getattr(run, "_db", None) or _instance().db
+
+    def work(conn: Connection) -> int:
+        lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+        rows = conn.execute(
+            "SELECT id, uid FROM run WHERE transform_id = ? AND (id = ? OR initiated_by_run_id = ?)"
+            f"{lock}", [old_id, run_id, run_id]).fetchall()
+        for moved_id, uid in rows:
+            conn.execute("UPDATE run SET transform_id = ? WHERE id = ?", [new_id, moved_id])
+            log_change(conn, "Run", moved_id, uid, {"transform_id": new_id},
+                       {"transform_id": old_id})
+        return len(rows)
+
+    moved = db.write(work)
+    if moved and not isinstance(run, int) and run.transform_id == old_id:
+        run._assign(transform_id=new_id)
+        run._loaded["transform_id"] = run._loaded_raw["transform_id"] = new_id
+    return moved
 
 
 def record_upstream(run: Run | int, *upstream: Run | int) -> None:
@@ -296,7 +354,7 @@ def _fill_in(conn: Connection, stored: Run, new: Run, explicit_start: datetime |
     """Apply what `new` knows and `stored` lacks (see the module docstring)."""
     changes: dict[str, Any] = {}
     for name in _FILLED_IN:
-        if getattr(stored, name) is None and getattr(new, name) is not None:
+        if getattr(stored, name) in _LACKING and getattr(new, name) not in _LACKING:
             changes[name] = getattr(new, name)
     if new.details:
         merged = {**(stored.details or {}), **new.details}

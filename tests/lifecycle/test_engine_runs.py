@@ -333,3 +333,42 @@ def test_guarded_never_swallows_interrupts():
     with pytest.raises(SystemExit):
         with lifecycle.guarded("testengine"):
             raise SystemExit(3)
+
+
+def test_runs_recorded_under_a_provisional_transform_move_to_the_real_one(workflow):
+    provisional = lifecycle.get_or_create_transform("nextflow/unknown", None, "nextflow")
+    flow = _engine(provisional, external_id="flow")
+    task = _engine(provisional, external_id="flow/task", parent=flow)
+    other = _engine(provisional, external_id="another-flow")
+    elsewhere = _engine(workflow, external_id="flow/task-on-its-own-transform", parent=flow)
+
+    assert lifecycle.move_runs(flow, workflow, from_transform=provisional) == 2
+    assert flow.transform_id == workflow.id
+    assert ln.Run.get(task.uid).transform_id == workflow.id
+    assert ln.Run.get(other.uid).transform_id == provisional.id  # not initiated by `flow`
+    assert ln.Run.get(elsewhere.uid).transform_id == workflow.id
+    change = ln.RecordChange.filter(record_uid=task.uid).first()
+    assert change.fields == {"transform_id": workflow.id}
+    assert change.previous == {"transform_id": provisional.id}
+    assert lifecycle.move_runs(flow, workflow, from_transform=provisional) == 0  # idempotent
+
+
+def test_an_empty_command_line_is_filled_in_by_a_later_event(workflow):
+    first = _engine(workflow, cli_args=[])
+    assert first.cli_args == []
+    later = _engine(workflow, cli_args=["nextflow", "run", "main.nf"])
+    assert later.cli_args == ["nextflow", "run", "main.nf"]
+    again = _engine(workflow, cli_args=["something", "else"])
+    assert again.cli_args == ["nextflow", "run", "main.nf"]  # the first known one stays
+
+
+def test_a_correction_can_carry_the_real_end_time(workflow):
+    end = datetime(2026, 12, 1, 10, 5, tzinfo=timezone.utc)
+    run = _engine(workflow, status="aborted", finished_at=end + timedelta(hours=1))
+    assert lifecycle.correct_status(run, "completed", finished_at=end, reason="late end event")
+    stored = ln.Run.get(run.uid)
+    assert (stored.status, stored.finished_at, stored.error) == ("completed", end, None)
+    assert run.finished_at == end
+    change = ln.RecordChange.filter(record_uid=run.uid).order_by("-id").first()
+    assert change.previous["status"] == "aborted"
+    assert change.previous["finished_at"].startswith("2026-12-01T11:05")
