@@ -6,7 +6,9 @@ A tracked run is never left ``started``:
   ``completed`` and saves the report (what that needs is imported when
   tracking starts: nothing can be imported at interpreter exit); in a
   ``multiprocessing`` child, which skips ``atexit``, a multiprocessing
-  finalizer does (``errored`` if the target raised);
+  finalizer does (``errored`` if the target raised); with remote default
+  storage the run is finished earlier, while threads may still start (see
+  `_finish_before_threads_stop`), because uploads need them;
 * an uncaught exception: a ``sys.excepthook`` (chained to the previous
   one, which still prints the traceback) records ``errored`` with the
   traceback, ``aborted`` for ``KeyboardInterrupt``;
@@ -338,7 +340,56 @@ def _prepare_report_saving(instance: Any) -> None:
 
     for name in _REPORT_MODULES:
         importlib.import_module(name)
-    instance.store()  # the store module of the default storage, and its set-up
+    store = instance.store()  # the store module of the default storage, and its set-up
+    from lineage.storage.local import LocalStore
+
+    if not isinstance(store, LocalStore):
+        _finish_before_threads_stop()
+
+
+_thread_hook_installed = False
+
+
+def _finish_before_threads_stop() -> None:
+    """Finish the tracked run at thread shutdown, before ``atexit`` (remote storage).
+
+    S3 clients (aiobotocore under s3fs) hand work to an asyncio executor
+    thread; by the time ``atexit`` handlers run, ``concurrent.futures`` has
+    shut every executor down ("cannot schedule new futures after shutdown"),
+    so the report could not be uploaded. Interpreter shutdown calls the
+    hooks of ``threading._register_atexit`` first, newest first, before
+    joining threads: registered after ``concurrent.futures``', ours runs
+    while executors still work. The ``atexit`` handler stays the fallback.
+    """
+    global _thread_hook_installed
+    if _thread_hook_installed:
+        return
+    import concurrent.futures.thread  # noqa: F401 - its exit hook must come before ours
+
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:  # pragma: no cover - a Python without it keeps the atexit path
+        return
+    register(_at_thread_shutdown)
+    _thread_hook_installed = True
+
+
+def _at_thread_shutdown() -> None:
+    """Wait for the program's own threads (the interpreter would), then finish the run.
+
+    Work still queued in a ``concurrent.futures`` pool runs after this hook,
+    so then the ``atexit`` handler finishes the run instead.
+    """
+    from concurrent.futures import thread as futures_thread
+
+    workers = set(futures_thread._threads_queues)
+    main, current = threading.main_thread(), threading.current_thread()
+    for thread in threading.enumerate():
+        if (thread not in (main, current) and not thread.daemon and thread not in workers
+                and not isinstance(thread, threading._DummyThread)):
+            thread.join()
+    if any(not queue.empty() for queue in futures_thread._threads_queues.values()):
+        return
+    _at_exit()
 
 
 def _finish_in_multiprocessing_child() -> None:
