@@ -119,6 +119,9 @@ def get_or_create_transform(key: str, source: str | None, kind: str = "script", 
     cached = cache.transforms.get((key, digest))
     if cached is not None:
         return cached
+    from lineage.db.dialect import check_text
+
+    check_text(key, "Transform.key")  # before it is sent in a query: a clear error, not the driver's
     row = instance.db.query(f"{Transform.select_sql()} WHERE key = ? AND hash = ?", [key, digest])
     if row:  # the common case needs no write lock
         transform = Transform.from_row(row[0], instance.db.dialect)

@@ -61,6 +61,11 @@ def test_explicit_names_the_database_cannot_hold_are_still_refused(instance) -> 
         ln.Project(name=UNDECODABLE).save()
     with pytest.raises(ln.errors.ValidationError):
         ln.flow(project="p\x00")(lambda: None)()
+    for key in (UNDECODABLE, "k\x00.py"):  # an explicit transform key, as the user wrote it
+        with pytest.raises(ln.errors.ValidationError, match="Transform.key"):
+            ln.flow(key=key)(lambda: None)()
+        with pytest.raises(ln.errors.ValidationError, match="Transform.key"):
+            ln.track(key=key)
     assert ln.Run.filter().count() == 0
 
 
