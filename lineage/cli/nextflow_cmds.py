@@ -1,7 +1,8 @@
-"""``lineage nextflow weblog`` (docs/nextflow.md)."""
+"""``lineage nextflow weblog`` and ``lineage nextflow import`` (docs/nextflow.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -45,3 +46,26 @@ def weblog(host: str, port: int, token: str | None, target: str | None) -> None:
     check_bind(host, token)
     _open(target)
     serve(host=host, port=port, token=token)
+
+
+@nextflow.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--run-name", default=None,
+              help="Name of the workflow run of a trace file (default: the file's name).")
+@click.option("--instance", "target", default=None, metavar="PATH|URL",
+              help="Instance folder or database URL (default: discovered as for `lineage info`).")
+def import_(path: Path, run_name: str | None, target: str | None) -> None:
+    """Import a Nextflow trace file (trace.txt).
+
+    Importing the same thing again changes nothing.
+    """
+    _open(target)
+    if path.is_dir():
+        from lineage.errors import ValidationError
+
+        raise ValidationError(f"{path} is a folder: give a trace file (trace.txt).")
+    else:
+        from lineage.nextflow.trace import import_trace
+
+        summary = import_trace(path, run_name=run_name)
+    click.echo(summary.describe())
