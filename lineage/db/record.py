@@ -278,7 +278,7 @@ class Record:
     # --- display ----------------------------------------------------------------
     def __repr__(self) -> str:
         shown = []
-        for name in ("uid", "key", "name", "version", "kind", "status", "description", "is_latest"):
+        for name in ("uid", "key", "name", "version", "version_tag", "kind", "status", "description", "is_latest"):
             if name in self.fields and getattr(self, name, None) not in (None, ""):
                 shown.append(f"{name}={getattr(self, name)!r}")
         return f"{type(self).__name__}({', '.join(shown)})"

@@ -89,7 +89,7 @@ def run_tree(run: Any, full: bool = False) -> Any:
     tree = Tree(f"[bold]Run[/] {run.uid}  {status(run.status)}  {duration(run)}".rstrip())
     transform = run.transform
     if transform is not None:
-        tree.add(f"transform: [bold]{_e(transform.key)}[/] (v{transform.version}, "
+        tree.add(f"transform: [bold]{_e(transform.key)}[/] ({version_text(transform)}, "
                  f"{transform.kind}, uid {transform.uid})")
     if run.entrypoint:
         tree.add(f"entrypoint: {_e(run.entrypoint)}")
@@ -210,12 +210,18 @@ def artifact_tree(artifact: Any) -> Any:
 
 
 # --- transforms -------------------------------------------------------------------------
+def version_text(transform: Any) -> str:
+    """``v2``, or ``v2 T1`` with the transform's version tag (markup escaped)."""
+    tag = getattr(transform, "version_tag", None)
+    return f"v{transform.version}" + (f" {_e(tag)}" if tag else "")
+
+
 def transform_tree(transform: Any, full: bool = False) -> Any:
     """A tree: identity, source size, recent runs, versions, projects."""
     from rich.tree import Tree
 
     latest = "latest" if transform.is_latest else "[yellow]not latest[/]"
-    tree = Tree(f"[bold]Transform[/] {_e(transform.key)}  v{transform.version} ({latest})  "
+    tree = Tree(f"[bold]Transform[/] {_e(transform.key)}  {version_text(transform)} ({latest})  "
                 f"{transform.kind}  uid {transform.uid}")
     if transform.description:
         tree.add(f"description: {_e(transform.description)}")
@@ -234,7 +240,7 @@ def transform_tree(transform: Any, full: bool = False) -> Any:
     if total > LIST_LIMIT:
         node.add(f"[dim]… {total - LIST_LIMIT} older[/]")
     add_list(tree, "versions", transform.versions,
-             lambda t: f"v{t.version} uid {t.uid} {when(t.created_at)}"
+             lambda t: f"{version_text(t)} uid {t.uid} {when(t.created_at)}"
              + (_THIS if t.id == transform.id else ""), always=True)
     projects = [p.name for p in transform.projects]
     if projects:

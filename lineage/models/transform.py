@@ -21,6 +21,8 @@ class Transform(Record):
             engine name such as ``prefect``.
         hash: SHA-256 of the source code.
         version: 1, 2, ... per key; ``is_latest`` marks the newest.
+        version_tag: A label of the user's besides the version (``"T1"``),
+            set with ``transform.version_tag = "T1"; transform.save()``.
     """
 
     __tablename__ = "transform"
@@ -33,6 +35,7 @@ class Transform(Record):
         "source_code": Field("text"),
         "hash": Field("str", length=64),
         "version": Field("int", nullable=False, default=1),
+        "version_tag": Field("str", length=64, index=True),
         "is_latest": Field("bool", nullable=False, default=True),
         "reference": Field("text"),
         "created_at": Field("datetime", nullable=False, default=utcnow),

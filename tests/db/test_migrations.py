@@ -126,3 +126,19 @@ def test_0004_puts_existing_records_in_the_space_all(empty_db):
     assert team.id == 2
     run = lifecycle.start_run(ln.Transform.get("t000000000000001"), environment=False)
     assert ln.Run.get(run.uid).space_id == 1
+
+
+def test_0005_adds_an_empty_version_tag_to_existing_transforms(empty_db):
+    url, target = empty_db
+    migrate_to(url, "0004")
+    execute(url, [
+        ("INSERT INTO lineage_instance (key, value) VALUES ('uid', 'oldinst')", {}),
+        ("INSERT INTO transform (uid, key, kind, version, is_latest, created_at) VALUES "
+         "('t000000000000001', 'old.py', 'script', 1, :true, :now)", {"true": True, "now": NOW}),
+    ])
+    ln.connect(target)
+    old = ln.Transform.get("t000000000000001")
+    assert old.version_tag is None
+    old.version_tag = "T1"
+    old.save()
+    assert ln.Transform.filter(version_tag="T1").one().uid == "t000000000000001"

@@ -37,7 +37,8 @@ def run_summary(run: Any, transform: Any = None) -> dict[str, Any]:
         "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
         "duration_s": seconds_between(run.started_at, run.finished_at),
         "transform": None if transform is None else {
-            "uid": transform.uid, "key": transform.key, "version": transform.version},
+            "uid": transform.uid, "key": transform.key, "version": transform.version,
+            "version_tag": transform.version_tag},
     }
     if hasattr(run, "attempt"):
         out["attempt"] = run.attempt
@@ -83,6 +84,7 @@ def run_detail(run: Any) -> dict[str, Any]:
     out = run_summary(run, transform)
     out.update({
         "transform": {"uid": transform.uid, "key": transform.key, "version": transform.version,
+                      "version_tag": transform.version_tag,
                       "kind": transform.kind},
         "params": run.params or {}, "params_flat": flatten(run.params or {}),
         "cli_args": run.cli_args, "features": run.features.get_values(),
@@ -129,11 +131,12 @@ def transform_detail(transform: Any) -> dict[str, Any]:
         f"({', '.join('?' for _ in versions)}) GROUP BY transform_id", [v.id for v in versions]))
     return {
         "uid": transform.uid, "key": transform.key, "version": transform.version,
-        "kind": transform.kind, "description": transform.description,
-        "reference": transform.reference, "hash": transform.hash,
+        "version_tag": transform.version_tag, "kind": transform.kind,
+        "description": transform.description, "reference": transform.reference, "hash": transform.hash,
         "is_latest": transform.is_latest, "created_at": iso(transform.created_at),
         "source_code": transform.source_code,
-        "versions": [{"uid": v.uid, "version": v.version, "is_latest": v.is_latest,
+        "versions": [{"uid": v.uid, "version": v.version, "version_tag": v.version_tag,
+                      "is_latest": v.is_latest,
                       "created_at": iso(v.created_at), "hash": v.hash,
                       "runs": int(counts.get(v.id, 0))} for v in versions],
         "runs": _runs_with_transforms(transform.runs, ("-started_at", "-id")),
@@ -173,7 +176,8 @@ def project_detail(project: Any) -> dict[str, Any]:
     out = project_summary(project)
     out.update({
         "transforms": limited(project.transforms, lambda t: {
-            "uid": t.uid, "key": t.key, "version": t.version, "kind": t.kind}, ("key", "version")),
+            "uid": t.uid, "key": t.key, "version": t.version, "version_tag": t.version_tag,
+            "kind": t.kind}, ("key", "version")),
         "runs": _runs_with_transforms(project.runs, ("-started_at", "-id")),
         "artifacts": limited(project.artifacts, artifact_summary, ("-created_at", "-id")),
     })
