@@ -44,3 +44,15 @@ def test_touching_the_api_loads_no_sqlalchemy_or_driver_for_other_databases(tmp_
     assert "sqlalchemy" not in loaded
     assert "psycopg" not in loaded
     assert "pandas" not in loaded
+
+
+def test_every_registry_can_be_the_first_thing_a_process_touches():
+    """No import cycle, whichever registry module a fresh process imports first."""
+    from lineage.models.space import space_field
+
+    for code in ("import lineage as ln; ln.Artifact", "from lineage.artifact import Artifact",
+                 "import lineage as ln; ln.Run", "import lineage.models"):
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from lineage.artifact import Artifact
+
+    assert Artifact.fields["space_id"] == space_field(), "the same column as every other registry"
