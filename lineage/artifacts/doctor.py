@@ -138,8 +138,10 @@ def run_doctor(fix: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS,
     cutoff = time.time() - grace_seconds
     rows = Artifact.objects_unhidden().all()
     stale = [a for a in rows if a.storage_ongoing and a.updated_at.timestamp() < cutoff]
-    storage_ids = {a.storage_id for a in rows if a.storage_id is not None}
-    storage_ids |= {r[0] for r in instance.db.query("SELECT id FROM storage")}
+    # References (datasets of other systems, `lineage.lifecycle.references`) hold no object.
+    storage_ids = {a.storage_id for a in rows if a.storage_id is not None and a.kind != "reference"}
+    storage_ids |= {r[0] for r in instance.db.query(
+        "SELECT id FROM storage WHERE type <> 'reference'")}
     stores: dict[int, ObjectStore] = {}
     listings: dict[int, dict[str, float]] = {}
     for storage_id in sorted(storage_ids):
@@ -184,7 +186,7 @@ def run_doctor(fix: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS,
             if fix:
                 _delete_orphan(instance, stores[storage_id], storage_id, key)
     for artifact in rows:
-        if artifact.storage_ongoing or not artifact.object_key:
+        if artifact.storage_ongoing or not artifact.object_key or artifact.kind == "reference":
             continue
         store = stores.get(artifact.storage_id)
         if store is None:

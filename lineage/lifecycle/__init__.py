@@ -17,7 +17,8 @@ Engines report runs in pieces, from many processes: `engine_run` finds or
 creates the run of one task attempt by the engine's own id (idempotent,
 safe under concurrent writers), `correct_status` records an operator's
 change of a final status, `record_upstream` a run -> run data dependency,
-`record_file` a file read or written, `move_runs` a run (and the runs it
+`record_file` a file read or written, `record_reference` a dataset known
+only by name (another system's table), `move_runs` a run (and the runs it
 initiated) recorded under a provisional transform, and `guarded` keeps adapter failures
 from ever breaking the pipeline (see `lineage.lifecycle.engines`)::
 
@@ -38,6 +39,7 @@ from lineage.lifecycle.engines import (correct_status, engine_run, find_engine_r
                                        record_upstream)
 from lineage.lifecycle.files import record_file
 from lineage.lifecycle.guard import guarded
+from lineage.lifecycle.references import record_reference
 from lineage.lifecycle.records import (ResolvedFeatures, clear_caches, ensure_environment,
                                        get_or_create_transform, link_projects, resolve_projects,
                                        run_project_ids, validate_features)
@@ -52,7 +54,8 @@ __all__ = [
     "abort_active_runs", "activate", "active_runs", "clear_caches", "correct_status",
     "deactivate", "engine_run", "ensure_environment", "file_transform", "find_engine_run",
     "finish_run", "function_transform", "get_or_create_transform", "guarded", "is_active",
-    "link_projects", "move_runs", "record_file", "record_input", "record_output", "record_upstream",
+    "link_projects", "move_runs", "record_file", "record_input", "record_output",
+    "record_reference", "record_upstream",
     "resolve_projects", "run_project_ids", "source_git", "start_run", "status_for",
     "terminating_signals", "validate_features",
 ]

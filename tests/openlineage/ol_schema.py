@@ -96,6 +96,8 @@ def errors(event: dict[str, Any]) -> list[str]:
     spec = json.loads((spec_dir() / "OpenLineage.json").read_text())["$id"]
     problems = [f"event: {e.message} at {list(e.absolute_path)}"
                 for e in _validator(f"{spec}#/$defs/RunEvent").iter_errors(event)]
+    if problems:  # the facets are checked once the event's shape is right
+        return problems
     for where, value in _facets(event):
         url = value.get("_schemaURL")
         try:

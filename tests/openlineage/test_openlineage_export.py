@@ -123,9 +123,10 @@ def test_the_cli_writes_json_lines(data, cli, tmp_path, capsys):
 
 def test_the_schema_check_finds_what_is_wrong(data):
     event = json.loads(json.dumps(next(iter_events())))
-    event["eventType"], event["run"]["runId"] = "DONE", "not-a-uuid"
     event["run"]["facets"]["processing_engine"].pop("version")
+    assert [e for e in errors(event) if e.startswith(
+        "run.processing_engine: 'version' is a required property")]
+    event["eventType"], event["run"]["runId"] = "DONE", "not-a-uuid"
     found = errors(event)
     assert any("'DONE' is not one of" in e for e in found)
     assert any("'not-a-uuid' is not a 'uuid'" in e for e in found)
-    assert any(e.startswith("run.processing_engine: 'version' is a required property") for e in found)
