@@ -16,7 +16,7 @@ import pytest
 import lineage as ln
 from lineage.capture.notebook import notebook_transform_source
 
-from conftest import REPO  # tests/notebooks/conftest.py
+from notebook_helpers import REPO
 
 TUTORIAL = REPO / "examples" / "tutorial.ipynb"
 

@@ -17,7 +17,7 @@ import pytest
 import lineage as ln
 from lineage.capture.notebook import clean_notebook, dumps, read_notebook
 
-from conftest import cell  # tests/notebooks/conftest.py
+from notebook_helpers import cell
 
 pytestmark = pytest.mark.timeout(600)
 

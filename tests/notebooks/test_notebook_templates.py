@@ -13,7 +13,7 @@ from lineage import lifecycle
 from lineage.capture.notebook import notebook_transform_source
 from lineage.cli import build
 
-from conftest import cell, write_notebook  # tests/notebooks/conftest.py
+from notebook_helpers import cell, write_notebook
 
 
 def _invoke(*args: str):  # noqa: ANN202
