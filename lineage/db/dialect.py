@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from lineage.db.json_path import SqliteTarget, check_segments
+from lineage.db.json_path import SqliteTarget, array_index, check_segments
 
 
 def utcnow() -> datetime:
@@ -104,11 +104,13 @@ class Dialect:
             return target.select(f"{type_sql} = 'null'", tp)
         if isinstance(value, bool):
             return target.select(f"{type_sql} = ?", [*tp, "true" if value else "false"])
+        # The value first: SQLite stops at the first false term, so the type (a
+        # second read of the JSON) is checked only on rows whose value matched.
         if isinstance(value, (int, float)):
-            return target.select(f"({type_sql} IN ('integer', 'real') AND {value_sql} = ?)",
-                                 [*tp, *vp, self.encode_param(value)])
+            return target.select(f"({value_sql} = ? AND {type_sql} IN ('integer', 'real'))",
+                                 [*vp, self.encode_param(value), *tp])
         if isinstance(value, str):
-            return target.select(f"({type_sql} = 'text' AND {value_sql} = ?)", [*tp, *vp, value])
+            return target.select(f"({value_sql} = ? AND {type_sql} = 'text')", [*vp, value, *tp])
         # An object or list equals member by member, as jsonb does (key order aside).
         if isinstance(value, dict):
             size = f"(SELECT COUNT(*) FROM json_each({value_sql}))"
@@ -183,8 +185,27 @@ class PostgresDialect(Dialect):
         return f"jsonb_typeof({column} #> CAST(? AS text[])) IN ({marks})", [list(path), *types]
 
     def json_equals(self, column: str, path: tuple[str, ...], value: Any) -> tuple[str, list[Any]]:
+        """Equality, with containment in front where it says the same, for GIN indexes.
+
+        ``params @> '{"lr": 0.01}'`` can be answered from a GIN index
+        (``jsonb_path_ops``), ``params #> '{lr}' = '0.01'`` cannot. Equality
+        implies containment, so ``containment AND equality`` is exactly
+        equality (typed as jsonb compares: ``true`` is not ``1``, ``1`` is
+        ``1.0``); the containment is only added when every segment is an
+        object key (a segment such as ``0`` may be an array index, which
+        containment cannot say).
+        """
         check_segments(path)
-        return f"({column} #> CAST(? AS text[])) = CAST(? AS jsonb)", [list(path), dumps(value)]
+        encoded = dumps(value)
+        if not path:
+            return f"({column} @> CAST(? AS jsonb) AND {column} = CAST(? AS jsonb))", [encoded, encoded]
+        equal = f"({column} #> CAST(? AS text[])) = CAST(? AS jsonb)"
+        if any(array_index(segment) is not None for segment in path):
+            return equal, [list(path), encoded]
+        document: Any = value
+        for segment in reversed(path):
+            document = {segment: document}
+        return f"({column} @> CAST(? AS jsonb) AND {equal})", [dumps(document), list(path), encoded]
 
     def numeric(self, expr: str) -> str:
         return f"CAST({expr} AS double precision)"

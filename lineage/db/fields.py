@@ -151,6 +151,10 @@ class Index:
         unique: Whether the index is unique.
         where: SQL condition for a partial index (portable SQL only).
         hint: For a unique index, what to do when a save collides with it.
+        postgresql_gin: The operator class of a PostgreSQL GIN index on
+            one JSON column (``jsonb_path_ops``: containment, ``@>``). Such
+            an index exists on PostgreSQL only: SQLite has no index type
+            that looks inside JSON.
     """
 
     name: str
@@ -158,6 +162,11 @@ class Index:
     unique: bool = False
     where: str | None = None
     hint: str | None = field(default=None, compare=False)
+    postgresql_gin: str | None = None
+
+    def applies_to(self, dialect: str | None) -> bool:
+        """Whether the index exists on `dialect` (``sqlite``, ``postgresql``; None: any)."""
+        return self.postgresql_gin is None or dialect in (None, "postgresql")
 
 
 @dataclass(frozen=True)

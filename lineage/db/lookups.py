@@ -298,6 +298,10 @@ def _relation_condition(model: type[Record], alias: str, name: str, rest: list[s
         negate = bool(value)
     elif op == "exact" and value is None and isinstance(relation, ForeignKey):
         return f"{alias}.{relation.column} IS NULL", []
+    elif op in ("exact", "in") and isinstance(relation, ForeignKey):
+        # The column itself (``run.transform_id IN (?)``), so an index on it serves the
+        # query and its order; the foreign key keeps the ids those of existing rows.
+        return _in_condition(f"{alias}.{relation.column}", value if op == "in" else [value], _record_id)
     elif op in ("exact", "in"):
         values = value if op == "in" else [value]
         sub_sql, sub_params = _in_condition(f"{target.__tablename__}.id", values, _record_id)

@@ -148,11 +148,15 @@ class QuerySet(Generic[R]):
         return sql
 
     # --- running ----------------------------------------------------------------
+    def compile_select(self, db: Database | None = None) -> tuple[str, list[Any]]:
+        """The statement `all()` runs and its parameters (``?`` placeholders), for EXPLAIN."""
+        where, params = self.compile_where(db)
+        return f"{self.model.select_sql()} WHERE {where}{self._tail()}", params
+
     def all(self) -> list[R]:
         """Every matching record, as a list."""
         db = self._db()
-        where, params = self.compile_where(db)
-        sql = f"{self.model.select_sql()} WHERE {where}{self._tail()}"
+        sql, params = self.compile_select(db)
         return [self.model.from_row(row, db.dialect) for row in db.query(sql, params)]
 
     def __iter__(self) -> Iterator[R]:

@@ -154,7 +154,7 @@ class Record:
             state[name] = value
             if name != "id":
                 loaded_raw[name] = raw
-                loaded[name] = copy.deepcopy(value) if spec.kind == "json" else value
+                loaded[name] = copy_json(value) if spec.kind == "json" else value
         return obj
 
     # --- queries --------------------------------------------------------------
@@ -250,7 +250,7 @@ class Record:
         """Take the current values as the loaded snapshot."""
         for name, spec in self.fields.items():
             value = getattr(self, name)
-            self._loaded[name] = copy.deepcopy(value) if spec.kind == "json" else value
+            self._loaded[name] = copy_json(value) if spec.kind == "json" else value
             self._loaded_raw[name] = dialect.encode(spec.kind, value)
 
     def refresh(self) -> Self:
@@ -330,6 +330,19 @@ class _RelationAccessor:
         link_sql = (f"{target.__tablename__}.id IN (SELECT {relation.other_column} FROM "
                     f"{relation.link} WHERE {relation.own_column} = ?)")
         return target.filter().where(link_sql, [obj.id])
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a decoded JSON value (dicts, lists, scalars), several times faster
+    than `copy.deepcopy`; anything else is deep-copied as usual."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_json(item) for item in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def insert_row(conn: Connection, record: Record) -> int:

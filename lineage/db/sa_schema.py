@@ -31,8 +31,13 @@ def column_type(spec: Field) -> Any:
     }[spec.kind]
 
 
-def build_metadata() -> sa.MetaData:
-    """A `MetaData` with every registry, link and instance table."""
+def build_metadata(dialect: str | None = None) -> sa.MetaData:
+    """A `MetaData` with every registry, link and instance table.
+
+    Args:
+        dialect: ``sqlite`` or ``postgresql``: only the indexes that exist
+            there (PostgreSQL's GIN indexes); None for all.
+    """
     from lineage.db import provider
     from lineage.db.record import all_registries
 
@@ -49,9 +54,15 @@ def build_metadata() -> sa.MetaData:
             columns.append(_column(registry.__tablename__, name, spec))
         table = sa.Table(registry.__tablename__, metadata, *columns)
         for index in registry.indexes:
+            if not index.applies_to(dialect):
+                continue
             where = sa.text(index.where) if index.where else None
+            options: dict[str, Any] = {}
+            if index.postgresql_gin:
+                options = {"postgresql_using": "gin",
+                           "postgresql_ops": {c: index.postgresql_gin for c in index.columns}}
             sa.Index(index.name, *[table.c[c] for c in index.columns], unique=index.unique,
-                     sqlite_where=where, postgresql_where=where)
+                     sqlite_where=where, postgresql_where=where, **options)
     for link in provider.get().link_tables():
         _link_table(metadata, link)
     return metadata

@@ -103,7 +103,11 @@ class FeatureValue(Record):
         "feature": ForeignKey("feature_id", "Feature"),
         "label": ForeignKey("label_id", "Label"),
     }
-    indexes = (Index("uq_run_feature", ("run_id", "feature_id"), unique=True),)
+    indexes = (
+        Index("uq_run_feature", ("run_id", "feature_id"), unique=True),
+        # ``Run.filter(<feature>=value)`` on PostgreSQL (see `PostgresDialect.json_equals`).
+        Index("ix_run_feature_value_value", ("value",), postgresql_gin="jsonb_path_ops"),
+    )
 
     @property
     def uid(self) -> str:  # type: ignore[override]

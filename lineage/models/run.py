@@ -35,7 +35,7 @@ class Run(Record):
     uid_length = 16
     fields = {
         "uid": Field("str", nullable=False, unique=True, length=16),
-        "transform_id": Field("bigint", nullable=False, references="transform", index=True),
+        "transform_id": Field("bigint", nullable=False, references="transform"),
         "entrypoint": Field("text"),
         "name": Field("text"),
         "status": Field("str", nullable=False, default="started", length=16, index=True),
@@ -82,6 +82,12 @@ class Run(Record):
         # One run per attempt of an engine task: the backstop of `lifecycle.engine_run`.
         Index("uq_run_external_attempt", ("external_source", "external_id", "attempt"),
               unique=True, where="external_id IS NOT NULL"),
+        # A transform's runs newest first (and any lookup by transform_id): a walk
+        # of this index that stops after the page, however many runs the transform has.
+        Index("ix_run_transform_started", ("transform_id", "started_at", "id")),
+        # ``Run.filter(params__lr=0.01)``: PostgreSQL answers JSON equality from
+        # this index through containment (`PostgresDialect.json_equals`).
+        Index("ix_run_params", ("params",), postgresql_gin="jsonb_path_ops"),
     )
 
     @property

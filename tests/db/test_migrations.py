@@ -142,3 +142,29 @@ def test_0005_adds_an_empty_version_tag_to_existing_transforms(empty_db):
     old.version_tag = "T1"
     old.save()
     assert ln.Transform.filter(version_tag="T1").one().uid == "t000000000000001"
+
+
+
+def test_0006_indexes_a_store_with_runs(empty_db):
+    url, target = empty_db
+    migrate_to(url, "0005")
+    execute(url, [
+        ("INSERT INTO lineage_instance (key, value) VALUES ('uid', 'oldinst')", {}),
+        ("INSERT INTO transform (uid, key, kind, version, is_latest, created_at) VALUES "
+         "('t000000000000001', 'old.py', 'script', 1, :true, :now)", {"true": True, "now": NOW}),
+        ("INSERT INTO run (uid, transform_id, status, started_at, params, attempt) VALUES "
+         "('r000000000000001', 1, 'completed', :now, '{\"lr\": 0.01}', 1)", {"now": NOW}),
+    ])
+    ln.connect(target)
+    from lineage.db.record import current_db
+
+    db = current_db()
+    if db.is_sqlite:
+        names = {r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    else:
+        names = {r[0] for r in db.query("SELECT indexname FROM pg_indexes")}
+        assert {"ix_run_params", "ix_run_feature_value_value"} <= names
+    assert "ix_run_transform_started" in names and "ix_run_transform_id" not in names
+    assert [r.uid for r in ln.Run.filter(params__lr=0.01)] == ["r000000000000001"]
+    assert [r.uid for r in ln.Transform.get("t000000000000001").runs.order_by("-started_at")] == [
+        "r000000000000001"]

@@ -19,7 +19,7 @@ def _diff(url: str) -> list:
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": False})
-            diff = compare_metadata(context, build_metadata())
+            diff = compare_metadata(context, build_metadata(engine.dialect.name))
     finally:
         engine.dispose()
     return [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")]

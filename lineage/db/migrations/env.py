@@ -7,7 +7,6 @@ from alembic import context
 from lineage.db.sa_schema import build_metadata
 
 config = context.config
-target_metadata = build_metadata()
 
 
 def run_migrations_online() -> None:
@@ -15,7 +14,7 @@ def run_migrations_online() -> None:
     connection = config.attributes["connection"]
     context.configure(
         connection=connection,
-        target_metadata=target_metadata,
+        target_metadata=build_metadata(connection.dialect.name),
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
