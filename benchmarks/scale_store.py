@@ -101,15 +101,21 @@ class Generator:
         feature = ln.Feature.filter(name="experiment").first()
         self.feature_id = (feature or ln.Feature(name="experiment", dtype=str).save()).id
         self.storage_id = self.db.query("SELECT MIN(id) FROM storage")[0][0]
+        self.defaults: dict[str, dict[str, Any]] = {}
 
     def columns(self, table: str) -> list[str]:
         """The columns written for `table` (``id`` first)."""
         return ["id", *self.models[table].fields]
 
     def encode(self, table: str, values: dict[str, Any]) -> tuple:
+        """One row: `values`, the fields' defaults for the rest, encoded."""
         fields = self.models[table].fields
+        defaults = self.defaults.get(table)
+        if defaults is None:
+            defaults = self.defaults[table] = {n: spec.initial() for n, spec in fields.items()}
         enc = self.dialect.encode
-        return (values["id"], *(enc(spec.kind, values.get(name)) for name, spec in fields.items()))
+        return (values["id"], *(enc(spec.kind, values.get(name, defaults[name]))
+                                for name, spec in fields.items()))
 
     def transform(self, j: int) -> tuple:
         key = {CHAIN_TRANSFORM: "bench/chain.py", BIG_TRANSFORM: "bench/big.py"}.get(
