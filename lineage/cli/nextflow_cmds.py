@@ -55,15 +55,15 @@ def weblog(host: str, port: int, token: str | None, target: str | None) -> None:
 @click.option("--instance", "target", default=None, metavar="PATH|URL",
               help="Instance folder or database URL (default: discovered as for `lineage info`).")
 def import_(path: Path, run_name: str | None, target: str | None) -> None:
-    """Import a Nextflow trace file (trace.txt).
+    """Import a trace file (trace.txt) or a lineage store folder (.lineage/).
 
     Importing the same thing again changes nothing.
     """
     _open(target)
     if path.is_dir():
-        from lineage.errors import ValidationError
+        from lineage.nextflow.store import import_store
 
-        raise ValidationError(f"{path} is a folder: give a trace file (trace.txt).")
+        summary = import_store(path)
     else:
         from lineage.nextflow.trace import import_trace
 

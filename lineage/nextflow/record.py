@@ -177,16 +177,13 @@ def _task_name(trace: Mapping[str, Any]) -> str:
     raise ValueError("a trace record needs one of the fields name, process, task_id or hash")
 
 
-def _token(trace: Mapping[str, Any]) -> str | None:
-    """What tells two executions with one name apart: the task id, else the hash."""
+def _same_execution(details: Mapping[str, Any], trace: Mapping[str, Any]) -> bool | None:
+    """Whether a stored task and a trace record are one execution: the task id tells, else
+    the hash (None: neither is known on both sides)."""
     for key in ("task_id", "hash"):
-        if trace.get(key) is not None:
-            return f"{key}:{trace[key]}"
+        if details.get(key) is not None and trace.get(key) is not None:
+            return details[key] == trace[key]
     return None
-
-
-def _token_of(run: Run) -> str | None:
-    return _token(run.details or {})
 
 
 def _identity(parent: Run, trace: Mapping[str, Any]) -> tuple[str, int]:
@@ -194,25 +191,25 @@ def _identity(parent: Run, trace: Mapping[str, Any]) -> tuple[str, int]:
 
     The id is the task name within the workflow run, so a retried task's
     attempts are attempts of one id. Nextflow's ``attempt`` field decides the
-    attempt; without it (a default trace file) a new execution of a known
-    name is the next attempt. Two different tasks sharing a name (a
-    repeated tag) are told apart by task id.
+    attempt; without it (a default trace file, the lineage store) a new
+    execution of a known name is the next attempt. Two different tasks
+    sharing a name (a repeated tag) are told apart by task id.
     """
     import lineage as ln
 
     external_id = f"{parent.external_id}/{_task_name(trace)}"
-    token = _token(trace)
     known = ln.Run.filter(external_source=SOURCE, external_id=external_id).order_by("attempt").all()
-    for run in known:
-        if token is not None and _token_of(run) == token:
+    same = [(run, _same_execution(run.details or {}, trace)) for run in known]
+    for run, verdict in same:
+        if verdict:
             return external_id, run.attempt
     attempt = trace.get("attempt")
     if attempt is None:
-        if token is None or not known:
-            return external_id, 1
+        if not any(verdict is False for _, verdict in same):
+            return external_id, known[0].attempt if known else 1
         return external_id, max(run.attempt for run in known) + 1
-    clash = next((run for run in known if run.attempt == attempt), None)
-    if clash is not None and token is not None and _token_of(clash) not in (None, token):
+    clash = next((verdict for run, verdict in same if run.attempt == attempt), None)
+    if clash is False:
         return f"{external_id}#{trace.get('task_id') or trace.get('hash')}", int(attempt)
     return external_id, int(attempt)
 

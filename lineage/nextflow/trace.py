@@ -36,17 +36,20 @@ class Summary:
         tasks: Task executions read.
         new_runs: Runs created by this import (0 when it was imported before).
         artifacts: Files recorded as task inputs and outputs.
+        workflows: Workflow runs read.
     """
 
     workflow: Run
     tasks: int
     new_runs: int
     artifacts: int = 0
+    workflows: int = 1
 
     def describe(self) -> str:
         """One line for the command line."""
+        more = f" and {self.workflows - 1} more" if self.workflows > 1 else ""
         text = (f"workflow run {self.workflow.uid} ({self.workflow.name}, "
-                f"{self.workflow.status}): {self.tasks} task execution"
+                f"{self.workflow.status}){more}: {self.tasks} task execution"
                 f"{'s' if self.tasks != 1 else ''}, {self.new_runs} new run"
                 f"{'s' if self.new_runs != 1 else ''}")
         if self.artifacts:

@@ -12,6 +12,7 @@ import copy
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 RUN_NAME = "friendly_pesquet"
@@ -136,3 +137,107 @@ def post(url: str, body: Any, *, raw: bytes | None = None,
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}")
+
+
+# --- a lineage store -------------------------------------------------------------------
+WF = "16b31030474f2e96c55f4940bca3ab64"
+QUANT = "eff8846883b46c5a76f11e7e4480a6c8"
+MULTIQC = "862df53160e07cd823c0c3960545e747"
+STORE_SESSION = "065bdc6b-89b4-42ee-92c1-2a5af37f2c50"
+STORE_RUN = "peaceful_blackwell"
+
+
+def _checksum(value: str) -> dict[str, str]:
+    return {"value": value, "algorithm": "nextflow", "mode": "standard"}
+
+
+def lineage_store(launch: Path, *, layout: str = "v1beta1") -> Path:
+    """A launch folder with a pipeline, its work files, results and `.lineage` store.
+
+    Records follow Nextflow's lineage model field for field (the data lineage docs and
+    the model classes), each with an undocumented ``futureField``. ``layout``:
+    ``v1beta1`` (``{version, kind, spec}`` under ``.meta/``) or ``old`` (the record at
+    the root with its ``type``, keys at the top of the store, ``TaskOutputs``).
+    """
+    work_quant = launch / "work" / QUANT[:2] / QUANT[2:]
+    work_multiqc = launch / "work" / MULTIQC[:2] / MULTIQC[2:]
+    for folder in (launch / "data", work_quant, work_multiqc, launch / "results"):
+        folder.mkdir(parents=True, exist_ok=True)
+    (launch / "main.nf").write_text("workflow { QUANT(reads) | MULTIQC }\n")
+    (launch / "data" / "ggal_gut_1.fq").write_text("@read1\nACGT\n+\nIIII\n")
+    (work_quant / "quant.sf").write_text("Name\tLength\nENSGALT1\t1200\n")
+    (work_multiqc / "multiqc_report.html").write_text("<html>report</html>\n")
+    (launch / "results" / "multiqc_report.html").write_text("<html>report</html>\n")
+    created = "2025-05-09T13:27:34.236590379-05:00"
+    records: dict[str, tuple[str, dict[str, Any]]] = {
+        WF: ("WorkflowRun", {
+            "workflow": {"scriptFiles": [{"path": f"file://{launch}/main.nf",
+                                          "checksum": _checksum("2902f5aa7f297f2d")}],
+                         "repository": "https://github.com/nextflow-io/rnaseq-nf",
+                         "commitId": "86165b8c81d43a1f57363964431395152e353e56"},
+            "sessionId": STORE_SESSION, "name": STORE_RUN,
+            "params": [{"type": "String", "name": "reads", "value": "data/ggal_gut_{1,2}.fq"},
+                       {"type": "String", "name": "outdir", "value": "results"},
+                       {"type": "String", "name": "api_key", "value": "key-very-secret-456"}],
+            "config": {"process": {"executor": "local"}, "lineage": {"enabled": True}},
+            "metadata": {"nextflow": {"version": "25.04.0"}},
+            "futureField": 1}),
+        QUANT: ("TaskRun", {
+            "sessionId": STORE_SESSION, "name": "QUANT (ggal_gut)",
+            "codeChecksum": _checksum("edf2e9f84cd3a18e"),
+            "script": "\n    salmon quant -i index -r ggal_gut_1.fq -o quant.sf\n    ",
+            "input": [{"type": "val", "name": "sample", "value": "ggal_gut"},
+                      {"type": "path", "name": "reads",
+                       "value": [{"path": f"file://{launch}/data/ggal_gut_1.fq",
+                                  "checksum": _checksum("2aac500cdfb292e9")}]}],
+            "container": None, "conda": "file:///conda/env-4a436c23", "spack": None,
+            "architecture": None, "globalVars": {}, "binEntries": [],
+            "workflowRun": f"lid://{WF}", "futureField": "x"}),
+        f"{QUANT}/quant.sf": ("FileOutput", {
+            "path": f"{work_quant}/quant.sf", "checksum": _checksum("03fd5ed150c7862e"),
+            "source": f"lid://{QUANT}", "workflowRun": f"lid://{WF}",
+            "taskRun": f"lid://{QUANT}", "size": 27, "createdAt": created,
+            "modifiedAt": created, "labels": None}),
+        MULTIQC: ("TaskRun", {
+            "sessionId": STORE_SESSION, "name": "MULTIQC",
+            "codeChecksum": _checksum("9615a8da3a3f9e93"),
+            "script": "\n    multiqc -n multiqc_report.html .\n    ",
+            "input": [{"type": "path", "name": "*", "value": [f"lid://{QUANT}/quant.sf"]}],
+            "container": "quay.io/multiqc:1.27", "conda": None, "spack": None,
+            "architecture": None, "globalVars": {}, "binEntries": [],
+            "workflowRun": f"lid://{WF}"}),
+        f"{MULTIQC}/multiqc_report.html": ("FileOutput", {
+            "path": f"file://{work_multiqc}/multiqc_report.html",
+            "checksum": _checksum("b14f5171a48ce5c2"), "source": f"lid://{MULTIQC}",
+            "workflowRun": f"lid://{WF}", "taskRun": f"lid://{MULTIQC}", "size": 20,
+            "createdAt": created, "modifiedAt": created, "labels": None}),
+        f"{MULTIQC}#output": ("TaskOutput", {
+            "taskRun": f"lid://{MULTIQC}", "workflowRun": f"lid://{WF}", "createdAt": created,
+            "output": [{"type": "path", "name": "report",
+                        "value": f"lid://{MULTIQC}/multiqc_report.html"}], "labels": None}),
+        f"{WF}/multiqc_report.html": ("FileOutput", {
+            "path": "/results/multiqc_report.html",  # shortened under the launch folder
+            "checksum": _checksum("03fd5ed150c7862e"),
+            "source": f"lid://{MULTIQC}/multiqc_report.html", "workflowRun": f"lid://{WF}",
+            "taskRun": None, "size": 20, "createdAt": created, "modifiedAt": created,
+            "labels": ["report"]}),
+        f"{WF}#output": ("WorkflowOutput", {
+            "createdAt": created, "workflowRun": f"lid://{WF}",
+            "output": [{"type": "Path", "name": "summary",
+                        "value": f"lid://{WF}/multiqc_report.html"}]}),
+    }
+    store = launch / ".lineage"
+    base = store / ".meta" if layout == "v1beta1" else store
+    for key, (kind, spec) in records.items():
+        folder = base / key
+        folder.mkdir(parents=True, exist_ok=True)
+        if layout == "v1beta1":
+            data = {"version": "lineage/v1beta1", "kind": kind, "spec": spec}
+        else:
+            if kind == "TaskOutput":
+                kind, spec = "TaskOutputs", {**spec, "outputs": spec.pop("output")}
+            data = {"type": kind, **spec}
+        (folder / ".data.json").write_text(json.dumps(data, indent=2))
+    (base / ".history").write_text(f"2025-05-09 13:27:00\t{STORE_RUN}\t{STORE_SESSION}\t"
+                                   f"lid://{WF}\n")
+    return store
