@@ -131,3 +131,20 @@ def test_a_folder_without_records(instance, tmp_path, cli, capsys):
     (tmp_path / "empty").mkdir()
     assert cli("nextflow", "import", str(tmp_path / "empty")) == 1
     assert "holds no Nextflow lineage record" in capsys.readouterr().err
+
+
+def test_a_launch_record_and_the_run_record_that_ends_it(instance, tmp_path, cli):
+    """Stores where a WorkflowLaunch starts the run and a WorkflowRun records its end."""
+    store = lineage_store(tmp_path / "launch")
+    path = store / ".meta" / WF / ".data.json"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "kind": "WorkflowLaunch"}))
+    end = store / ".meta" / "5e1f00aa5e1f00aa5e1f00aa5e1f00aa" / ".data.json"
+    end.parent.mkdir()
+    end.write_text(json.dumps({"version": "lineage/v1beta1", "kind": "WorkflowRun", "spec": {
+        "createdAt": "2025-05-09T13:30:00Z", "launch": f"lid://{WF}", "status": "FAILED",
+        "outputs": []}}))
+    assert cli("nextflow", "import", str(store)) == 0
+    workflow = ln.Run.get(external_source="nextflow", external_id=WORKFLOW_ID)
+    assert workflow.status == "errored"
+    assert ln.Run.filter(initiated_by_run_id=workflow.id).count() == 2
