@@ -36,7 +36,7 @@ cannot bind) fails before anything is written.
 """
 
 from lineage.lifecycle.engines import (correct_status, engine_run, find_engine_run, move_runs,
-                                       record_upstream)
+                                       new_run_uid, record_upstream)
 from lineage.lifecycle.files import record_file
 from lineage.lifecycle.guard import guarded
 from lineage.lifecycle.references import record_reference
@@ -54,7 +54,7 @@ __all__ = [
     "abort_active_runs", "activate", "active_runs", "clear_caches", "correct_status",
     "deactivate", "engine_run", "ensure_environment", "file_transform", "find_engine_run",
     "finish_run", "function_transform", "get_or_create_transform", "guarded", "is_active",
-    "link_projects", "move_runs", "record_file", "record_input", "record_output",
+    "link_projects", "move_runs", "new_run_uid", "record_file", "record_input", "record_output",
     "record_reference", "record_upstream",
     "resolve_projects", "run_project_ids", "source_git", "start_run", "status_for",
     "terminating_signals", "validate_features",

@@ -70,6 +70,7 @@ def engine_run(
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
     error: str | BaseException | None = None,
+    uid: str | None = None,
 ) -> Run:
     """The run of one attempt of an engine task or workflow, created if new.
 
@@ -102,6 +103,10 @@ def engine_run(
         started_at: When the engine started it (default: now).
         finished_at: When it ended, for a final `status` (default: now).
         error: Traceback text or exception of an errored run (redacted).
+        uid: The uid of a new run, from `new_run_uid`, when the engine must
+            name the run before it is written (a child process started
+            first gets it in ``LINEAGE_PARENT_RUN_UID``). Ignored when the
+            run exists, or when another run has that uid.
 
     Returns:
         The run as stored after this call.
@@ -132,6 +137,9 @@ def engine_run(
         details=_captured(details) if details else None, pid=_pid(), host=_hostname(),
         created_by_id=instance.user_id(),
     )
+    if uid is not None:
+        _check_uid(uid)
+        run._assign(uid=uid)
     project_ids = resolve_projects(projects) if projects else []
     input_ids = [a if isinstance(a, int) else a.id for a in inputs]
     upstream_ids = _run_ids(upstream)
@@ -158,6 +166,14 @@ def engine_run(
     # A new run's projects are known; an existing one's load on first use.
     stored._project_ids = list(project_ids) if created else None
     return stored
+
+
+def new_run_uid() -> str:
+    """A fresh uid for `engine_run(uid=...)`: a run named before it is written."""
+    from lineage.db.uids import random_base62
+    from lineage.models.run import Run
+
+    return random_base62(Run.uid_length)
 
 
 def find_engine_run(external_source: str, external_id: str, attempt: int | None = None) -> Run | None:
@@ -304,6 +320,14 @@ def _check_reference(source: Any, external_id: Any, attempt: Any) -> None:
             f"external_id must be the engine's id as a non-empty string, got {external_id!r}.")
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise ValidationError(f"attempt must be an integer from 1 up, got {attempt!r}.")
+
+
+def _check_uid(uid: Any) -> None:
+    from lineage.models.run import Run
+
+    if not isinstance(uid, str) or len(uid) != Run.uid_length or not uid.isalnum():
+        raise ValidationError(
+            f"uid must be {Run.uid_length} letters and digits (lifecycle.new_run_uid()), got {uid!r}.")
 
 
 def _run_ids(runs: Iterable[Run | int]) -> list[int]:

@@ -372,3 +372,19 @@ def test_a_correction_can_carry_the_real_end_time(workflow):
     change = ln.RecordChange.filter(record_uid=run.uid).order_by("-id").first()
     assert change.previous["status"] == "aborted"
     assert change.previous["finished_at"].startswith("2026-12-01T11:05")
+
+
+def test_a_run_named_before_it_is_written_links_a_child_started_first(workflow, monkeypatch):
+    uid = lifecycle.new_run_uid()
+    assert len(uid) == 16 and uid.isalnum() and uid != lifecycle.new_run_uid()
+    run = _engine(workflow, uid=uid)
+    assert run.uid == uid and ln.Run.get(uid=uid).id == run.id
+    again = _engine(workflow, uid=lifecycle.new_run_uid())  # the run exists: its uid stays
+    assert again.id == run.id and again.uid == uid
+    monkeypatch.setenv(lifecycle.PARENT_ENV, uid)  # what a child process of the engine sees
+    child = lifecycle.start_run(lifecycle.get_or_create_transform("child.py", "print(1)", "script"))
+    assert child.initiated_by_run_id == run.id
+    with pytest.raises(ValidationError, match="new_run_uid"):
+        _engine(workflow, external_id="task-2", uid="not a uid")
+    taken = _engine(workflow, external_id="task-3", uid=uid)  # another run has it: a new one
+    assert taken.uid != uid and taken.id != run.id

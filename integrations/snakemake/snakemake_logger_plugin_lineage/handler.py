@@ -36,6 +36,11 @@ class LogHandler(LogHandlerBase):
         self.recorder = Recorder(project=getattr(settings, "project", None))
         self.stopped = self.dryrun
         self._connected = False
+        if not self.dryrun:
+            try:
+                self.recorder.prepare()
+            except Exception as exc:  # noqa: BLE001 - tracking never breaks the workflow
+                guard.report(ADAPTER, exc, "the start of the workflow")
 
     # --- the interface's properties ----------------------------------------------
     @property
@@ -81,6 +86,10 @@ class LogHandler(LogHandlerBase):
                     self._guarded("the end of the workflow", _close, None)
         finally:
             self.stopped = True
+            try:
+                self.recorder.unprepare()
+            except Exception as exc:  # noqa: BLE001
+                guard.report(ADAPTER, exc, "the end of the workflow")
             super().close()
 
     def _guarded(self, what: str, fn: Any, record: logging.LogRecord | None) -> None:

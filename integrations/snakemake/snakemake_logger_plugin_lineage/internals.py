@@ -15,11 +15,20 @@ metadata records of `snakemake_logger_plugin_lineage.metadata`).
 - `named_params`: a job's params with their names, only when Snakemake has
   expanded them already (never evaluates a user's function here).
 - `workflow_config`: the config after ``--config`` and ``--configfile``.
+- `add_job_environment`: extra environment variables for the processes a
+  job starts (its ``shell:`` command, its ``script:``). Snakemake starts
+  them with ``subprocess.Popen`` inside ``snakemake.shell.shell.__new__``,
+  called from a function with the job's id as its local ``jobid``
+  (``run_wrapper``, ``script``, ``shell`` itself); the environment is a copy of
+  ``os.environ`` made there, so a per-job value cannot go through
+  ``os.environ`` when jobs run side by side.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 #: The Snakemake release these functions were written and tested against.
@@ -68,3 +77,68 @@ def workflow_config(workflow: Any = None) -> dict[str, Any] | None:
     workflow = workflow or current_workflow()
     config = getattr(workflow, "config", None)
     return dict(config) if isinstance(config, dict) else None
+
+
+_patch_lock = threading.Lock()
+
+
+class _Subprocess:
+    """``subprocess`` as ``snakemake.shell`` sees it, with a `Popen` that adds a job's variables."""
+
+    def __init__(self, original: Any, env_for_job: Callable[[int], dict[str, str] | None]) -> None:
+        self._original = original
+        self._env_for_job = env_for_job
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+    def Popen(self, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - subprocess's name
+        jobid = _calling_job()
+        env = kwargs.get("env")
+        if jobid is not None and isinstance(env, dict):
+            try:
+                extra = self._env_for_job(int(jobid))
+            except Exception:  # noqa: BLE001 - never stop a job from starting
+                extra = None
+            if extra:
+                kwargs["env"] = {**env, **extra}
+        return self._original.Popen(*args, **kwargs)
+
+
+#: How many callers up from ``Popen`` the job's id is looked for.
+_JOB_FRAMES = 12
+
+
+def _calling_job() -> int | None:
+    """The ``jobid`` local of the nearest caller that has one (an int), else None."""
+    frame = sys._getframe(2)
+    for _ in range(_JOB_FRAMES):
+        if frame is None:
+            return None
+        jobid = frame.f_locals.get("jobid")
+        if isinstance(jobid, int) and not isinstance(jobid, bool):
+            return jobid
+        frame = frame.f_back
+    return None
+
+
+def add_job_environment(env_for_job: Callable[[int], dict[str, str] | None]) -> Callable[[], None] | None:
+    """Give processes started by a job ``env_for_job(jobid)`` too; returns the undo, or None."""
+    import importlib
+
+    try:
+        module = importlib.import_module("snakemake.shell")
+    except ImportError:
+        return None
+    with _patch_lock:
+        original = getattr(module, "sp", None)
+        if original is None or not hasattr(original, "Popen") or isinstance(original, _Subprocess):
+            return None
+        module.sp = _Subprocess(original, env_for_job)
+
+    def undo() -> None:
+        with _patch_lock:
+            if isinstance(module.sp, _Subprocess):
+                module.sp = original
+
+    return undo

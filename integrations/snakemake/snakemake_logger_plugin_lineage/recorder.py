@@ -4,7 +4,9 @@ Snakemake reports a workflow run through its logger: ``workflow_started``,
 then per job ``job_started`` (a list of job ids), ``job_info`` (rule,
 files, wildcards, resources, shell command), ``job_finished`` or an
 ``error`` followed by ``job_error``, and finally no event at all: the
-handler's ``close()`` is the end. `Recorder` keeps what it needs between
+handler's ``close()`` is the end. `Recorder.prepare` runs before any
+event, on the main thread: it names the workflow run and makes every
+process a job starts inherit the uid of the job's run. `Recorder` keeps what it needs between
 events (the workflow run, each job's run and attempt, the files seen) and
 writes through `lineage.lifecycle` only. It is called on Snakemake's
 logging thread, one event at a time, under a lock.
@@ -25,7 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lineage import lifecycle
-from snakemake_logger_plugin_lineage import config, ids, jobs, metadata, reruns
+from snakemake_logger_plugin_lineage import config, ids, internals, jobs, metadata, reruns
 from snakemake_logger_plugin_lineage.files import Files
 
 #: Lines of a failed job's log files kept in ``run.error``.
@@ -67,6 +69,46 @@ class Recorder:
         self.errors: list[str] = []
         self.activation: lifecycle.Activation | None = None
         self.unfinished: dict[tuple[str, ...], reruns.Earlier] = {}
+        # The uid of each job's current run, named when its first process starts if that
+        # comes before the run is written (see `env_for_job`); under its own small lock,
+        # since job threads read it while this thread may be busy hashing.
+        self.uid_lock = threading.Lock()
+        self.job_uids: dict[int, str] = {}
+        self._undo_env: Any = None
+        self.workflow_uid: str | None = None
+        self._previous_parent: str | None = None
+
+    def prepare(self) -> None:
+        """Before any event: name the workflow run and give job processes their runs.
+
+        Runs on Snakemake's main thread when the handler is made, so that a
+        job started before this recorder has written anything (the logging
+        thread may lag behind) still gets its run's uid, and any other
+        process the workflow's run. Nothing is written here.
+        """
+        self.workflow_uid = lifecycle.new_run_uid()
+        self._previous_parent = os.environ.get(lifecycle.PARENT_ENV)
+        os.environ[lifecycle.PARENT_ENV] = self.workflow_uid
+        self._undo_env = internals.add_job_environment(self.env_for_job)
+
+    def _parent(self) -> Any:
+        """The run that started Snakemake (a tracked script), named by the variable it had."""
+        if not self._previous_parent:
+            return None
+        import lineage as ln
+
+        return ln.Run.filter(uid=self._previous_parent).first()
+
+    def unprepare(self) -> None:
+        """Undo `prepare` (the end of the workflow run)."""
+        if self._undo_env is not None:
+            self._undo_env()
+            self._undo_env = None
+        if self.workflow_uid is not None and os.environ.get(lifecycle.PARENT_ENV) == self.workflow_uid:
+            if self._previous_parent is None:
+                os.environ.pop(lifecycle.PARENT_ENV, None)
+            else:
+                os.environ[lifecycle.PARENT_ENV] = self._previous_parent
 
     # --- events ------------------------------------------------------------------
     def workflow_started(self, event: dict[str, Any], when: float) -> None:
@@ -88,12 +130,35 @@ class Recorder:
             self.source.transform, external_source=ids.SOURCE, external_id=self.workflow_id,
             entrypoint=os.path.basename(snakefile), name=f"snakemake {os.path.basename(snakefile)}",
             params=config.read_config(self.workdir, configfiles), details=details,
-            git=self.source.git, inherit_parent=True, started_at=_time(when),
+            git=self.source.git, started_at=_time(when), uid=self.workflow_uid,
+            parent=self._parent(), inherit_parent=self.workflow_uid is None,
             projects=[self.project] if self.project else ())
-        # Scripts that jobs start (``script:``, ``shell: "python x.py"``) link to the workflow
-        # run through LINEAGE_PARENT_RUN_UID until their job's run adopts them.
+        # Code that runs in this process (``run:`` blocks) links to the workflow run; processes
+        # that jobs start get their job's run instead (`env_for_job`).
         self.activation = lifecycle.activate(self.workflow, process_wide=True, set_context=False)
         self.unfinished = reruns.unfinished_jobs(self.source.transform.key, self.workdir)
+
+    def env_for_job(self, jobid: int) -> dict[str, str] | None:
+        """Variables for a process that job `jobid` starts: its run as the parent run.
+
+        Called on the job's thread when Snakemake starts the process, maybe
+        before this recorder has written the job's run: the run is then
+        named here and written with that uid. A tracked script started by
+        the job (``ln.track()``) links to it through ``LINEAGE_PARENT_RUN_UID``.
+        """
+        return {lifecycle.PARENT_ENV: self._job_uid(jobid)}
+
+    def _job_uid(self, jobid: int) -> str:
+        with self.uid_lock:
+            uid = self.job_uids.get(jobid)
+            if uid is None:
+                uid = self.job_uids[jobid] = lifecycle.new_run_uid()
+            return uid
+
+    def _attempt_ended(self, job: Job) -> None:
+        with self.uid_lock:
+            self.job_uids.pop(job.jobid, None)
+        job.run = None
 
     def job_started(self, jobids: list[int], when: float) -> None:
         """Snakemake starts jobs (a restart of a job keeps its id: the next attempt)."""
@@ -123,7 +188,8 @@ class Recorder:
             self.workflow.transform_id, external_source=ids.SOURCE, external_id=external_id,
             attempt=attempt, parent=self.workflow, entrypoint=job.info["rule"],
             name=jobs.job_name(job.info), details=job.info, git=self.source.git if self.source else None,
-            started_at=_time(job.started or when), projects=[self.project] if self.project else ())
+            started_at=_time(job.started or when), projects=[self.project] if self.project else (),
+            uid=self._job_uid(jobid))
         if job.earlier is not None and job.attempt == 1:
             job.earlier.mark_rerun(self.workflow_id)
         gone = self.files.record(job.run, job.info.get("input", ()), "input")
@@ -155,7 +221,7 @@ class Recorder:
             if tail is not None:
                 lines.append(f"Log {log} (last lines):\n{tail}")
         lifecycle.finish_run(job.run, "errored", "\n".join(lines), finished_at=_time(when))
-        job.run = None
+        self._attempt_ended(job)
 
     def error(self, message: str) -> None:
         """Snakemake reported an error (of a job, or of the whole workflow)."""
@@ -176,7 +242,7 @@ class Recorder:
                     lifecycle.finish_run(
                         job.run, "aborted",
                         "The workflow run ended before this job finished.", finished_at=_time(when))
-                    job.run = None
+                    self._attempt_ended(job)
                     aborted += 1
             if self.errors:
                 status, error = "errored", "\n\n".join(self.errors)
@@ -189,6 +255,7 @@ class Recorder:
             if self.activation is not None:
                 lifecycle.deactivate(self.activation)
                 self.activation = None
+            self.unprepare()
 
     # --- helpers -----------------------------------------------------------------
     def _complete(self, job: Job, when: float) -> None:
@@ -200,7 +267,7 @@ class Recorder:
             run.transform_id, external_source=ids.SOURCE, external_id=run.external_id,
             attempt=run.attempt, params=params, details={"outputs_gone": gone} if gone else None,
             status="completed", finished_at=_time(when))
-        job.run = None
+        self._attempt_ended(job)
 
 
 def metadata_path(name: str) -> str | None:

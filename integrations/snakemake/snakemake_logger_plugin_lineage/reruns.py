@@ -1,13 +1,14 @@
-"""Jobs an earlier workflow run left unfinished, rerun now as their next attempt.
+"""Jobs an earlier workflow run left unfinished or failed, rerun now as their next attempt.
 
 A Snakemake process that was interrupted (Ctrl-C, ``kill``, a lost node)
-leaves its running jobs' outputs marked incomplete; a later
-``snakemake --rerun-incomplete`` runs those jobs again. Snakemake numbers
+leaves its running jobs' outputs marked incomplete (or reports them
+failed); a later ``snakemake --rerun-incomplete`` (or plain ``snakemake``
+after a failure) runs those jobs again. Snakemake numbers
 jobs per invocation, so the later job has another id; what identifies it
 is its outputs. At the start of a workflow run, `unfinished_jobs` reads
 once the job runs of earlier workflow runs of the same Snakefile in the
-same working directory that are still ``started`` or ``aborted`` and were
-not rerun yet, by their outputs. A job of this workflow run with the same
+same working directory that are still ``started``, or ``aborted`` or
+``errored``, and were not rerun yet, by their outputs. A job of this workflow run with the same
 outputs continues that run's ``external_id`` with the next attempt
 (`Earlier.next_attempt`), and the earlier run is marked as rerun (and
 aborted, if its process died without saying so).
@@ -47,9 +48,9 @@ class Earlier:
 
 
 def unfinished_jobs(transform_key: str, workdir: str) -> dict[tuple[str, ...], Earlier]:
-    """Unfinished, not yet rerun job runs of earlier workflow runs, by their outputs."""
+    """Unfinished or failed, not yet rerun job runs of earlier workflow runs, by their outputs."""
     candidates = (ln.Run.filter(external_source=ids.SOURCE, transform__key=transform_key,
-                                status__in=["started", "aborted"],
+                                status__in=["started", "aborted", "errored"],
                                 initiated_by_run_id__isnull=False)
                   .order_by("-id")[:LIMIT].all())
     found: dict[tuple[str, ...], Earlier] = {}
