@@ -126,6 +126,7 @@ def track(
             notebook.record_outputs()
         else:
             report = _Report.start()
+            _watch_sys_exit()
         _tracked = _Tracked(run, activation, os.getpid(), report, notebook)
         _finish_in_multiprocessing_child()
         return run
@@ -637,12 +638,51 @@ def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> N
                       file=sys.__stderr__)
 
 
+#: The status the main thread passed to ``sys.exit`` (see `_watch_sys_exit`).
+_exit_status: list[Any] = []
+_original_exit: Any = None
+
+
+def _watch_sys_exit() -> None:
+    """Remember the status of a ``sys.exit(n)`` in the main thread, for the exit handlers.
+
+    Python tells exit handlers nothing about how the program ends; a
+    tracked script that calls ``sys.exit(2)`` (argparse, click and most
+    command-line tools do on error) would otherwise be ``completed``.
+    """
+    global _original_exit
+    if _original_exit is not None:
+        return
+    _original_exit = original = sys.exit
+
+    def exit(status: Any = None) -> None:  # noqa: A001 - it is sys.exit
+        if threading.current_thread() is threading.main_thread():
+            _exit_status[:] = [status]
+        original(status)
+
+    exit.__doc__ = original.__doc__
+    sys.exit = exit
+
+
+def _exit_failure() -> str | None:
+    """``exited with status n`` when the main thread called ``sys.exit(n)``, n not 0."""
+    if not _exit_status or _exit_status[0] in (None, 0):
+        return None
+    status = _exit_status[0]
+    if isinstance(status, int):
+        return f"the script exited with status {status} (sys.exit({status}))"
+    return f"the script exited with status 1: sys.exit({status!r})"
+
+
 def _at_exit() -> None:
     state = _own_state()
     if state is not None:
         status = "aborted" if _signal_exit else "completed"
         reason = (f"aborted by signal {signal.Signals(_signal_exit[0]).name}"
                   if _signal_exit else None)
+        failure = None if _signal_exit else _exit_failure()
+        if failure is not None:
+            status, reason = "errored", failure
         try:
             _finish_tracked(state, status, reason)
         except Exception as error:  # noqa: BLE001 - exit must go on

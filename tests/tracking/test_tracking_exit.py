@@ -103,3 +103,30 @@ if __name__ == "__main__":
         failed = ln.Run.filter(transform__key=f"child-{method}-True.py").one()
         assert failed.status == "errored", method
         assert f"ValueError: child {method} failed" in failed.error
+
+
+@pytest.mark.parametrize(("code", "status", "exit_code"), [
+    ("sys.exit(3)", "errored", 3),
+    ("sys.exit('bad input')", "errored", 1),
+    ("argparse.ArgumentParser().parse_args(['--nope'])", "errored", 2),  # argparse: sys.exit(2)
+    ("sys.exit(0)", "completed", 0),
+    ("sys.exit()", "completed", 0),
+])
+def test_sys_exit_with_a_failure_status_is_errored(run_script, write_script, instance, code,
+                                                   status, exit_code) -> None:
+    script = write_script("exits.py", f"""
+import argparse, sys
+import lineage as ln
+ln.track()
+print("working")
+{code}
+""")
+    result = run_script(script, check=False)
+    assert result.returncode == exit_code, result.stderr
+    run = ln.Run.filter(transform__key="exits.py").one()
+    assert run.status == status
+    if status == "errored":
+        assert f"exited with status {exit_code}" in run.error
+        assert run.report is not None  # what it printed is kept
+    else:
+        assert run.error is None
