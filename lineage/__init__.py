@@ -89,6 +89,12 @@ class LineageProvider:
 
         return current_user_id()
 
+    def space_id(self) -> int:
+        """Where new records go (`lineage.lifecycle.spaces.default_space_id`)."""
+        from lineage.lifecycle.spaces import default_space_id
+
+        return default_space_id()
+
     def load_registries(self) -> None:
         """Import `lineage.models`, which declares every registry."""
         import lineage.models  # noqa: F401

@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany
 from lineage.db.record import Record
+from lineage.db.space_column import space_field
 
 if TYPE_CHECKING:
     from lineage.storage.hashing import FileDigest, FolderDigest
@@ -71,10 +72,7 @@ class Artifact(Record):
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "updated_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
-        # = lineage.models.space.space_field(), spelled out: lineage.models imports this
-        # module, so importing it from here first (ln.Artifact) would be circular.
-        "space_id": Field("bigint", nullable=False, default=1, references="space", index=True,
-                          server_default="1"),
+        "space_id": space_field(),
     }
     #: Identity, versions, the stored object and the creating run: lineage sets
     #: these; ``key`` and ``description`` are the user's.

@@ -62,11 +62,15 @@ class Flow(Generic[P, R]):
             transform, every run and every artifact saved in a run are
             linked to it (created by name if missing).
         key: Transform key to use instead of the function's file.
+        space: An ``ln.Space`` or its name: where the runs and the records
+            created in them go (None: the calling run's space, else
+            ``ln.settings.space``, else ``all``).
     """
 
     kind: ClassVar[str] = "flow"
 
-    def __init__(self, fn: Callable[P, R], *, project: Any = None, key: str | None = None) -> None:
+    def __init__(self, fn: Callable[P, R], *, project: Any = None, key: str | None = None,
+                 space: Any = None) -> None:
         if not callable(fn):
             raise TypeError(f"@{self.kind} decorates a function, got {fn!r}")
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
@@ -77,6 +81,7 @@ class Flow(Generic[P, R]):
         self.fn = fn
         self.project = project
         self.key = key
+        self.space = space
         self.is_async = inspect.iscoroutinefunction(fn)
         functools.update_wrapper(self, fn)
         if self.is_async:  # so that callers see a coroutine function
@@ -92,12 +97,14 @@ class Flow(Generic[P, R]):
             self._signature = inspect.signature(self.fn)
         return self._signature
 
-    def with_options(self, *, project: Any = _UNSET, key: Any = _UNSET) -> Flow[P, R]:
+    def with_options(self, *, project: Any = _UNSET, key: Any = _UNSET,
+                     space: Any = _UNSET) -> Flow[P, R]:
         """A copy of this definition with other options; this one is unchanged."""
         return type(self)(
             self.fn,
             project=self.project if project is _UNSET else project,
             key=self.key if key is _UNSET else key,
+            space=self.space if space is _UNSET else space,
         )
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -155,7 +162,7 @@ class Flow(Generic[P, R]):
         run = lifecycle.start_run(
             resolved.transform_id, params=params, entrypoint=self.__qualname__,
             projects=resolved.project_ids, git=resolved.git, inputs=_artifact_inputs(params),
-            thread_fallback=self.kind != "flow",
+            thread_fallback=self.kind != "flow", space=self.space,
         )
         return run, lifecycle.activate(run, process_wide=self.kind == "flow")
 
@@ -259,11 +266,12 @@ def flow(fn: Callable[P, R], /) -> Flow[P, R]: ...
 
 
 @overload
-def flow(*, project: Any = None, key: str | None = None) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
+def flow(*, project: Any = None, key: str | None = None,
+         space: Any = None) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
 
 
-def flow(fn: Callable[P, R] | None = None, /, *, project: Any = None,
-         key: str | None = None) -> Flow[P, R] | Callable[[Callable[P, R]], Flow[P, R]]:
+def flow(fn: Callable[P, R] | None = None, /, *, project: Any = None, key: str | None = None,
+         space: Any = None) -> Flow[P, R] | Callable[[Callable[P, R]], Flow[P, R]]:
     """Decorate a workflow function: each call is a Run of its file's Transform.
 
     Use as ``@ln.flow`` or ``@ln.flow(project="My project")``.
@@ -273,10 +281,11 @@ def flow(fn: Callable[P, R] | None = None, /, *, project: Any = None,
         project: Project name(s) or record(s) to link the transform, the
             runs and their artifacts to.
         key: Transform key instead of the function's file.
+        space: Where the runs and what they create go (an ``ln.Space`` or its name).
     """
     if fn is not None:
-        return Flow(fn, project=project, key=key)
-    return lambda f: Flow(f, project=project, key=key)
+        return Flow(fn, project=project, key=key, space=space)
+    return lambda f: Flow(f, project=project, key=key, space=space)
 
 
 @overload
@@ -284,16 +293,17 @@ def step(fn: Callable[P, R], /) -> Step[P, R]: ...
 
 
 @overload
-def step(*, project: Any = None, key: str | None = None) -> Callable[[Callable[P, R]], Step[P, R]]: ...
+def step(*, project: Any = None, key: str | None = None,
+         space: Any = None) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
-def step(fn: Callable[P, R] | None = None, /, *, project: Any = None,
-         key: str | None = None) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
+def step(fn: Callable[P, R] | None = None, /, *, project: Any = None, key: str | None = None,
+         space: Any = None) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Decorate a step: each call is a Run initiated by the caller's run.
 
     Use as ``@ln.step`` or ``@ln.step()``. Arguments as for `flow`; a step
     also inherits the projects of the run that calls it.
     """
     if fn is not None:
-        return Step(fn, project=project, key=key)
-    return lambda f: Step(f, project=project, key=key)
+        return Step(fn, project=project, key=key, space=space)
+    return lambda f: Step(f, project=project, key=key, space=space)

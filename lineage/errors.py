@@ -18,6 +18,7 @@ Each class mixes in the builtin a user would naturally catch, so both
     ├── SchemaVersionError (RuntimeError)
     ├── DatabaseUnreachable (ConnectionError)
     ├── DatabaseWriteError (OSError)
+    ├── PermissionDenied (PermissionError)
     ├── StorageError (OSError)
     ├── BulkSaveError (RuntimeError)
     └── GraphvizNotInstalled (RuntimeError)
@@ -115,6 +116,11 @@ class DatabaseUnreachable(LineageError, ConnectionError):
 
 class DatabaseWriteError(LineageError, OSError):
     """The metadata database refused a write: a read-only file, folder or database, a full disk."""
+
+
+class PermissionDenied(LineageError, PermissionError):
+    """The database refused a read or write for this role: a space it may not write, a
+    table it has no privilege on (PostgreSQL spaces, see docs/spaces.md)."""
 
 
 class StorageError(LineageError, OSError):

@@ -29,6 +29,7 @@ SETTINGS_HELP = {
     "storage": "default storage location of new artifacts (path or s3://bucket/prefix)",
     "durability": "normal: a power loss may drop the newest commits; full: a finished run "
                   "or saved artifact is on disk when the call returns (docs/concurrency.md)",
+    "space": "space that new runs and their records go to (a space name; unset: all)",
 }
 
 
@@ -46,6 +47,7 @@ def _model_class() -> type[BaseModel]:
         sync_git_repo: str | None = None
         storage: str | None = None
         durability: Durability = "normal"
+        space: str | None = None
 
         @field_validator("dev_dir")
         @classmethod
@@ -151,6 +153,7 @@ DEFAULTS: dict[str, Any] = {
     "sync_git_repo": None,
     "storage": None,
     "durability": "normal",
+    "space": None,
 }
 
 

@@ -72,6 +72,7 @@ def track(
     features: Mapping[str, Any] | None = None,
     key: str | None = None,
     path: str | os.PathLike[str] | None = None,
+    space: Any = None,
 ) -> Run:
     """Start tracking the running script or notebook as a Run.
 
@@ -93,6 +94,10 @@ def track(
         key: Transform key to use instead of the script path.
         path: The script or notebook file, when it cannot be found (a
             notebook run by ``nbclient`` or ``papermill`` from Python).
+        space: An ``ln.Space`` or its name: the run and every record created
+            in it (artifacts, projects, labels, the report) go there; members
+            of that space alone may see them (enforced by PostgreSQL; see
+            docs/spaces.md). None: ``ln.settings.space``, else ``all``.
 
     Returns:
         The started Run.
@@ -117,7 +122,7 @@ def track(
             transform, path = _script_transform(instance, key, path)
         git = _git(path, instance)
         run = lifecycle.start_run(transform, params=params, projects=project or (),
-                                  features=resolved, git=git)
+                                  features=resolved, git=git, space=space)
         activation = lifecycle.activate(run, process_wide=True, set_context=False)
         install_exit_handlers()
         report = None

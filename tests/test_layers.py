@@ -50,6 +50,7 @@ RECORD_METHODS_CALLING_UP: list[tuple[str, str]] = [
     ("lineage.artifact", "lineage.artifacts"),
     ("lineage.artifact", "lineage.graph.render"),
     ("lineage.models.run", "lineage.graph.render"),
+    ("lineage.models.space", "lineage.lifecycle.spaces"),
 ]
 
 #: Layers that import nothing above them, without exception.

@@ -82,7 +82,7 @@ REMOTE_WORKERS = 8
 _INSERT_COLUMNS = (
     "uid", "key", "description", "suffix", "kind", "otype", "size", "hash", "hash_type",
     "dedup_hash", "n_files", "storage_id", "object_key", "run_id", "version", "is_latest",
-    "storage_ongoing", "created_at", "updated_at", "created_by_id",
+    "storage_ongoing", "created_at", "updated_at", "created_by_id", "space_id",
 )
 
 
@@ -294,7 +294,7 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
                 uids[id(item)], a.key, a.description, a.suffix or "", a.kind, a.otype, a.size,
                 a.hash, a.hash_type, a.dedup_hash, a.n_files, item.storage_id, item.object_key,
                 item.run_id, a.version or 1, d.encode("bool", False), d.encode("bool", True),
-                now, now, item.user_id,
+                now, now, item.user_id, a.space_id,
             ]
             for _ in range(MAX_ATTEMPTS):
                 row = conn.fetchone(sql, values)

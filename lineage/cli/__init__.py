@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "lineage.cli.ui_cmds",
     "lineage.cli.openlineage_cmds",
     "lineage.cli.nextflow_cmds",
+    "lineage.cli.space_cmds",
 )
 
 

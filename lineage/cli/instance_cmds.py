@@ -70,6 +70,9 @@ def info() -> None:
     click.echo(f"storage:   {instance.storage_root}")
     click.echo(f"schema:    version {SCHEMA_VERSION}")
     click.echo("records:   " + ", ".join(f"{n} {t}s" for t, n in counts.items()))
+    from lineage.lifecycle.spaces import enforcement_summary
+
+    click.echo(f"spaces:    {enforcement_summary(instance)}")
 
 
 @click.group("settings")
@@ -89,7 +92,7 @@ def settings_set(name: str, value: str) -> None:
     parsed: Any = value
     if value.lower() in ("true", "false") and key.startswith("upon_create"):
         parsed = value.lower() == "true"
-    if value.lower() in ("none", "") and key in ("dev_dir", "sync_git_repo", "storage"):
+    if value.lower() in ("none", "") and key in ("dev_dir", "sync_git_repo", "storage", "space"):
         parsed = None
     instance = current_instance()
     with warnings.catch_warnings(record=True) as notes:

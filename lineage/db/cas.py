@@ -141,28 +141,32 @@ def _record_history(conn: Connection, record: Record, changes: dict[str, Any],
                     before: dict[str, Any] | None = None) -> None:
     """Log one update: the new values and what they replaced (`before`, else the loaded values)."""
     before = record._loaded if before is None else before
+    space_id = changes.get("space_id", getattr(record, "space_id", None))
     log_change(conn, type(record).__name__, record.id, record.uid, changes,
-               {name: before.get(name) for name in changes})
+               {name: before.get(name) for name in changes}, space_id=space_id)
 
 
 def log_change(conn: Connection, registry: str, record_id: int, record_uid: str,
-               new: dict[str, Any], previous: dict[str, Any]) -> None:
+               new: dict[str, Any], previous: dict[str, Any], space_id: int | None = None) -> None:
     """Insert one `RecordChange` row (inside the caller's transaction).
 
     Args:
         registry: Registry name (``"Run"``).
         new: The changed fields' new values.
         previous: Their values before the change.
+        space_id: The changed record's space (its new one when it moved), so
+            the change is visible where the record is; None: the space ``all``.
     """
     d = conn.dialect
     services = provider.get()
     conn.execute(
         "INSERT INTO record_change (registry, record_id, record_uid, fields, previous, "
-        "changed_at, changed_by_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "changed_at, changed_by_id, run_id, space_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [registry, record_id, record_uid,
          d.encode("json", {k: _jsonable(v) for k, v in new.items()}),
          d.encode("json", {k: _jsonable(v) for k, v in previous.items()}),
-         d.encode("datetime", utcnow()), services.user_id(), services.run_id()],
+         d.encode("datetime", utcnow()), services.user_id(), services.run_id(),
+         1 if space_id is None else space_id],
     )
 
 

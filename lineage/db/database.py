@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from lineage.capture.redact import redact_secrets, redact_url, url_secrets
 from lineage.db.dialect import Dialect, PostgresDialect
-from lineage.errors import DatabaseUnreachable, DatabaseWriteError
+from lineage.errors import DatabaseUnreachable, DatabaseWriteError, PermissionDenied
 
 T = TypeVar("T")
 
@@ -281,6 +281,8 @@ class Database:
                 )
             return None
         sqlstate = getattr(exc, "sqlstate", None)
+        if sqlstate == "42501":
+            return _permission_denied(exc, self.url)
         if sqlstate == "25006":
             return DatabaseWriteError(
                 f"cannot write to the database {self.safe_url}: it only allows read-only "
@@ -315,6 +317,39 @@ class Database:
             )
         sqlstate = getattr(exc, "sqlstate", None)
         return sqlstate in {"40001", "40P01"}
+
+
+def _permission_denied(exc: BaseException, url: str) -> PermissionDenied:
+    """The clear error for what PostgreSQL refused this role (SQLSTATE 42501)."""
+    import re
+    from urllib.parse import urlsplit
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else "permission denied"
+    role = urlsplit(url).username or "this role"
+    policy = re.search(r'row-level security policy for table "([^"]+)"', text)
+    if policy:
+        table = policy.group(1)
+        return PermissionDenied(
+            f"the database refused to write a {table} row as role {role}: the row's space is "
+            f"one this role may not write (it is not a member, or only with the role read), or "
+            f"the row links to a record it may not write. Save into a space it writes (such as "
+            f"all: ln.track(space=...), ln.settings.space), or ask an admin of the space for "
+            f"write access: lineage space add-member SPACE {role} --role write."
+        )
+    if text.startswith("permission denied: role"):  # raised by lineage_check_space_write
+        hint = getattr(getattr(exc, "diag", None), "message_hint", None)
+        return PermissionDenied(f"{text}. {hint}." if hint else f"{text}.")
+    table = re.search(r"permission denied for (?:table|relation|sequence) (\S+)", text)
+    if table:
+        name = table.group(1)
+        what = {
+            "space": "only the instance owner creates and changes spaces (lineage space create)",
+            "lineage_instance": "only the instance owner changes instance settings and the "
+                                "schema; set per-process settings with LINEAGE_* variables",
+        }.get(name, "the instance owner grants members the use of the tables with "
+                    f"lineage space add-member SPACE {role}")
+        return PermissionDenied(f"role {role} may not change table {name} ({text}): {what}.")
+    return PermissionDenied(f"the database refused this as role {role}: {text}.")
 
 
 def is_unique_violation(exc: BaseException) -> bool:

@@ -40,6 +40,9 @@ class Provider(Protocol):
     def user_id(self) -> int | None:
         """Id of the current OS user's User row."""
 
+    def space_id(self) -> int:
+        """Id of the space new records go to (1, ``all``, when nothing chose another)."""
+
     def load_registries(self) -> None:
         """Import every registry class, so relations and schemas see them all."""
 

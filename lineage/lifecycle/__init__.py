@@ -48,14 +48,17 @@ from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, PARENT_ENV, A
                                     finish_run, is_active, record_input, record_output,
                                     start_run, status_for, terminating_signals)
 from lineage.lifecycle.sources import Source, file_transform, function_transform, source_git
+from lineage.lifecycle.spaces import (add_member, create_space, default_space_id, members,
+                                      move_to_space, remove_member, resolve_space)
 
 __all__ = [
     "FINAL_STATUSES", "OPEN_STATUSES", "PARENT_ENV", "Activation", "ResolvedFeatures", "Source",
-    "abort_active_runs", "activate", "active_runs", "clear_caches", "correct_status",
-    "deactivate", "engine_run", "ensure_environment", "file_transform", "find_engine_run",
-    "finish_run", "function_transform", "get_or_create_transform", "guarded", "is_active",
-    "link_projects", "move_runs", "new_run_uid", "record_file", "record_input", "record_output",
-    "record_reference", "record_upstream",
-    "resolve_projects", "run_project_ids", "source_git", "start_run", "status_for",
-    "terminating_signals", "validate_features",
+    "abort_active_runs", "activate", "active_runs", "add_member", "clear_caches",
+    "correct_status", "create_space", "deactivate", "default_space_id", "engine_run",
+    "ensure_environment", "file_transform", "find_engine_run", "finish_run", "function_transform",
+    "get_or_create_transform", "guarded", "is_active", "link_projects", "members", "move_runs",
+    "move_to_space", "new_run_uid", "record_file", "record_input", "record_output",
+    "record_reference", "record_upstream", "remove_member", "resolve_projects", "resolve_space",
+    "run_project_ids", "source_git", "start_run", "status_for", "terminating_signals",
+    "validate_features",
 ]

@@ -71,6 +71,7 @@ def engine_run(
     finished_at: datetime | None = None,
     error: str | BaseException | None = None,
     uid: str | None = None,
+    space: Any = None,
 ) -> Run:
     """The run of one attempt of an engine task or workflow, created if new.
 
@@ -107,6 +108,8 @@ def engine_run(
             name the run before it is written (a child process started
             first gets it in ``LINEAGE_PARENT_RUN_UID``). Ignored when the
             run exists, or when another run has that uid.
+        space: An `ln.Space`, its name or id for a new run; None: the
+            parent's space, else ``ln.settings.space``, else ``all``.
 
     Returns:
         The run as stored after this call.
@@ -123,7 +126,10 @@ def engine_run(
             f"status must be one of {', '.join(OPEN_STATUSES + FINAL_STATUSES)}, got {status!r}.")
     instance = _instance()
     transform_id = transform if isinstance(transform, int) else transform.id
-    _, parent_id = _resolve_parent(parent, inherit_parent, instance)
+    parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
+    from lineage.lifecycle.spaces import run_space_id
+
+    space_id = run_space_id(space, parent_run, parent_id)
     now = utcnow()
     final = status in FINAL_STATUSES
     run = Run(
@@ -135,7 +141,7 @@ def engine_run(
         initiated_by_run_id=parent_id, external_id=external_id,
         external_source=external_source, attempt=attempt,
         details=_captured(details) if details else None, pid=_pid(), host=_hostname(),
-        created_by_id=instance.user_id(),
+        created_by_id=instance.user_id(), space_id=space_id,
     )
     if uid is not None:
         _check_uid(uid)
@@ -232,7 +238,7 @@ def correct_status(run: Run, status: str, *, error: str | BaseException | None =
         if reason:
             new["reason"] = reason
         conn.execute(f"UPDATE run SET {sets} WHERE id = ?", [*values, run.id])
-        log_change(conn, "Run", run.id, run.uid, new, previous)
+        log_change(conn, "Run", run.id, run.uid, new, previous, space_id=run.space_id)
         return old_status
 
     outcome = db.write(work)
@@ -276,12 +282,12 @@ def move_runs(run: Run | int, transform: Transform | int, *,
     def work(conn: Connection) -> int:
         lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
         rows = conn.execute(
-            "SELECT id, uid FROM run WHERE transform_id = ? AND (id = ? OR initiated_by_run_id = ?)"
-            f"{lock}", [old_id, run_id, run_id]).fetchall()
-        for moved_id, uid in rows:
+            "SELECT id, uid, space_id FROM run WHERE transform_id = ? "
+            f"AND (id = ? OR initiated_by_run_id = ?){lock}", [old_id, run_id, run_id]).fetchall()
+        for moved_id, uid, space_id in rows:
             conn.execute("UPDATE run SET transform_id = ? WHERE id = ?", [new_id, moved_id])
             log_change(conn, "Run", moved_id, uid, {"transform_id": new_id},
-                       {"transform_id": old_id})
+                       {"transform_id": old_id}, space_id=space_id)
         return len(rows)
 
     moved = db.write(work)

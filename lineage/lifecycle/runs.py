@@ -60,6 +60,7 @@ def start_run(
     name: str | None = None,
     environment: bool = True,
     status: str = "started",
+    space: Any = None,
 ) -> Run:
     """Insert a new run (one write transaction) and return it.
 
@@ -86,9 +87,13 @@ def start_run(
         name: Optional human-readable name.
         environment: Link the process's Environment row.
         status: ``started`` (default) or ``scheduled``.
+        space: An `ln.Space`, its name or id; None: the parent run's space,
+            else ``ln.settings.space``, else ``all`` (`lineage.lifecycle.spaces`).
+            Artifacts and records created in the run go to the same space.
 
     Raises:
         ValidationError: Unknown feature or wrong feature type (nothing written).
+        DoesNotExist: No space of that name is visible to this role.
     """
     from lineage.models.run import Run
 
@@ -103,6 +108,8 @@ def start_run(
             if inherited not in project_ids:
                 project_ids.append(inherited)
     input_ids = [a if isinstance(a, int) else a.id for a in inputs]
+    from lineage.lifecycle.spaces import run_space_id
+
     run = Run(
         transform_id=transform_id, entrypoint=entrypoint, name=name, status=status,
         params=_captured(params),
@@ -110,7 +117,7 @@ def start_run(
         environment_id=ensure_environment() if environment else None,
         git=git, initiated_by_run_id=parent_id, external_id=external_id,
         external_source=external_source, pid=os.getpid(), host=_hostname(),
-        created_by_id=instance.user_id(),
+        created_by_id=instance.user_id(), space_id=run_space_id(space, parent_run, parent_id),
     )
     cache = _cache(instance)
     new_links = [(p, transform_id) for p in project_ids if (p, transform_id) not in cache.transform_projects]

@@ -9,7 +9,7 @@ from lineage.db.fields import Field, ForeignKey, Index
 from lineage.db.record import Record, current_db
 from lineage.errors import ValidationError
 from lineage.models.named import NamedRecord
-from lineage.models.space import space_field
+from lineage.db.space_column import space_field
 
 if TYPE_CHECKING:
     from lineage.models.label import Label

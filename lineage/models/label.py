@@ -5,7 +5,7 @@ from __future__ import annotations
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, ManyToMany, Reverse
 from lineage.models.named import NamedRecord
-from lineage.models.space import space_field
+from lineage.db.space_column import space_field
 
 
 class Label(NamedRecord):

@@ -7,7 +7,7 @@ from typing import Any
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany, Reverse
 from lineage.db.record import Record
-from lineage.models.space import space_field
+from lineage.db.space_column import space_field
 
 #: Allowed values of `Run.status`; engines also report ``cached`` and ``skipped``.
 STATUSES = ("scheduled", "started", "completed", "errored", "aborted", "cached", "skipped")

@@ -15,20 +15,13 @@ from typing import Any
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, Reverse
 from lineage.db.record import Record
+from lineage.db.space_column import ALL_SPACE_ID, space_field  # noqa: F401 - names of this module too
 from lineage.models.named import NamedRecord
 
-#: Id of the space ``all``, created with the schema.
-ALL_SPACE_ID = 1
 #: Name of the space ``all``.
 ALL_SPACE_NAME = "all"
 #: Roles of a space member, weakest first.
 ROLES = ("read", "write", "admin")
-
-
-def space_field() -> Field:
-    """The ``space_id`` column every space-scoped registry declares."""
-    return Field("bigint", nullable=False, default=ALL_SPACE_ID, references="space", index=True,
-                 server_default=str(ALL_SPACE_ID))
 
 
 class Space(NamedRecord):
@@ -56,6 +49,39 @@ class Space(NamedRecord):
 
     def __init__(self, name: str, description: str | None = None) -> None:
         super().__init__(name, description=description)
+
+    def add_member(self, member: str, role: str = "read") -> SpaceMember:
+        """Give PostgreSQL role `member` the role ``read``, ``write`` or ``admin`` here.
+
+        See `lineage.lifecycle.spaces.add_member`.
+        """
+        from lineage.lifecycle.spaces import add_member
+
+        return add_member(self, member, role)
+
+    def remove_member(self, member: str) -> bool:
+        """Take `member` out of this space; True if it was a member."""
+        from lineage.lifecycle.spaces import remove_member
+
+        return remove_member(self, member)
+
+    @property
+    def members(self) -> list[tuple[str, str]]:
+        """(role name, role) of each member this database role may see."""
+        from lineage.lifecycle.spaces import members
+
+        return members(self)
+
+    def move_in(self, *records: Record) -> None:
+        """Move saved records into this space (each move is a `RecordChange`).
+
+        Raises:
+            PermissionDenied: This role may not write a record's space or this one.
+        """
+        from lineage.lifecycle.spaces import move_to_space
+
+        for record in records:
+            move_to_space(record, self)
 
 
 class SpaceMember(Record):

@@ -8,7 +8,7 @@ from typing import Any
 from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, Index, ManyToMany, Reverse
 from lineage.db.record import Record
-from lineage.models.space import space_field
+from lineage.db.space_column import space_field
 
 
 class Transform(Record):
@@ -40,7 +40,7 @@ class Transform(Record):
         "reference": Field("text"),
         "created_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
-        "space_id": space_field(),
+        "space_id": space_field(shared=True),
     }
     #: Identity and versions follow the source file; ``description`` and
     #: ``reference`` are the user's.
