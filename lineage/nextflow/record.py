@@ -88,14 +88,14 @@ def transform_key(workflow: Workflow) -> str:
     """
     if not workflow.known:
         return PROVISIONAL_KEY
-    script = workflow.script_name or (Path(workflow.script_file).name if workflow.script_file
-                                      else "main.nf")
+    script = workflow.script_name or (Path(workflow.script_file.rstrip("/")).name
+                                      if workflow.script_file else "main.nf")
     pipeline = workflow.pipeline
     if not pipeline and workflow.repository:
         pipeline = workflow.repository.rstrip("/").removesuffix(".git").split("://")[-1]
         pipeline = pipeline.split("/", 1)[-1] if "/" in pipeline else pipeline
     if not pipeline and workflow.script_file:
-        pipeline = Path(workflow.script_file).parent.name
+        pipeline = Path(workflow.script_file.rstrip("/")).parent.name
     return f"{pipeline}/{script}" if pipeline else script
 
 
@@ -103,7 +103,7 @@ def _transform(workflow: Workflow) -> tuple[Any, dict[str, Any] | None]:
     """(Transform, git) of the pipeline: its source when the main script is readable here."""
     key = transform_key(workflow)
     git = _metadata_git(workflow)
-    script = Path(workflow.script_file) if workflow.script_file else None
+    script = local_path(workflow.script_file)
     if script is not None and script.is_file():
         source = lifecycle.file_transform(script, SOURCE, key=key)
         return source.transform, git or source.git
@@ -113,6 +113,18 @@ def _transform(workflow: Workflow) -> tuple[Any, dict[str, Any] | None]:
 
         reference = redact_url(reference)
     return lifecycle.get_or_create_transform(key, None, SOURCE, reference=reference), git
+
+
+def local_path(path: str | None) -> Path | None:
+    """A path Nextflow wrote (plain, or a ``file://`` URI) as a local path; None for others."""
+    if not path:
+        return None
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(path)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    return Path(path) if not parts.scheme else None
 
 
 def _metadata_git(workflow: Workflow) -> dict[str, Any] | None:

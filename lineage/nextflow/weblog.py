@@ -99,6 +99,15 @@ def _time(value: Any, what: str) -> datetime | None:
                            ) from None
 
 
+def _lenient_time(value: Any) -> datetime | None:
+    """A workflow time, or None when Nextflow wrote it in a shape not known here (the
+    event's ``utcTime`` stands in): a run is never refused for its metadata's shape."""
+    try:
+        return fields.timestamp(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def parse(payload: Any) -> Event:
     """Check a decoded payload and read what will be recorded.
 
@@ -160,8 +169,8 @@ def _workflow_of(event: Event, metadata: dict[str, Any]) -> None:
         repository=get("repository"), commit_id=get("commitId"), revision=get("revision"),
         command_line=get("commandLine"), params=params,
         details={k: v for k, v in details.items() if v is not None})
-    event.started_at = _time(get("start"), "'workflow.start'")
-    event.finished_at = _time(get("complete"), "'workflow.complete'")
+    event.started_at = _lenient_time(get("start"))
+    event.finished_at = _lenient_time(get("complete"))
     success = get("success")
     event.success = success if isinstance(success, bool) else None
     message = "\n\n".join(str(v) for v in (get("errorMessage"), get("errorReport")) if v)
@@ -196,7 +205,7 @@ class Receiver:
             status = ("completed" if event.success or event.success is None and not event.error
                       else "errored") if final else "started"
             run = record.workflow_run(
-                event.workflow, status=status, started_at=event.started_at,
+                event.workflow, status=status, started_at=event.started_at or event.when,
                 finished_at=(event.finished_at or event.when) if final else None,
                 error=(event.error or "The Nextflow workflow failed.")
                 if status == "errored" else None)
@@ -226,6 +235,15 @@ class Receiver:
         return run
 
 
+def _decoded(body: bytes) -> str:
+    """The body as text: UTF-8, else Latin-1 (Nextflow's client writes each character's low
+    byte, so a non-ASCII character that its JSON writer did not escape arrives that way)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("latin-1")
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: WeblogServer
     protocol_version = "HTTP/1.1"
@@ -239,18 +257,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         if not self._authorized():
             return
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            self._answer(411, {"error": "send the body with a Content-Length header."})
+        body = self._body()
+        if body is None:
             return
-        if int(length) > MAX_BODY:
-            self._answer(413, {"error": f"the body is over {MAX_BODY} bytes."})
-            self.close_connection = True
-            return
-        body = self.rfile.read(int(length))
         try:
-            payload = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            payload = json.loads(_decoded(body))
+        except ValueError as exc:
             self._answer(400, {"error": f"the body is not JSON ({exc}); Nextflow's weblog "
                                         "sends one JSON object per event."})
             return
@@ -266,6 +278,42 @@ class _Handler(BaseHTTPRequestHandler):
                                         f"{exc}"})
             return
         self._answer(200, answer)
+
+    def _body(self) -> bytes | None:
+        """The request body (Content-Length or chunked), or None once refused."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks, size = [], 0
+            while True:
+                line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+                try:
+                    length = int(line, 16)
+                except ValueError:
+                    self.close_connection = True
+                    self._answer(400, {"error": "a malformed chunked body."})
+                    return None
+                if length == 0:
+                    while self.rfile.readline(1024).strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                size += length
+                if size > MAX_BODY:
+                    return self._too_large()
+                chunks.append(self.rfile.read(length))
+                self.rfile.readline(1024)  # the CRLF after each chunk
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self.close_connection = True
+            self._answer(411, {"error": "send the body with a Content-Length header (or "
+                                        "chunked)."})
+            return None
+        if int(length) > MAX_BODY:
+            return self._too_large()
+        return self.rfile.read(int(length))
+
+    def _too_large(self) -> None:
+        self.close_connection = True
+        self._answer(413, {"error": f"the body is over {MAX_BODY} bytes."})
+        return None
 
     def _authorized(self) -> bool:
         token = self.server.token

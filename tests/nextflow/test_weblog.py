@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import random
 
 import pytest
@@ -231,3 +232,82 @@ def test_task_events_alone_repeat_into_the_same_runs(receiver):
     url = receiver()
     _send(url, task_events(1, "a") * 3)
     assert set(_runs()) == {(WORKFLOW_ID, 1), (f"{WORKFLOW_ID}/a", 1)}
+
+
+def test_a_database_that_cannot_be_written_answers_503_and_the_receiver_goes_on(
+        sqlite_instance, caplog):
+    import subprocess
+    import threading
+    from pathlib import Path
+
+    from lineage.instance import DB_FILE
+    from lineage.nextflow.weblog import WeblogServer
+
+    server = WeblogServer(("127.0.0.1", 0))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    payloads = a_run()
+    database = Path(sqlite_instance.root) / DB_FILE
+    frozen = [database, database.with_name(database.name + "-wal")]  # not -shm (mapped)
+    try:
+        _send(server.url, payloads[:1])
+        for path in frozen:
+            subprocess.run(["chattr", "+i", str(path)], check=True)
+        status, answer = post(server.url, payloads[1])
+        assert status == 503 and "could not record the event" in answer["error"]
+        assert "could not record a Nextflow 'process_submitted' event" in caplog.text
+    finally:
+        for path in frozen:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+    _send(server.url, payloads[1:])
+    server.shutdown()
+    server.server_close()
+    _check_the_run(_runs())
+
+
+def test_a_chunked_body_and_one_without_length(receiver):
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    url = urlsplit(receiver())
+    body = json.dumps(event("started", metadata=metadata("started"))).encode()
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.request("POST", "/", body=iter([body[:100], body[100:]]),
+                 headers={"Content-Type": "application/json"}, encode_chunked=True)
+    response = conn.getresponse()
+    assert response.status == 200, response.read()
+    response.read()
+    conn.close()
+    assert len(_runs()) == 1
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.putrequest("POST", "/")
+    conn.endheaders()
+    response = conn.getresponse()
+    assert response.status == 411 and b"Content-Length" in response.read()
+    conn.close()
+
+
+def test_binding_beyond_loopback_without_a_token_is_refused_by_the_command(instance, cli, capsys):
+    assert cli("nextflow", "weblog", "--host", "0.0.0.0", "--port", "0") == 1
+    assert "--token" in capsys.readouterr().err
+
+
+def test_a_local_pipeline_a_latin1_body_and_metadata_times_of_another_shape(receiver, tmp_path):
+    """Nextflow's client writes each character's low byte; paths may come as file:// URIs."""
+    url = receiver()
+    script = tmp_path / "my-pipeline" / "main.nf"
+    script.parent.mkdir()
+    script.write_text("process hello { 'echo hello' }\nworkflow { hello() }\n")
+    started = metadata("started")
+    info = started["workflow"]
+    info.update(scriptFile=f"file://{script}", manifest={}, repository=None, commitId=None,
+                start={"epochSecond": 1538912528, "nano": 0})
+    started["parameters"]["sample"] = "échantillon"
+    body = json.dumps(event("started", metadata=started), ensure_ascii=False).encode("latin-1")
+    status, answer = post(url, None, raw=body)
+    assert status == 200, answer
+    workflow = _runs()[(WORKFLOW_ID, 1)]
+    assert workflow.params["sample"] == "échantillon"
+    assert workflow.transform.key == "my-pipeline/main.nf"
+    assert "workflow { hello() }" in workflow.transform.source_code
+    assert workflow.started_at.isoformat().startswith("2018-10-07T11:45:30")  # the utcTime
