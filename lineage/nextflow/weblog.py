@@ -210,8 +210,9 @@ class Receiver:
                 error=(event.error or "The Nextflow workflow failed.")
                 if status == "errored" else None)
             self._parents[run.external_id] = run
-            if final:
-                record.close_open_tasks(run, event.finished_at or event.when)
+            closed = record.close_open_tasks(run, event.finished_at or event.when) if final else []
+            logger.info("%s %s: run %s (%s)%s", event.run_name, event.name, run.uid, run.status,
+                        f", {len(closed)} task(s) left open closed as aborted" if closed else "")
             return {"event": event.name, "run": run.uid}
         parent = self._parent(event)
         if event.trace is None:  # an `error` event without a task
@@ -382,6 +383,11 @@ def serve(host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> N
     """Listen until interrupted, printing `READY` once the socket is bound."""
     check_bind(host, token)
     server = WeblogServer((host, port), token)
+    if not logger.handlers:  # one line per workflow start and end, on stderr
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("lineage nextflow weblog: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     print(READY.format(url=server.url), flush=True)
     try:
         server.serve_forever()

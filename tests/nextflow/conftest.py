@@ -70,6 +70,15 @@ class ReceiverProcess:
         self.proc.kill()
         raise RuntimeError("lineage nextflow weblog did not start:\n" + "".join(lines))
 
+    def printed(self, text: str, timeout: float = 15) -> bool:
+        """Whether the receiver printed a line containing `text` (waits up to `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in list(self.output)):
+                return True
+            time.sleep(0.05)
+        return False
+
     def kill(self) -> None:
         self.proc.kill()
         self.proc.wait(30)

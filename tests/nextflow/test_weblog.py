@@ -118,6 +118,9 @@ def test_a_receiver_restarted_mid_run_records_each_run_once(receiver_process):
     second = receiver_process()
     _send(second.url, payloads[4:])  # the event the first one got, again, and the rest
     _check_the_run(_runs())
+    uid = _runs()[(WORKFLOW_ID, 1)].uid
+    assert first.printed(f"{RUN_NAME} started: run {uid} (started)")
+    assert second.printed(f"{RUN_NAME} completed: run {uid} (completed)")
 
 
 def test_a_task_end_after_the_workflow_end_corrects_the_closed_task(receiver):
