@@ -177,7 +177,8 @@ class Recorder:
         job.attempt = max(job.attempt, 1)
         job.info = jobs.job_facts(event)
         if not job.checked:
-            job.earlier = self.unfinished.pop(tuple(job.info["output"]), None)
+            earlier = self.unfinished.pop(tuple(job.info["output"]), None)
+            job.earlier = earlier.latest() if earlier is not None else None
             job.checked = True
         if job.earlier is not None:
             external_id, attempt = job.earlier.next_attempt(job.attempt)

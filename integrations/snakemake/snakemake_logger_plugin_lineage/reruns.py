@@ -25,6 +25,8 @@ from snakemake_logger_plugin_lineage import ids
 
 #: How many unfinished earlier job runs are looked at (newest first).
 LIMIT = 2_000
+#: Statuses of a job run that a later workflow run may run again as its next attempt.
+UNFINISHED = ("started", "aborted", "errored")
 DIED = "The Snakemake process ended without reporting the end of this job (killed?)."
 
 
@@ -33,6 +35,19 @@ class Earlier:
     """An unfinished job run of an earlier workflow run."""
 
     run: Any
+
+    def latest(self) -> Earlier | None:
+        """The newest attempt of the same job, if it is still unfinished and not rerun, else None.
+
+        An earlier attempt that failed before a retry succeeded is no job to rerun: the
+        job's newest attempt decides (looked up only for a job that matches, at its start).
+        """
+        newest = lifecycle.find_engine_run(ids.SOURCE, self.run.external_id)
+        if newest is None or newest.id == self.run.id:
+            return self
+        if newest.status in UNFINISHED and "rerun_in" not in (newest.details or {}):
+            return Earlier(newest)
+        return None
 
     def next_attempt(self, retry: int) -> tuple[str, int]:
         """``(external_id, attempt)`` of the `retry`-th attempt (1, 2, ...) of its rerun."""
@@ -50,7 +65,7 @@ class Earlier:
 def unfinished_jobs(transform_key: str, workdir: str) -> dict[tuple[str, ...], Earlier]:
     """Unfinished or failed, not yet rerun job runs of earlier workflow runs, by their outputs."""
     candidates = (ln.Run.filter(external_source=ids.SOURCE, transform__key=transform_key,
-                                status__in=["started", "aborted", "errored"],
+                                status__in=list(UNFINISHED),
                                 initiated_by_run_id__isnull=False)
                   .order_by("-id")[:LIMIT].all())
     found: dict[tuple[str, ...], Earlier] = {}

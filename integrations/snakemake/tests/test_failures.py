@@ -132,3 +132,18 @@ def test_temp_output_gone_before_it_is_hashed_is_no_error(snakemake):
     assert (artifact is not None and artifact.run == middle) or (
         middle.details["outputs_gone"] == ["middle.txt"])
     assert ln.Artifact.get(key="last.txt").run == jobs["last"]
+
+
+def test_a_job_that_succeeded_on_retry_is_rerun_as_a_new_job(snakemake):
+    snakemake.copy("flaky")
+    snakemake("--retries", "1")
+    [first] = ln.Run.filter(entrypoint="flaky").order_by("attempt").all()[:1]
+    attempts = [(r.attempt, r.status) for r in first.attempts]
+    assert attempts == [(1, "errored"), (2, "completed")]
+
+    snakemake("--forcerun", "flaky")  # a rerun of a job whose last attempt succeeded
+    *_, forced = _workflow_runs()
+    again = ln.Run.get(initiated_by_run_id=forced.id, entrypoint="flaky")
+    assert again.status == "completed" and again.attempt == 1
+    assert again.external_id != first.external_id
+    assert [(r.attempt, r.status) for r in first.attempts] == attempts  # unchanged
