@@ -253,20 +253,26 @@ def _record_files(store: Store, workflows: dict[str, Run], tasks: dict[str, Run]
     done: set[tuple[int, str, str]] = set()
     artifacts: set[int] = set()
 
-    def add(run: Run, location: Path | None, role: str) -> None:
+    def add(run: Run, location: Path | None, role: str, key: str | None = None) -> None:
         if location is None or (run.id, str(location), role) in done:
             return
         done.add((run.id, str(location), role))
-        artifact = lifecycle.record_file(run, location, role=role)  # type: ignore[arg-type]
+        artifact = lifecycle.record_file(run, location, role=role,  # type: ignore[arg-type]
+                                         key=key)
         if artifact is not None:
             artifacts.add(artifact.id)
 
-    for key, spec in store.of_kind("FileOutput"):
+    # published files first: a new artifact gets the file's path in the output folder as
+    # its key (the task's own copy in its work folder is the same content, so the same one)
+    outputs = sorted(store.of_kind("FileOutput"), key=lambda item: bool(item[1].get("taskRun")))
+    for key, spec in outputs:
+        published = not spec.get("taskRun") and "/" in key
         owner = _producing_task(store, spec)
         run = tasks.get(owner) if owner else workflows.get(
             _workflow_key(store, spec.get("workflowRun")) or "")
         if run is not None:
-            add(run, _local(store, spec.get("path")), "output")
+            add(run, _local(store, spec.get("path")), "output",
+                key.split("/", 1)[1] if published else None)
     for key, spec in store.of_kind("TaskRun"):
         for item in spec.get("input") or []:
             if not isinstance(item, dict) or item.get("type") != "path":

@@ -63,6 +63,7 @@ def _check(launch) -> None:
     assert [a.uid for a in multiqc.input_artifacts.all()] == [quant_out.uid]
     [multiqc_out] = multiqc.output_artifacts.all()
     assert multiqc_out.hash == _sha256(report)  # the published copy is the same artifact
+    assert multiqc_out.key == "multiqc_report.html"  # its path in the output folder
     assert not workflow.output_artifacts.all()
     assert ln.Artifact.filter().count() == 3
 

@@ -314,3 +314,12 @@ def test_a_local_pipeline_a_latin1_body_and_metadata_times_of_another_shape(rece
     assert workflow.transform.key == "my-pipeline/main.nf"
     assert "workflow { hello() }" in workflow.transform.source_code
     assert workflow.started_at.isoformat().startswith("2018-10-07T11:45:30")  # the utcTime
+
+
+def test_a_get_answers_how_many_events_were_recorded(receiver):
+    import urllib.request
+
+    url = receiver()
+    _send(url, a_run()[:3])
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert json.loads(response.read()) == {"service": "lineage nextflow weblog", "received": 3}
