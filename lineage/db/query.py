@@ -233,17 +233,23 @@ class QuerySet(Generic[R]):
         return self.first() is not None
 
     def to_dataframe(self) -> Any:
-        """Matching records as a pandas DataFrame indexed by uid."""
+        """Matching records as a pandas DataFrame indexed by uid.
+
+        Built column by column from the decoded rows (the values the records
+        would hold), without making a record per row.
+        """
         import pandas as pd
 
-        records = self.all()
-        columns = [c for c in self.model.columns() if c != "uid"]
-        frame = pd.DataFrame(
-            [[getattr(r, c) for c in columns] for r in records],
-            columns=columns,
-            index=pd.Index([getattr(r, "uid", None) for r in records], name="uid"),
-        )
-        return frame
+        db = self._db()
+        sql, params = self.compile_select(db)
+        rows = db.query(sql, params)
+        decode = db.dialect.decode
+        data = {}
+        for i, (name, spec) in enumerate(self.model.columns().items()):
+            kind = spec.kind
+            data[name] = [None if row[i] is None else decode(kind, row[i]) for row in rows]
+        uids = data.pop("uid", [None] * len(rows))
+        return pd.DataFrame(data, columns=list(data), index=pd.Index(uids, name="uid"))
 
     def __repr__(self) -> str:
         lookups = ", ".join(f"{k}={v!r}" for k, v in self._lookups)

@@ -122,6 +122,20 @@ def test_to_dataframe(runs):
     assert frame.loc[runs[0].uid, "params"]["learning_rate"] == 0.01
 
 
+def test_to_dataframe_holds_what_the_records_hold(runs):
+    """The frame is built from the rows directly: every cell equals the record's field."""
+    query = ln.Run.filter().order_by("-started_at")
+    frame = query.to_dataframe()
+    records = query.all()
+    assert list(frame.index) == [r.uid for r in records]
+    assert list(frame.columns) == [c for c in ln.Run.columns() if c != "uid"]
+    for record in records:
+        for column in frame.columns:
+            cell, value = frame.loc[record.uid, column], getattr(record, column)
+            assert cell == value or (value is None and cell != cell), (column, cell, value)
+    assert ln.Run.filter(id=-1).to_dataframe().empty
+
+
 def test_one_latest_version_per_key_is_enforced_by_the_database(instance):
     ln.Artifact(key="a.txt", hash="1" * 64, is_latest=True, storage_ongoing=False).save()
     ln.Artifact(key="a.txt", hash="2" * 64, is_latest=False, version=2, storage_ongoing=False).save()
