@@ -179,7 +179,8 @@ def lineage_store(launch: Path, *, layout: str = "v1beta1") -> Path:
             "params": [{"type": "String", "name": "reads", "value": "data/ggal_gut_{1,2}.fq"},
                        {"type": "String", "name": "outdir", "value": "results"},
                        {"type": "String", "name": "api_key", "value": "key-very-secret-456"}],
-            "config": {"process": {"executor": "local"}, "lineage": {"enabled": True}},
+            "config": {"process": {"executor": "local"}, "lineage": {"enabled": True},
+                       "aws": {"accessKey": "AKIAEXAMPLE", "secretKey": "aws-very-secret-789"}},
             "metadata": {"nextflow": {"version": "25.04.0"}},
             "futureField": 1}),
         QUANT: ("TaskRun", {

@@ -38,6 +38,8 @@ def _check(launch) -> None:
     assert workflow.git["commit"] == "86165b8c81d43a1f57363964431395152e353e56"
     assert workflow.details["lid"] == f"lid://{WF}"
     assert workflow.details["config"]["process"] == {"executor": "local"}
+    assert workflow.details["config"]["aws"] == {"accessKey": "***", "secretKey": "***"}
+    assert "very-secret" not in repr((workflow.params, workflow.details))
     assert workflow.started_at.isoformat().startswith("2025-05-09T13:27:00")
 
     tasks = {r.name: r for r in ln.Run.filter(initiated_by_run_id=workflow.id).all()}
