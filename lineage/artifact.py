@@ -90,7 +90,8 @@ class Artifact(Record):
         "labels": ManyToMany("artifact_label", "artifact_id", "label_id", "Label"),
     }
     indexes = (Index(
-        "uq_artifact_latest_key", ("key",), unique=True, where="is_latest",
+        # Each space versions its own keys (migration 0007).
+        "uq_artifact_latest_key", ("space_id", "key"), unique=True, where="is_latest",
         hint="A key has one latest version: to add a version to that key, save the file with "
              "ln.Artifact(path, key=...).save(); to rename, choose a key no artifact uses.",
     ),)
@@ -268,7 +269,7 @@ class Artifact(Record):
         """All versions of this artifact's key (itself if it has no key), oldest first."""
         if self.key is None:
             return Artifact.filter(id=self.id)
-        return Artifact.filter(key=self.key).order_by("version")
+        return Artifact.filter(key=self.key, space_id=self.space_id).order_by("version")
 
     def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
                      **kwargs: Any) -> Any:

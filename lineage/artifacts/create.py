@@ -123,7 +123,7 @@ def build(
         suffix = "" if kind == "folder" else suffix_of(path.name)
         if not suffix and key is not None and kind == "file":
             suffix = suffix_of(key)
-    existing, family = _lookup(instance.db, digest, key)
+    existing, family = _lookup(instance.db, digest, key, artifact.space_id)
     mode = instance.settings.upon_artifact_create_if_hash_exists
     if existing is not None:
         where = _describe(existing)
@@ -172,8 +172,13 @@ def build(
     artifact._temporary_source = temporary_source
 
 
-def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None) -> tuple[Any, Any]:
-    """(complete artifact with this content or None, (uid, version) of the key's newest or None)."""
+def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None,
+            space_id: int) -> tuple[Any, Any]:
+    """(complete artifact with this content or None, (uid, version) of the key's newest or None).
+
+    Both within `space_id`: each space has its own records of shared content
+    and its own versions of a key (docs/spaces.md).
+    """
     from lineage.artifact import Artifact
 
     select = Artifact.select_sql()
@@ -182,15 +187,15 @@ def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None) -> tupl
     def work(conn: Any) -> tuple[Any, Any]:
         row = conn.fetchone(
             f"{select} WHERE hash = ? AND size = ? AND hash_type = ? AND storage_ongoing = ? "
-            "ORDER BY CASE WHEN dedup_hash IS NULL THEN 1 ELSE 0 END, id LIMIT 1",
-            [digest.sha256, digest.size, HASH_TYPE, false],
+            "AND space_id = ? ORDER BY CASE WHEN dedup_hash IS NULL THEN 1 ELSE 0 END, id LIMIT 1",
+            [digest.sha256, digest.size, HASH_TYPE, false, space_id],
         )
         family = None
         if key is not None:
             family = conn.fetchone(
                 "SELECT uid, version FROM artifact WHERE key = ? AND storage_ongoing = ? "
-                "ORDER BY version DESC LIMIT 1",
-                [key, false],
+                "AND space_id = ? ORDER BY version DESC LIMIT 1",
+                [key, false, space_id],
             )
         return (None if row is None else Artifact.from_row(row, conn.dialect)), family
 

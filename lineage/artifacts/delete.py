@@ -40,19 +40,19 @@ def delete_artifact(artifact: Artifact) -> None:
         d = conn.dialect
         lock_key(conn, artifact.key)  # key lock before row locks, as saves do
         row = conn.fetchone(
-            "SELECT key, is_latest, storage_id, object_key, hash, suffix, kind FROM artifact "
-            f"WHERE id = ?{for_update(conn)}", [artifact_id])
+            "SELECT key, is_latest, storage_id, object_key, hash, suffix, kind, space_id "
+            f"FROM artifact WHERE id = ?{for_update(conn)}", [artifact_id])
         if row is None:
             return
-        key, is_latest, storage_id, object_key, sha256, suffix, kind = row
+        key, is_latest, storage_id, object_key, sha256, suffix, kind, space_id = row
         object_key = owned_object_key(object_key, sha256, suffix, kind)
         if key != artifact.key:
             lock_key(conn, key)
         delete_rows(conn, ArtifactClass, artifact_id)
         if key is not None and d.decode("bool", is_latest):
             newest = conn.fetchone(
-                "SELECT id FROM artifact WHERE key = ? AND storage_ongoing = ? "
-                "ORDER BY version DESC LIMIT 1", [key, d.encode("bool", False)])
+                "SELECT id FROM artifact WHERE key = ? AND storage_ongoing = ? AND space_id = ? "
+                "ORDER BY version DESC LIMIT 1", [key, d.encode("bool", False), space_id])
             if newest is not None:
                 conn.execute("UPDATE artifact SET is_latest = ? WHERE id = ?",
                              [d.encode("bool", True), newest[0]])

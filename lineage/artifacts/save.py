@@ -296,6 +296,7 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
                 item.run_id, a.version or 1, d.encode("bool", False), d.encode("bool", True),
                 now, now, item.user_id, a.space_id,
             ]
+            unseen = 0
             for _ in range(MAX_ATTEMPTS):
                 row = conn.fetchone(sql, values)
                 if row is not None:
@@ -303,8 +304,15 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
                     break
                 other = conn.fetchone(f"{select} WHERE dedup_hash = ?{for_update(conn)}",
                                       [a.dedup_hash])
+                if other is not None and other[_column_index("space_id")] != a.space_id:
+                    other = None
+                    unseen = 1  # another space's record: this space gets its own
                 if other is None:
-                    continue  # deleted in between: insert again
+                    unseen += 1
+                    if unseen > 1:  # the holder stays unseen: a space this role cannot read
+                        values[_INSERT_COLUMNS.index("dedup_hash")] = None
+                        a._assign(dedup_hash=None)  # its own record of the shared object
+                    continue  # or deleted in between: insert again
                 if d.decode("bool", other[_column_index("storage_ongoing")]):
                     conn.execute("UPDATE artifact SET updated_at = ? WHERE id = ?", [now, other[0]])
                 results[id(item)] = (None, other)
@@ -413,7 +421,7 @@ def _finalize_work(conn: Connection, ctx: Context, items: list[Item],
         if a.key is not None:
             newest = conn.fetchone(
                 "SELECT uid, version FROM artifact WHERE key = ? AND storage_ongoing = ? "
-                "ORDER BY version DESC LIMIT 1", [a.key, false])
+                "AND space_id = ? ORDER BY version DESC LIMIT 1", [a.key, false, a.space_id])
             version = 1 if newest is None else int(newest[1]) + 1
             if fresh_stem:  # retry after a uid collision (a key renamed into this family)
                 stem = None
@@ -424,10 +432,11 @@ def _finalize_work(conn: Connection, ctx: Context, items: list[Item],
             uid = versioned_uid(stem, version)
             latest = not (item.by_creation_time and conn.fetchone(
                 "SELECT 1 FROM artifact WHERE key = ? AND storage_ongoing = ? AND created_at > ? "
-                "LIMIT 1", [a.key, false, row[_column_index("created_at")]]))
+                "AND space_id = ? LIMIT 1",
+                [a.key, false, row[_column_index("created_at")], a.space_id]))
             if latest:
-                conn.execute("UPDATE artifact SET is_latest = ? WHERE key = ? AND is_latest = ?",
-                             [false, a.key, true])
+                conn.execute("UPDATE artifact SET is_latest = ? WHERE key = ? AND is_latest = ? "
+                             "AND space_id = ?", [false, a.key, true, a.space_id])
         else:
             version, uid = 1, versioned_uid(row[_column_index("uid")][:STEM_LENGTH], 1)
             latest = True

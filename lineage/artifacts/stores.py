@@ -79,7 +79,14 @@ def owned_object_key(object_key: str | None, sha256: str | None, suffix: str | N
 
 
 def object_referenced(conn: Any, storage_id: int | None, object_key: str) -> bool:
-    """Whether any artifact row (complete or not) points at this object."""
+    """Whether any artifact row (complete or not) points at this object.
+
+    On PostgreSQL it asks ``lineage_object_referenced`` (migration 0007), which
+    sees the rows of every space: the same content saved in two spaces is one
+    object, and row-level security would hide the other space's row.
+    """
+    if conn.dialect.name != "sqlite":
+        return bool(conn.scalar("SELECT lineage_object_referenced(CAST(? AS bigint), CAST(? AS text))", [storage_id, object_key]))
     if storage_id is None:
         row = conn.fetchone(
             "SELECT 1 FROM artifact WHERE storage_id IS NULL AND object_key = ? LIMIT 1", [object_key]

@@ -52,6 +52,8 @@ def view(key_or_uid: str, output: Path | None, depth: int | None, upstream: bool
         summary += f", drawn as {drawn.number_of_nodes()} nodes"
     if graph.graph["truncated"]:
         summary += f", cut at depth {depth}"
+    if graph.graph.get("hidden_records"):
+        summary += f", {graph.graph['hidden_records']} in spaces you cannot read"
     click.echo(f"wrote {written} (lineage of {what}: {summary})")
 
 

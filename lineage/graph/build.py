@@ -83,7 +83,10 @@ def lineage_graph(record: Record | str, upstream: bool = True, downstream: bool 
         ``description``, ``size``, ``hash``, ``artifact_kind``, ``suffix``,
         ``created_at``. Every node also has ``focus`` and ``truncated``
         (booleans). Edges: ``relation`` (see the module docstring) and, on
-        output edges, ``recreated``.
+        output edges, ``recreated``. A run in a space the reader cannot read
+        (PostgreSQL spaces) is a node ``kind="hidden"`` with only
+        ``label="1 record in a space you cannot read"``; the graph attribute
+        ``hidden_records`` counts them.
 
     Raises:
         ValidationError: `record` is not a saved run or artifact, or `depth`
@@ -214,9 +217,10 @@ def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstre
         raise DoesNotExist(f"the {'artifact' if kind == 'a' else 'run'} with id {record_id} was "
                            "deleted; there is no lineage to show.")
     if versions and kind == "a":
-        key, version = focus[2], focus[3]
+        key, version, space = focus[2], focus[3], focus[q.ARTIFACT_COLUMNS.index("space_id")]
         if key is not None:
-            rows = conn.fetchall(q.version_neighbors_sql(), [key, key, version, key, version])
+            rows = conn.fetchall(q.version_neighbors_sql(),
+                                 [key, space, key, space, version, key, space, version])
             for row in rows:
                 wanted = upstream if row[3] < version else downstream
                 if wanted and ("a", row[0]) not in depths:
@@ -263,6 +267,7 @@ def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
             created_at=dialect.decode("datetime", row["created_at"]),
             focus=focus_key == f"a{row['id']}", truncated=False,
         )
+    _add_hidden_runs(graph, fetched["depths"], run_nodes, db_keys)
     for row in artifact_rows:
         if row["run_id"] in run_nodes:
             graph.add_edge(run_nodes[row["run_id"]], artifact_nodes[row["id"]],
@@ -284,16 +289,41 @@ def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
         parent = run_nodes.get(row["initiated_by_run_id"])
         if parent is not None:
             graph.add_edge(parent, run_nodes[row["id"]], relation="initiated")
-    by_key: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for row in artifact_rows:
+    by_key: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
+    for row in artifact_rows:  # versions of a key are per space
         if row["key"] is not None:
-            by_key[row["key"]].append((row["version"], artifact_nodes[row["id"]]))
+            by_key[(row["space_id"], row["key"])].append((row["version"], artifact_nodes[row["id"]]))
     for members in by_key.values():
         members.sort()
         for (_, older), (_, newer) in zip(members, members[1:], strict=False):
             if not graph.has_edge(older, newer):
                 graph.add_edge(older, newer, relation="version")
     return db_keys
+
+
+#: What a node for a record the reader may not see says (and all it says).
+HIDDEN_LABEL = "1 record in a space you cannot read"
+
+
+def _add_hidden_runs(graph: nx.DiGraph, depths: dict[tuple[str, int], int],
+                     run_nodes: dict[int, str], db_keys: dict[str, tuple[str, int]]) -> None:
+    """A node per run the traversal reached but the database did not return.
+
+    On PostgreSQL with spaces, a visible artifact or run can point at a run in
+    a space the reader cannot read (``artifact.run_id``,
+    ``run.initiated_by_run_id``); the row-level security policies hide the
+    run's row. The edge is drawn to a node that says only that: no uid, name,
+    key, params or hash. (Link rows with a hidden end are hidden themselves.)
+    """
+    hidden = sorted(i for kind, i in depths if kind == "r" and i not in run_nodes)
+    for number, run_id in enumerate(hidden, start=1):
+        node = f"hidden:{number}"
+        run_nodes[run_id] = node
+        db_keys[node] = ("r", run_id)
+        graph.add_node(node, kind="hidden", uid="", label=HIDDEN_LABEL, focus=False,
+                       truncated=False)
+    if hidden:
+        graph.graph["hidden_records"] = len(hidden)
 
 
 def _cut(graph: nx.DiGraph, depths: dict[tuple[str, int], int], db_keys: dict[str, tuple[str, int]],

@@ -163,7 +163,7 @@ RUN_COLUMNS = ("id", "uid", "entrypoint", "name", "status", "started_at", "finis
                "initiated_by_run_id", "transform_key", "transform_uid", "transform_version",
                "transform_kind")
 ARTIFACT_COLUMNS = ("id", "uid", "key", "version", "is_latest", "description", "size", "hash",
-                    "kind", "suffix", "run_id", "storage_ongoing", "created_at")
+                    "kind", "suffix", "run_id", "storage_ongoing", "created_at", "space_id")
 
 
 def runs_sql(dialect: str) -> str:
@@ -201,12 +201,12 @@ def links_sql(dialect: str) -> str:
 
 
 def version_neighbors_sql() -> str:
-    """The previous and next visible version of a key around a version.
+    """The previous and next visible version of a key around a version (in one space).
 
-    Parameters: key, key, version, key, version.
+    Parameters: key, space id, key, space id, version, key, space id, version.
     """
     cols = ", ".join(ARTIFACT_COLUMNS)
-    visible = "FROM artifact WHERE key = ? AND NOT storage_ongoing"
+    visible = "FROM artifact WHERE key = ? AND space_id = ? AND NOT storage_ongoing"
     return (
         f"SELECT {cols} {visible} AND version IN ("
         f"(SELECT MAX(version) {visible} AND version < ?), "

@@ -190,6 +190,8 @@ def to_dot(graph: nx.DiGraph, node_attributes: Callable[[str, dict[str, Any]], d
 # --- labels and styles ----------------------------------------------------------------
 def _label(data: dict[str, Any]) -> str:
     lines: list[str] = []
+    if data["kind"] == "hidden":  # a record in a space the reader cannot read
+        return f"<<I>{_h(data.get('label', 'hidden'))}</I>>"
     if data["kind"] == "run":
         lines.append(f"<B>{_h(data.get('transform_key') or '(mixed transforms)')}</B>")
         if data.get("entrypoint"):
@@ -220,6 +222,8 @@ def _tooltip(node: str, data: dict[str, Any]) -> str:
 
 
 def _style(data: dict[str, Any]) -> dict[str, str]:
+    if data["kind"] == "hidden":
+        return {"shape": "box", "style": "dashed", "color": "#999999", "fontcolor": "#666666"}
     if data["kind"] == "run":
         style = dict(_RUN)
         if data.get("status") == "errored":

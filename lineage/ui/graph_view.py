@@ -148,7 +148,7 @@ def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
 # --- answers ---------------------------------------------------------------------------
 def node_url(node: str, data: dict[str, Any]) -> str | None:
     """The page of a node (None for a collapsed group)."""
-    if data.get("collapsed"):
+    if data.get("collapsed") or data.get("kind") == "hidden":
         return None
     return f"/{'runs' if data['kind'] == 'run' else 'artifacts'}/{data['uid']}"
 

@@ -168,3 +168,28 @@ def test_0006_indexes_a_store_with_runs(empty_db):
     assert [r.uid for r in ln.Run.filter(params__lr=0.01)] == ["r000000000000001"]
     assert [r.uid for r in ln.Transform.get("t000000000000001").runs.order_by("-started_at")] == [
         "r000000000000001"]
+
+
+def test_0007_versions_artifact_keys_per_space(empty_db, tmp_path: Path):
+    url, target = empty_db
+    migrate_to(url, "0006")
+    execute(url, [
+        ("INSERT INTO lineage_instance (key, value) VALUES ('uid', 'oldinst')", {}),
+        ("INSERT INTO lineage_instance (key, value) VALUES ('default_storage', :root)",
+         {"root": str(tmp_path / "storage")}),
+        ("INSERT INTO artifact (uid, key, suffix, kind, size, hash, hash_type, version, "
+         "is_latest, storage_ongoing, created_at, updated_at) VALUES ('a000000000000001', "
+         "'r/x.txt', '.txt', 'file', 1, :hash, 'sha256', 1, :true, :false, :now, :now)",
+         {"hash": "0" * 64, "true": True, "false": False, "now": NOW}),
+    ])
+    ln.connect(target)
+    path = tmp_path / "x.txt"
+    path.write_text("the second version")
+    second = ln.Artifact(path, key="r/x.txt").save()
+    assert second.version == 2 and second.is_latest
+    assert not ln.Artifact.get("a000000000000001").is_latest
+    team = ln.Space(name="team").save()
+    other = tmp_path / "y.txt"
+    other.write_text("the team's own")
+    theirs = ln.flow(space=team)(lambda: ln.Artifact(other, key="r/x.txt").save())()
+    assert theirs.version == 1 and theirs.is_latest and ln.Artifact.get(second.uid).is_latest

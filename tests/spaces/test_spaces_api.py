@@ -110,3 +110,26 @@ def test_the_space_setting_sends_new_runs_to_a_space(team, spaces, monkeypatch):
     project = ln.Project(name="made while the setting says A").save()
     assert project.space_id == spaces["A"].id
     lifecycle.finish_run(run)
+
+
+def test_a_graph_shows_a_hidden_node_for_a_run_in_a_space_the_reader_cannot_read(team, spaces):
+    ln.connect(team.url("alice"))
+    shared = ln.Artifact.get(spaces["artifact"].uid)
+    lifecycle.move_to_space(shared, "all")  # the result is shared, the run that made it is not
+    run_uid = spaces["run"].uid
+    ln.connect(team.url("carol"))
+    graph = ln.lineage_graph(ln.Artifact.get(shared.uid))
+    hidden = [(n, d) for n, d in graph.nodes(data=True) if d["kind"] == "hidden"]
+    assert len(hidden) == 1 and graph.graph["hidden_records"] == 1
+    node, data = hidden[0]
+    assert data == {"kind": "hidden", "uid": "", "label": "1 record in a space you cannot read",
+                    "focus": False, "truncated": False}
+    assert graph.has_edge(node, f"artifact:{shared.uid}")
+    assert run_uid not in repr(graph.nodes(data=True)) + repr(graph.edges(data=True))
+    from lineage.graph.render import simplify, to_dot
+
+    dot = to_dot(simplify(graph)).source
+    assert "space you cannot read" in dot and run_uid not in dot
+    ln.connect(team.url("alice"))  # a member sees the run itself
+    graph = ln.lineage_graph(ln.Artifact.get(shared.uid))
+    assert f"run:{run_uid}" in graph.nodes and "hidden_records" not in graph.graph
