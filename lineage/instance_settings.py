@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 IfHashExists = Literal["warn_return_existing", "error", "warn_create_new"]
 Durability = Literal["normal", "full"]
+Verbosity = Literal["info", "warning"]
 
 #: Setting names, their defaults and one-line help (also used by the CLI).
 SETTINGS_HELP = {
@@ -30,6 +31,8 @@ SETTINGS_HELP = {
     "durability": "normal: a power loss may drop the newest commits; full: a finished run "
                   "or saved artifact is on disk when the call returns (docs/concurrency.md)",
     "space": "space that new runs and their records go to (a space name; unset: all)",
+    "verbosity": "info: ln.track() and ln.finish() say what they did in one line each; "
+                 "warning: they are silent (warnings are still shown)",
 }
 
 
@@ -48,6 +51,7 @@ def _model_class() -> type[BaseModel]:
         storage: str | None = None
         durability: Durability = "normal"
         space: str | None = None
+        verbosity: Verbosity = "info"
 
         @field_validator("dev_dir")
         @classmethod
@@ -154,6 +158,7 @@ DEFAULTS: dict[str, Any] = {
     "storage": None,
     "durability": "normal",
     "space": None,
+    "verbosity": "info",
 }
 
 

@@ -50,10 +50,12 @@ if TYPE_CHECKING:
 class _Tracked:
     """The run of `track()` in this process."""
 
-    __slots__ = ("run", "activation", "pid", "report", "notebook")
+    __slots__ = ("run", "activation", "pid", "report", "notebook", "transform")
 
     def __init__(self, run: Run, activation: lifecycle.Activation, pid: int,
-                 report: _Report | None, notebook: _Notebook | None = None) -> None:
+                 report: _Report | None, notebook: _Notebook | None = None,
+                 transform: Any = None) -> None:
+        self.transform = transform
         self.run = run
         self.activation = activation
         self.pid = pid
@@ -127,12 +129,13 @@ def track(
         install_exit_handlers()
         report = None
         _prepare_report_saving(instance)
+        _say(f"tracking {_transform_text(transform)}, run {run.uid}", notebook is not None)
         if notebook is not None:
             notebook.record_outputs()
         else:
             report = _Report.start()
             _watch_sys_exit()
-        _tracked = _Tracked(run, activation, os.getpid(), report, notebook)
+        _tracked = _Tracked(run, activation, os.getpid(), report, notebook, transform)
         _finish_in_multiprocessing_child()
         return run
 
@@ -456,32 +459,64 @@ def _finish_tracked(state: _Tracked, status: str, error: Any = None, save_report
             executed = state.notebook.executed() if save_report else None
         finally:
             state.notebook.stop()
+    saved = None
     try:
         lifecycle.finish_run(state.run, status, error)
     finally:
         lifecycle.deactivate(state.activation)
         if report is not None:
             if save_report:
-                _store_report(state.run, report)
+                saved = _store_report(state.run, report)
             report.discard()
         if executed is not None:
-            _store_notebook_report(state.run, executed)
+            saved = _store_notebook_report(state.run, executed)
+    where = (f"; report: artifact {saved.uid} ({saved.description.split(' of run')[0]})"
+             if saved is not None else "")
+    _say(f"finished run {state.run.uid} of {_transform_text(state.transform)}: "
+         f"{state.run.status}{where}", state.notebook is not None)
     return state.run
 
 
-def _store_report(run: Run, report: _Report) -> None:
-    """Save what the script printed as ``run.report`` (an artifact without key), redacted."""
+def _transform_text(transform: Any) -> str:
+    if transform is None:
+        return "its transform"
+    tag = f" {transform.version_tag}" if getattr(transform, "version_tag", None) else ""
+    return f"{transform.key} v{transform.version}{tag} ({transform.kind})"
+
+
+def _say(text: str, notebook: bool) -> None:
+    """One line about what `track()` / `finish()` did, unless ``ln.settings.verbosity`` says not.
+
+    On stderr in a script (stdout stays the program's), on stdout in a notebook.
+    """
+    try:
+        from lineage.instance import current_instance
+
+        if current_instance().settings.verbosity != "info":
+            return
+        print(f"lineage: {text}", file=sys.stdout if notebook else sys.stderr, flush=True)
+    except Exception:  # noqa: BLE001 - a message never breaks a run (closed streams at exit)
+        pass
+
+
+def _store_report(run: Run, report: _Report) -> Any:
+    """Save what the script printed as ``run.report`` (an artifact without key), redacted.
+
+    Returns:
+        The report artifact, or None (nothing printed, or saving failed).
+    """
     try:
         if report.path.stat().st_size == 0:
-            return
+            return None
         report.redact()
-        _save_report_file(run, report.path, f"stdout and stderr of run {run.uid}")
+        return _save_report_file(run, report.path, f"stdout and stderr of run {run.uid}")
     except Exception as error:  # noqa: BLE001 - a report never breaks the end of a run
         print(f"lineage: the output of run {run.uid} was not saved as its report: {error}",
               file=sys.__stderr__)
+        return None
 
 
-def _store_notebook_report(run: Run, executed: dict[str, Any]) -> None:
+def _store_notebook_report(run: Run, executed: dict[str, Any]) -> Any:
     """Save the executed notebook as ``run.report``: HTML, or ``.ipynb`` without nbconvert."""
     from lineage.capture.notebook import dumps
     from lineage.capture.notebook_outputs import render_html
@@ -498,10 +533,12 @@ def _store_notebook_report(run: Run, executed: dict[str, Any]) -> None:
         else:
             path = folder / f"run-{run.uid}.html"
             path.write_text(html, encoding="utf-8")
-        _save_report_file(run, path, f"executed notebook of run {run.uid}")
+        kind = "HTML" if html is not None else ".ipynb"
+        return _save_report_file(run, path, f"executed notebook as {kind} of run {run.uid}")
     except Exception as error:  # noqa: BLE001 - a report never breaks the end of a run
         print(f"lineage: the executed notebook of run {run.uid} was not saved as its report: "
               f"{error}", file=sys.__stderr__)
+        return None
     finally:
         if folder is not None:
             import shutil
@@ -509,7 +546,7 @@ def _store_notebook_report(run: Run, executed: dict[str, Any]) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _save_report_file(run: Run, path: Path, description: str) -> None:
+def _save_report_file(run: Run, path: Path, description: str) -> Any:
     from lineage.artifact import Artifact
 
     with warnings.catch_warnings():
@@ -522,6 +559,7 @@ def _save_report_file(run: Run, path: Path, description: str) -> None:
                                        [artifact.id, run.id]))
     run._assign(report_id=artifact.id)
     run._loaded["report_id"] = run._loaded_raw["report_id"] = artifact.id
+    return artifact
 
 
 def _current_db() -> Any:

@@ -5,10 +5,12 @@ Key rules (`transform_key`), first match wins:
 1. A file under a ``site-packages`` or ``dist-packages`` directory:
    ``pypackages/<path below that directory>``, e.g.
    ``pypackages/mypkg/sub/mod.py`` (a top-level module: ``pypackages/six.py``).
-2. A file inside ``dev_dir``: its path relative to ``dev_dir``, posix separators.
-3. A file of an importable package (``package=`` given, as for a function's
-   module, e.g. an editable install outside ``dev_dir``):
-   ``pypackages/<top-level package>/<path inside it>``.
+2. A file of an importable package (``package=`` given: the module's
+   ``__package__``, for a function's module or ``python -m pkg.mod``):
+   ``pypackages/<top-level package>/<path inside it>``, inside ``dev_dir``
+   too, so a step keeps its transform whether it runs from a checkout, an
+   editable install or a wheel.
+3. A file inside ``dev_dir``: its path relative to ``dev_dir``, posix separators.
 4. Otherwise the file name.
 
 A function without a source file (``python -c``, a REPL) gets the key
@@ -57,11 +59,6 @@ def _transform_key(path: Path, dev_dir: Path | None, package: str | None) -> str
     for i in range(len(parts) - 1, -1, -1):
         if parts[i] in _PACKAGE_DIRS and i + 1 < len(parts):
             return "pypackages/" + "/".join(parts[i + 1 :])
-    if dev_dir is not None:
-        pairs = ((path, Path(os.path.abspath(dev_dir))), (path.resolve(), Path(dev_dir).resolve()))
-        for candidate, root in pairs:  # the resolved pair covers symlinked dirs
-            if candidate != root and candidate.is_relative_to(root):
-                return candidate.relative_to(root).as_posix()
     if package:
         top = package.split(".")[0]
         module = sys.modules.get(top)
@@ -70,6 +67,11 @@ def _transform_key(path: Path, dev_dir: Path | None, package: str | None) -> str
             root = Path(os.path.abspath(top_file)).parent
             if path.is_relative_to(root):
                 return f"pypackages/{top}/{path.relative_to(root).as_posix()}"
+    if dev_dir is not None:
+        pairs = ((path, Path(os.path.abspath(dev_dir))), (path.resolve(), Path(dev_dir).resolve()))
+        for candidate, root in pairs:  # the resolved pair covers symlinked dirs
+            if candidate != root and candidate.is_relative_to(root):
+                return candidate.relative_to(root).as_posix()
     return path.name
 
 

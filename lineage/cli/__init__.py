@@ -16,6 +16,7 @@ from typing import Any
 COMMAND_MODULES = (
     "lineage.cli.instance_cmds",
     "lineage.cli.run_cmds",
+    "lineage.cli.list_cmds",
     "lineage.cli.artifact_cmds",
     "lineage.cli.view_cmds",
     "lineage.cli.ui_cmds",

@@ -65,9 +65,13 @@ def info() -> None:
     counts = {}
     for table in ("transform", "run", "artifact", "project"):
         counts[table] = db.query(f"SELECT COUNT(*) FROM {table}")[0][0]
+    dev_dir = instance.settings.dev_dir
     click.echo(f"instance:  {instance.slug}")
+    if instance.root is not None:
+        click.echo(f"location:  {instance.root}")
     click.echo(f"database:  {'SQLite' if db.is_sqlite else 'PostgreSQL'} {db.safe_url}")
     click.echo(f"storage:   {instance.storage_root}")
+    click.echo(f"dev-dir:   {dev_dir or '(not set: transform keys are file names)'}")
     click.echo(f"schema:    version {SCHEMA_VERSION}")
     click.echo("records:   " + ", ".join(f"{n} {t}s" for t, n in counts.items()))
     from lineage.lifecycle.spaces import enforcement_summary

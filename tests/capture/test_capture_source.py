@@ -78,8 +78,9 @@ def test_key_of_function_in_importable_package(
         assert transform_key_for_function(step, tmp_path / "proj") == (
             "pypackages/capkeypkg/sub/mod.py"
         )
-        # inside dev_dir: relative path wins
-        assert transform_key_for_function(step, tmp_path) == "src/capkeypkg/sub/mod.py"
+        # inside dev_dir too: the same key from a checkout as from an installed wheel
+        assert transform_key_for_function(step, tmp_path) == "pypackages/capkeypkg/sub/mod.py"
+        assert transform_key_for_function(step, src) == "pypackages/capkeypkg/sub/mod.py"
     finally:
         for name in [m for m in sys.modules if m.startswith("capkeypkg")]:
             del sys.modules[name]

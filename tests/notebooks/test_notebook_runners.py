@@ -104,7 +104,12 @@ def test_papermill_api_with_path_from_environment(sqlite_runners, notebook_facto
 def test_nbconvert_execute(sqlite_runners, notebook_factory, raw) -> None:
     notebook = notebook_factory("converted.ipynb", _analysis_cells())
     sqlite_runners.nbconvert(notebook)
-    _check_recorded(notebook, raw, {"alpha": 0.1, "name": "default"})
+    run = _check_recorded(notebook, raw, {"alpha": 0.1, "name": "default"})
+    # ln.track() and ln.finish() said what they did, in the cells' output
+    executed = notebook.with_name("converted.executed.ipynb").read_text()
+    assert f"lineage: tracking converted.ipynb v1 (notebook), run {run.uid}" in executed
+    assert (f"lineage: finished run {run.uid} of converted.ipynb v1 (notebook): completed; "
+            f"report: artifact {run.report.uid} (executed notebook as HTML)") in executed
 
 
 def test_jupyter_execute(sqlite_runners, notebook_factory, raw) -> None:

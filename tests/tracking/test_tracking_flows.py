@@ -352,3 +352,25 @@ def test_lossy_param_warning_points_at_the_users_call(instance) -> None:
     with pytest.warns(UserWarning, match="parameter 'obj'") as record:
         takes(Opaque())
     assert record[0].filename == __file__
+
+
+def test_a_step_of_a_package_inside_the_dev_dir_is_keyed_by_package(run_script, write_script,
+                                                                     instance, tmp_path) -> None:
+    script = write_script("run_pkg.py", """
+        import lineage as ln
+        from pkgsteps.steps import double
+
+        ln.track()
+        double(2)
+        ln.finish()
+    """)
+    package = script.parent / "pkgsteps"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "steps.py").write_text(
+        "import lineage as ln\n\n\n@ln.step()\ndef double(x: int) -> int:\n    return 2 * x\n")
+    ln.settings.dev_dir = str(script.parent)
+    run_script(script)
+    step = ln.Run.get(entrypoint="double")
+    assert step.transform.key == "pypackages/pkgsteps/steps.py"  # not "pkgsteps/steps.py"
+    assert ln.Run.get(transform__key="run_pkg.py").uid == step.initiated_by_run.uid
