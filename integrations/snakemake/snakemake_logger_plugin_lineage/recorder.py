@@ -4,12 +4,12 @@ Snakemake reports a workflow run through its logger: ``workflow_started``,
 then per job ``job_started`` (a list of job ids), ``job_info`` (rule,
 files, wildcards, resources, shell command), ``job_finished`` or an
 ``error`` followed by ``job_error``, and finally no event at all: the
-handler's ``close()`` is the end. `Recorder.prepare` runs before any
-event, on the main thread: it names the workflow run and makes every
-process a job starts inherit the uid of the job's run. `Recorder` keeps what it needs between
+handler's ``close()`` is the end. `Recorder` keeps what it needs between
 events (the workflow run, each job's run and attempt, the files seen) and
 writes through `lineage.lifecycle` only. It is called on Snakemake's
-logging thread, one event at a time, under a lock.
+logging thread, one event at a time, under a lock. `Recorder.prepare` runs
+before any event, on the main thread: it names the workflow run and makes
+every process a job starts inherit the uid of the job's run.
 
 A job whose ``job_finished`` never came (``--quiet progress`` drops it) is
 finished at the end: completed if Snakemake recorded its outputs complete
@@ -28,7 +28,7 @@ from typing import Any
 
 from lineage import lifecycle
 from snakemake_logger_plugin_lineage import config, ids, internals, jobs, metadata, reruns
-from snakemake_logger_plugin_lineage.files import Files
+from snakemake_logger_plugin_lineage.files import Files, local_path
 
 #: Lines of a failed job's log files kept in ``run.error``.
 LOG_TAIL_LINES = 40
@@ -211,7 +211,7 @@ class Recorder:
         job = self.jobs.get(int(event["jobid"]))
         if job is None or job.run is None:
             return
-        logs = [p for p in (metadata_path(n) for n in event.get("log") or ()) if p]
+        logs = [p for p in (local_path(str(n)) for n in event.get("log") or ()) if p]
         lines = [f"Error in rule {job.info.get('rule')}, jobid {job.jobid}, attempt {job.attempt}."]
         if self.errors:
             lines.append(self.errors[-1])
@@ -269,12 +269,6 @@ class Recorder:
             attempt=run.attempt, params=params, details={"outputs_gone": gone} if gone else None,
             status="completed", finished_at=_time(when))
         self._attempt_ended(job)
-
-
-def metadata_path(name: str) -> str | None:
-    from snakemake_logger_plugin_lineage.files import local_path
-
-    return local_path(str(name))
 
 
 def log_tail(path: str) -> str | None:
