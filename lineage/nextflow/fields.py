@@ -139,6 +139,16 @@ def normalize(trace: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Fields that name a task; a record needs one of them.
+NAMING = ("name", "process", "task_id", "hash")
+
+
+def check_named(trace: Mapping[str, Any]) -> None:
+    """Raise ValueError unless a normalized record names its task (`NAMING`)."""
+    if all(trace.get(name) is None for name in NAMING):
+        raise ValueError(f"a task record needs one of the fields {', '.join(NAMING)}")
+
+
 def status_of(trace: Mapping[str, Any], default: str) -> str:
     """The lineage status of a normalized trace record (`default` when it has none)."""
     status = trace.get("status")

@@ -78,7 +78,7 @@ def read_trace(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     separator = next((sep for sep in ("\t", ",", ";") if sep in header), "\t")
     reader = csv.reader(lines, delimiter=separator)
     names = [name.strip() for name in next(reader)]
-    if not {"name", "process", "task_id", "hash"} & set(names):
+    if not set(fields.NAMING) & set(names):
         raise ValidationError(
             f"{location} is not a Nextflow trace file: its header ({', '.join(names[:6])}) has "
             "none of the columns name, process, task_id, hash.")
@@ -89,6 +89,7 @@ def read_trace(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                                   f"{len(names)} columns.")
         try:
             rows.append(fields.normalize(dict(zip(names, values))))
+            fields.check_named(rows[-1])
         except ValueError as exc:
             raise ValidationError(f"{location}, line {number}: {exc}.") from None
     return rows

@@ -132,6 +132,7 @@ def parse(payload: Any) -> Event:
     if trace is not None:
         try:
             event.trace = fields.normalize(trace)
+            fields.check_named(event.trace)
         except ValueError as exc:
             raise PayloadError(str(exc)) from None
     return event

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -117,6 +116,8 @@ def test_a_trace_of_a_run_the_weblog_recorded_adds_to_the_same_runs(receiver, tm
     ("a\tb\tc\n1\t2\t3\n", "not a Nextflow trace file"),
     ("task_id\tname\tstatus\n1\tx\n", "line 2: 2 values for 3 columns"),
     ("task_id\tname\tduration\n1\tx\tlong\n", "line 2: trace field 'duration'"),
+    ("task_id\tname\tstatus\n1\tx\tCOMPLETED\n-\t-\tCOMPLETED\n",
+     "line 3: a task record needs one of the fields"),
     (DEFAULT + "31\t1a/2b3c4d\t-\tblast (9)\tCOMPLETED\t0\t-\t-\t-\tmuch\t-\t-\t-\t-\n",
      "line 7: trace field '%cpu'"),
 ])

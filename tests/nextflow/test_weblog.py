@@ -182,6 +182,8 @@ def test_secrets_are_redacted(receiver):
      b'"trace": {"name": "a", "memory": "lots"}}', 400, "'memory'"),
     (b'{"event": "started", "runName": "x", "runId": "y", "utcTime": "yesterday"}', 400,
      "utcTime"),
+    (b'{"event": "process_completed", "runName": "x", "runId": "y", '
+     b'"trace": {"status": "COMPLETED", "exit": 0, "name": null}}', 400, "needs one of the fields"),
     (b'{"event": "process_exploded", "runName": "x", "runId": "y"}', 422, "unknown event"),
 ])
 def test_a_bad_payload_is_refused_clearly_and_nothing_is_lost(receiver, body, status, message):
