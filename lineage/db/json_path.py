@@ -86,9 +86,11 @@ class SqliteTarget:
             self.type: Fragment = (f"{alias}.type", [])
             self.value: Fragment = (f"{alias}.value", [])
         else:
-            literal = sqlite_path(prefix)
-            self.type = (f"json_type({doc}, ?)", [literal])
-            self.value = (f"json_extract({doc}, ?)", [literal])
+            # The path as a literal, not a parameter: an expression index such as
+            # ``CREATE INDEX ... ON run (json_extract(params, '$."lr"'))`` then serves it.
+            literal = "'" + sqlite_path(prefix).replace("'", "''") + "'"
+            self.type = (f"json_type({doc}, {literal})", [])
+            self.value = (f"json_extract({doc}, {literal})", [])
 
     def _step(self, doc: str, prefix: str, segment: str, alias: str) -> str:
         """Join the member `segment` of the container at `prefix` in `doc`; return its JSON."""

@@ -129,3 +129,16 @@ def test_feature_filters_keep_their_types(instance):
     assert [r.uid for r in ln.Run.filter(on=True)] == [b.uid]
     assert [r.uid for r in ln.Run.filter(count__in=[0, 1])] == [a.uid, b.uid]
     assert ln.Run.filter(count=True).count() == 0
+
+
+def test_an_expression_index_on_a_param_serves_sqlite_filters_and_sorts(sqlite_instance):
+    """SQLite has no index inside JSON; one made for a key is used, as the path is a literal."""
+    transform = ln.Transform(key="e.py", hash="e", source_code="").save()
+    runs = _runs(transform, [{"lr": 0.01}, {"lr": 0.1}, {"lr": "0.01"}, {"lr": True}])
+    current_db().write(lambda conn: conn.execute(
+        """CREATE INDEX ix_run_params_lr ON run (json_extract(params, '$."lr"'))"""))
+    plan = _plan(ln.Run.filter(params__lr=0.01))
+    assert "ix_run_params_lr" in plan, plan
+    assert [r.uid for r in ln.Run.filter(params__lr=0.01)] == [runs[0].uid]
+    assert [r.uid for r in ln.Run.filter(params__lr=True)] == [runs[3].uid]
+    assert [r.uid for r in ln.Run.filter(params__lr__in=[0.1, "0.01"])] == [runs[1].uid, runs[2].uid]
