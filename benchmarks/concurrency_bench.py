@@ -2,10 +2,14 @@
 
 Usage: python benchmarks/concurrency_bench.py [--steps N] [--postgres URL]
 
-Each writer process runs one flow calling a trivial step N times; the figure
-is all committed step runs divided by the wall time from the first process
-start to the last process end. SQLite always; PostgreSQL when a URL is given
-(or LINEAGE_TEST_POSTGRES_URL is set).
+Each writer process runs one flow calling a trivial step N times (default
+and minimum 1,000: shorter runs are dominated by start-up and too noisy to
+compare); the figure is all committed step runs divided by the wall time
+from the first process start to the last process end. SQLite always;
+PostgreSQL when a URL is given (or LINEAGE_TEST_POSTGRES_URL is set).
+Everything it creates is removed at the end, also after a failure or
+Ctrl-C: its temporary folders (instances, config) and its PostgreSQL
+databases (``lineage_bench_*``, dropped with ``WITH (FORCE)``).
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import shutil
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 FORK = multiprocessing.get_context("fork")
+#: Fewest step runs per writer that give a stable figure.
+MIN_STEPS = 1000
 
 
 def _writer(steps: int, start: object) -> None:
@@ -61,41 +68,64 @@ def measure(target: str, writers: int, steps: int) -> float:
     return committed / elapsed
 
 
-def _postgres_instance(admin_url: str, folder: Path) -> str:
+def _create_database(admin_url: str) -> tuple[str, str]:
+    """A new empty PostgreSQL database: (its name, its URL)."""
     import psycopg
-
-    import lineage as ln
 
     name = f"lineage_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    ln.init(storage=folder, db=url)
-    return url
+    return name, admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    from lineage import instance
+
+    instance.close()  # this process's connections first
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200, help="step runs per writer")
+    parser.add_argument("--steps", type=int, default=MIN_STEPS,
+                        help=f"step runs per writer (at least {MIN_STEPS})")
     parser.add_argument("--writers", default="1,4,16")
     parser.add_argument("--postgres", default=os.environ.get("LINEAGE_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    os.environ.setdefault("LINEAGE_CONFIG_DIR", tempfile.mkdtemp(prefix="lineage-bench-cfg-"))
+    if args.steps < MIN_STEPS:
+        parser.error(f"--steps {args.steps}: use at least {MIN_STEPS} step runs per writer")
+    scratch = Path(tempfile.mkdtemp(prefix="lineage-bench-"))
+    os.environ["LINEAGE_CONFIG_DIR"] = str(scratch / "config")
     import lineage as ln
+    from lineage import instance
 
     print(f"{'backend':<12}{'writers':>8}{'step runs/s':>14}")
-    for backend in ("sqlite", "postgresql"):
-        if backend == "postgresql" and not args.postgres:
-            print("postgresql  skipped: pass --postgres URL")
-            continue
-        for writers in (int(w) for w in args.writers.split(",")):
-            folder = Path(tempfile.mkdtemp(prefix="lineage-bench-"))
-            if backend == "sqlite":
-                target = str(ln.init(storage=folder).root)
-            else:
-                target = _postgres_instance(args.postgres, folder)
-            rate = measure(target, writers, args.steps)
-            print(f"{backend:<12}{writers:>8}{rate:>14.0f}", flush=True)
+    try:
+        for backend in ("sqlite", "postgresql"):
+            if backend == "postgresql" and not args.postgres:
+                print("postgresql  skipped: pass --postgres URL")
+                continue
+            for writers in (int(w) for w in args.writers.split(",")):
+                folder = scratch / f"{backend}-{writers}"
+                if backend == "sqlite":
+                    target = str(ln.init(storage=folder).root)
+                    rate = measure(target, writers, args.steps)
+                    instance.close()
+                else:
+                    name, target = _create_database(args.postgres)
+                    try:
+                        ln.init(storage=folder, db=target)
+                        rate = measure(target, writers, args.steps)
+                    finally:
+                        _drop_database(args.postgres, name)
+                shutil.rmtree(folder, ignore_errors=True)
+                print(f"{backend:<12}{writers:>8}{rate:>14.0f}", flush=True)
+    finally:
+        instance.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -47,11 +47,16 @@ def log(msg: str) -> None:
 # --------------------------------------------------------------------------
 
 
+#: GNU time, the launcher that measures a script's own peak memory (None: missing).
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin") if sys.platform.startswith("linux") else None
+NO_RSS = "peak memory needs GNU time at /usr/bin/time (apt-get install time)"
+
+
 @dataclass
 class Proc:
     wall_s: float
     returncode: int
-    maxrss_mib: float
+    maxrss_mib: float | None  # None: not measured (no launcher, or it was killed)
     stdout: str
     stderr: str
     result: dict | None
@@ -74,10 +79,24 @@ def error_text(stdout: str, stderr: str, returncode: int) -> str:
 
 
 def run_proc(
-    argv: list[str], cwd: Path, env: dict, timeout: float, expect_result: bool = True
+    argv: list[str], cwd: Path, env: dict, timeout: float, expect_result: bool = True,
+    measure_rss: bool = False,
 ) -> Proc:
-    """Run argv, timing the whole process and reading the child's own peak
-    RSS from wait4() (ru_maxrss of it and the subprocesses it waited for)."""
+    """Run argv, timing the whole process.
+
+    With `measure_rss`, the process is started by GNU time (``/usr/bin/time
+    -f %M``), which reports the peak resident set of the script's process
+    (and of the subprocesses it waited for) from its own ``wait4()``. The
+    harness's own ``wait4()`` cannot: a child forked from it starts with the
+    harness's memory, and ``ru_maxrss`` keeps that peak across ``exec``, so
+    every script would read at least the harness's size. GNU time is a
+    small C program, so its floor is a few MiB below any Python process.
+    """
+    rss_file = None
+    if measure_rss and GNU_TIME:
+        fd, rss_file = tempfile.mkstemp(prefix="bench-rss-")
+        os.close(fd)
+        argv = [GNU_TIME, "-f", "%M", "-o", rss_file, *argv]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(
@@ -96,7 +115,7 @@ def run_proc(
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(p.pid, 0)
+            _, status, _usage = os.wait4(p.pid, 0)
         except BaseException:  # Ctrl-C: take the child's process group down too
             kill()
             raise
@@ -119,7 +138,20 @@ def run_proc(
         error = error_text(stdout, stderr, p.returncode)
     elif result is None and expect_result:
         error = "no result line in output: " + error_text(stdout, stderr, 0)
-    return Proc(wall, p.returncode, usage.ru_maxrss / 1024, stdout, stderr, result, error)
+    maxrss = None
+    if rss_file is not None:
+        maxrss = _read_rss_mib(rss_file)
+        os.unlink(rss_file)
+    return Proc(wall, p.returncode, maxrss, stdout, stderr, result, error)
+
+
+def _read_rss_mib(path: str) -> float | None:
+    """The peak RSS GNU time wrote (its last line, in KiB), or None."""
+    try:
+        lines = Path(path).read_text().split()
+        return int(lines[-1]) / 1024 if lines else None
+    except (OSError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------
@@ -177,7 +209,7 @@ class Tool:
         return env
 
     def run(self, workload: str | None, extra: dict | None = None, code: str | None = None,
-            netlog: Path | None = None) -> Proc:
+            netlog: Path | None = None, measure_rss: bool = False) -> Proc:
         params = {**self.params(), **(extra or {})}
         if code is not None:
             argv = [self.env.python, "-c", code]
@@ -186,7 +218,8 @@ class Tool:
             argv = [self.env.python, str(WORKLOADS / f"{workload}.py")]
             expect = True
         self.inst.mkdir(parents=True, exist_ok=True)
-        return run_proc(argv, self.inst, self.environ(params, netlog), self.timeout, expect)
+        return run_proc(argv, self.inst, self.environ(params, netlog), self.timeout, expect,
+                        measure_rss=measure_rss)
 
     def has(self, workload: str) -> bool:
         return (WORKLOADS / f"{self.name}_{workload}.py").exists()
@@ -313,7 +346,7 @@ class Bench:
     # 1. cold import ---------------------------------------------------------
     def w_import(self) -> None:
         metrics = ["import.process_s", "import.inproc_s", "import.python_s"]
-        log("[1/6] cold import")
+        log("[2/6] cold import")
         for t in self.order(0):
             t.restore()
             if self.args.warmup:  # .pyc files and page cache
@@ -338,7 +371,7 @@ class Bench:
     def w_script(self) -> None:
         metrics = ["script.tracked_s", "script.untracked_s", "script.overhead_s",
                    "memory.tracked_mib", "memory.untracked_mib"]
-        log("[2/6] whole tracked script vs untracked; peak memory")
+        log("[1/6] whole tracked script vs untracked (the headline); peak memory")
         for t in self.order(0):
             if self.usable(t, "script", metrics):
                 t.restore()
@@ -353,7 +386,7 @@ class Bench:
                 pair = ["plain_script", f"{t.name}_script"]
                 if r % 2:
                     pair.reverse()
-                res = {name: t.run(name) for name in pair}
+                res = {name: t.run(name, measure_rss=True) for name in pair}
                 plain, tracked = res["plain_script"], res[f"{t.name}_script"]
                 if tracked.error or plain.error:
                     self.fail(metrics, t, "script", tracked.error or plain.error)
@@ -361,18 +394,34 @@ class Bench:
                 self.add("script.tracked_s", t.name, tracked.wall_s)
                 self.add("script.untracked_s", t.name, plain.wall_s)
                 self.add("script.overhead_s", t.name, tracked.wall_s - plain.wall_s)
-                self.add("memory.tracked_mib", t.name, tracked.maxrss_mib)
-                self.add("memory.untracked_mib", t.name, plain.maxrss_mib)
+                for metric, proc in (("memory.tracked_mib", tracked),
+                                     ("memory.untracked_mib", plain)):
+                    if proc.maxrss_mib is None:
+                        self.cell(metric, t.name).error = NO_RSS
+                    else:
+                        self.add(metric, t.name, proc.maxrss_mib)
+                rss = "-" if tracked.maxrss_mib is None else f"{tracked.maxrss_mib:.0f}"
                 log(f"      {t.name:8s} r{r + 1}: tracked {tracked.wall_s:.3f} s,"
-                    f" untracked {plain.wall_s:.3f} s, {tracked.maxrss_mib:.0f} MiB")
+                    f" untracked {plain.wall_s:.3f} s, {rss} MiB")
 
     # 3. per step -----------------------------------------------------------
+    #: Runs of the step workload besides each tool's default, for the rows at
+    #: equal SQLite durability: metric -> {tool: extra params}. lineage's
+    #: default is WAL + synchronous=NORMAL, so its default run serves the
+    #: NORMAL row; MLflow is set to each level by a connect hook.
+    STEP_LEVELS = {
+        "steps.normal_per_step_s": {"mlflow": {"sqlite": "NORMAL"}},
+        "steps.full_per_step_s": {"lineage": {"durability": "full"},
+                                  "mlflow": {"sqlite": "FULL"}},
+    }
+
     def w_steps(self) -> None:
         metrics = ["steps.per_step_s", "steps.per_call_median_s", "steps.calls",
                    "steps.flow_overhead_s"]
         n, budget = self.sizes["n_steps"], self.sizes["step_budget_s"]
         cap = f", at most {budget} s" if budget else ""
         log(f"[3/6] overhead per step ({n} calls{cap})")
+        modes: dict[str, str] = {}
         for r in range(self.args.heavy_repeats):
             for t in self.order(r):
                 if not self.usable(t, "steps", metrics):
@@ -387,8 +436,36 @@ class Bench:
                 self.add("steps.per_call_median_s", t.name, res["per_call_median_s"])
                 self.add("steps.calls", t.name, res["calls"])
                 self.add("steps.flow_overhead_s", t.name, res["flow_overhead_s"])
+                modes.setdefault(f"{t.name} default", res.get("sqlite_mode", "?"))
+                if t.name == "lineage":  # its default is the NORMAL level
+                    self.add("steps.normal_per_step_s", t.name, res["per_step_s"])
                 log(f"      {t.name:8s} r{r + 1}: {res['per_step_s'] * 1e3:.2f} ms/step"
                     f" over {res['calls']} calls")
+                for metric, extras in self.STEP_LEVELS.items():
+                    if t.name not in extras:
+                        continue
+                    t.restore()
+                    p = t.run(f"{t.name}_steps", {"n": n, "budget_s": budget, **extras[t.name]})
+                    if p.error:
+                        self.cell(metric, t.name).error = p.error
+                        continue
+                    self.add(metric, t.name, p.result["per_step_s"])
+                    label = metric.split(".")[1].split("_")[0].upper()
+                    modes.setdefault(f"{t.name} at {label}", p.result.get("sqlite_mode", "?"))
+                    log(f"      {t.name:8s} r{r + 1} at {label}:"
+                        f" {p.result['per_step_s'] * 1e3:.2f} ms/step")
+        for t in self.tools:
+            if t.name not in ("lineage", "mlflow"):
+                self.na(list(self.STEP_LEVELS), t.name,
+                        "measured at its default only (its ~0.3 s per step is pip freeze,"
+                        " not the database)")
+        if modes:
+            self.notes.append("SQLite mode of the step runs: " + "; ".join(
+                f"{k}: {v}" for k, v in modes.items()))
+            self.notes.append(
+                "lineage at durability 'full' commits a step inside an open flow without an"
+                " fsync and fsyncs the flow's end, which makes the steps durable too"
+                " (docs/concurrency.md); MLflow at FULL fsyncs every commit")
 
     # 4. saves --------------------------------------------------------------
     def w_saves(self) -> None:
@@ -429,6 +506,12 @@ class Bench:
                 for key in ("big_s", "big_again_s", "small_bulk_s", "small_each_s",
                             "small_again_s"):
                     self.add(f"save.{key}", t.name, res[key])
+                if t.name == "lineage":
+                    same = self.same_work_saves(t, params)
+                else:  # the peers' default is the same work: no fsync
+                    same = {"big_s": res["big_s"], "small_bulk_s": res["small_bulk_s"]}
+                for key, value in same.items():
+                    self.add(f"save.same_{key}", t.name, value)
                 if r == 0:
                     self.notes.append(
                         f"{t.name}: saving the identical {self.sizes['big_label']} file again "
@@ -437,6 +520,20 @@ class Bench:
                     )
                 log(f"      {t.name:8s} r{r + 1}: big {res['big_s']:.2f} s (cp {big.wall_s:.2f} s),"
                     f" small bulk {res['small_bulk_s']:.2f} s, each {res['small_each_s']:.2f} s")
+
+    def same_work_saves(self, t: Tool, params: dict) -> dict:
+        """lineage's saves without any fsync (as the peers): the "same work" rows."""
+        t.restore()
+        warm_page_cache(self.data)
+        os.sync()
+        p = t.run(f"{t.name}_saves", {**params, "no_fsync": True})
+        if p.error:
+            for m in ("save.same_big_s", "save.same_small_bulk_s"):
+                self.cell(m, t.name).error = p.error
+            return {}
+        log(f"      {t.name:8s} without fsync: big {p.result['big_s']:.2f} s,"
+            f" small bulk {p.result['small_bulk_s']:.2f} s")
+        return {"big_s": p.result["big_s"], "small_bulk_s": p.result["small_bulk_s"]}
 
     # 5. lineage --------------------------------------------------------------
     def w_lineage(self) -> None:
@@ -641,7 +738,7 @@ def main(argv=None) -> int:
 
     bench = Bench(args, tools, data, sizes)
     stages = {"setup_s": round(time.perf_counter() - t1, 1)}
-    for stage in ("offline_checks", "w_import", "w_script", "w_steps", "w_saves", "w_lineage"):
+    for stage in ("offline_checks", "w_script", "w_import", "w_steps", "w_saves", "w_lineage"):
         ts = time.perf_counter()
         getattr(bench, stage)()
         stages[stage.removeprefix("w_") + "_s"] = round(time.perf_counter() - ts, 1)
@@ -659,11 +756,26 @@ def main(argv=None) -> int:
             "lamindb as installed (without _is_on_hub = False) is checked in full runs only,"
             " to save its HTTP retries here (see benchmarks/README.md)"
         )
-    if "lamindb" in args.tools:
-        bench.notes.append(
-            "lamindb hashes files over 50 MiB from their first and last 50 MiB only,"
-            " which makes its (re-)save of the big file cheaper than a full hash"
-        )
+    bench.notes.append(
+        "the work of a save differs: lineage hashes every byte of every file (SHA-256)"
+        + (", LaminDB hashes files over 50 MiB from their first and last 50 MiB only"
+           f" (100 MiB of the {sizes['big_label']} file)" if "lamindb" in args.tools else "")
+        + (", MLflow hashes nothing" if "mlflow" in args.tools else "")
+        + "; only lineage fsyncs a saved file (and its folder) before the save returns,"
+        " the peers leave it in the page cache. The 'same work' rows run lineage without"
+        " any fsync (its object store's durable flag off, the database at its default"
+        " 'normal'); a LaminDB run hashing whole files cannot be made"
+    )
+    bench.notes.append(
+        "the import row is not like for like: `import lineage` only binds names (it"
+        " connects on first use), `import lamindb` connects to the instance in the working"
+        " folder; the tracked-script row (import, run, finish) is the comparable headline"
+    )
+    bench.notes.append(
+        "the drawings differ: lineage's graph of a flow also has the flow run, and"
+        " view_lineage merges large groups of look-alike nodes (collapse=True, its default);"
+        " LaminDB's shows artifacts and runs"
+    )
 
     bench_s = time.perf_counter() - t1
     env_detail = ", ".join(f"{n} {e.action} {e.setup_s:.0f} s" for n, e in tool_envs.items())

@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import report  # noqa: E402
@@ -47,7 +49,7 @@ def test_run_proc_reads_result_rss_and_errors(tmp_path):
         tmp_path, {}, timeout=60,
     )
     assert ok.error is None and ok.result == {"x": 1}
-    assert ok.maxrss_mib > 1 and ok.wall_s > 0
+    assert ok.maxrss_mib is None and ok.wall_s > 0  # memory only when asked
     bad = run.run_proc([sys.executable, "-c", "raise KeyError('k')"], tmp_path, {}, timeout=60)
     assert bad.error == "KeyError: 'k'"
     silent = run.run_proc([sys.executable, "-c", "pass"], tmp_path, {}, timeout=60)
@@ -55,6 +57,27 @@ def test_run_proc_reads_result_rss_and_errors(tmp_path):
     sleep = [sys.executable, "-c", "import time; time.sleep(30)"]
     slow = run.run_proc(sleep, tmp_path, {}, timeout=0.5)
     assert slow.error.startswith("timed out after")
+
+
+def test_peak_memory_is_the_child_s_own_not_the_harness_s(tmp_path):
+    """A child forked from a big harness reads its own peak, not the harness's."""
+    if run.GNU_TIME is None:
+        pytest.skip(run.NO_RSS)
+    ballast = bytearray(300 * 2**20)  # the harness now holds 300 MiB more
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    small = run.run_proc([sys.executable, "-c", "print('BENCH_RESULT {}')"], tmp_path, {},
+                         timeout=60, measure_rss=True)
+    big = run.run_proc(
+        [sys.executable, "-c", "b = bytearray(200 * 2**20); b[::4096] = b'1' * len(b[::4096]);"
+         " print('BENCH_RESULT {}')"], tmp_path, {}, timeout=60, measure_rss=True)
+    del ballast
+    assert small.error is None and big.error is None
+    assert 1 < small.maxrss_mib < 100, small.maxrss_mib
+    assert 200 < big.maxrss_mib < 300, big.maxrss_mib
+    slow = run.run_proc([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, {},
+                        timeout=0.5, measure_rss=True)
+    assert slow.error.startswith("timed out after") and slow.maxrss_mib is None
 
 
 def test_make_data_is_reused(tmp_path):
@@ -132,3 +155,62 @@ def test_parse_spec():
     assert run.parse_spec("lamindb==2.12.1") == ("lamindb", "lamindb==2.12.1")
     assert run.parse_spec("mlflow<3.18") == ("mlflow", "mlflow<3.18")
     assert run.parse_spec("lineage=/tmp/l.whl") == ("lineage", "/tmp/l.whl")
+
+
+def _top_level_functions(path: Path) -> set[str]:
+    import ast
+
+    return {node.name for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.FunctionDef)}
+
+
+def test_chain_steps_are_defined_at_module_level():
+    # LaminDB draws a run with its step's qualified name: "<locals>" breaks graphviz
+    for tool in ("lineage", "lamindb"):
+        assert {"link", "chain"} <= _top_level_functions(run.WORKLOADS / f"{tool}_chain.py")
+
+
+def test_mlflow_saves_again_to_a_new_path():
+    import re
+
+    text = (run.WORKLOADS / "mlflow_saves.py").read_text()
+    paths = re.findall(r'artifact_path="([^"]+)"', text)
+    assert len(paths) == len(set(paths)) == 5, paths
+
+
+def _concurrency_bench(*args: str, env: dict | None = None):
+    import os
+    import subprocess
+
+    return subprocess.run([sys.executable, str(run.BENCH_DIR / "concurrency_bench.py"), *args],
+                          capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYTHONPATH": str(run.BENCH_DIR.parent), **(env or {})})
+
+
+def test_concurrency_bench_refuses_short_runs():
+    proc = _concurrency_bench("--steps", "200")
+    assert proc.returncode == 2 and "at least 1000" in proc.stderr
+
+
+def test_concurrency_bench_leaves_nothing_behind(tmp_path):
+    import os
+
+    url = os.environ.get("LINEAGE_TEST_POSTGRES_URL", "")
+
+    def databases() -> set[str]:
+        if not url:
+            return set()
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            return {r[0] for r in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'lineage_bench_%'")}
+
+    before = databases()
+    args = ["--writers", "1", "--steps", "1000"] + (["--postgres", url] if url else [])
+    proc = _concurrency_bench(*args, env={"TMPDIR": str(tmp_path),
+                                          "LINEAGE_TEST_POSTGRES_URL": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert "sqlite" in proc.stdout
+    assert list(tmp_path.iterdir()) == [], "temporary folders left behind"
+    assert databases() == before, "PostgreSQL databases left behind"

@@ -128,6 +128,16 @@ def step_result(tracked: list[float], flow_s: float) -> dict:
     }
 
 
+SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
+def describe_sqlite(journal_mode, synchronous) -> str:
+    """``journal_mode=wal, synchronous=NORMAL`` from PRAGMA answers (numbers or names)."""
+    if isinstance(synchronous, int) or str(synchronous).isdigit():
+        synchronous = SYNCHRONOUS.get(int(synchronous), synchronous)
+    return f"journal_mode={str(journal_mode).lower()}, synchronous={synchronous}"
+
+
 def small_files(folder: str) -> list[str]:
     """The small files of one set, in a stable order."""
     return [os.path.join(folder, name) for name in sorted(os.listdir(folder))]

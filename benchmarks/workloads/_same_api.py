@@ -55,23 +55,18 @@ def steps(ln: Any) -> dict:
     return c.step_result(times, c.perf() - t0)
 
 
-def chain_with_steps(ln: Any, n: int) -> None:
-    """A flow whose steps each load the previous artifact and save a new one."""
+def chain_link(ln: Any, i: int) -> None:
+    """The body of chain step i: load artifact i-1 (if any), save artifact i.
 
-    @ln.step()
-    def link(i: int) -> None:
-        text = ""
-        if i > 0:
-            with open(ln.Artifact.get(key=f"chain/{i - 1}.txt").cache()) as f:
-                text = f.read()
-        ln.Artifact(c.write_link(c.PARAMS["scratch"], i, text), key=f"chain/{i}.txt").save()
-
-    @ln.flow()
-    def chain(count: int) -> None:
-        for i in range(count):
-            link(i)
-
-    chain(n)
+    The step and flow that call it are defined at module level in each
+    tool's ``<tool>_chain.py``: LaminDB labels a run's node with the step's
+    qualified name, and a ``<locals>`` in it breaks its graphviz drawing.
+    """
+    text = ""
+    if i > 0:
+        with open(ln.Artifact.get(key=f"chain/{i - 1}.txt").cache()) as f:
+            text = f.read()
+    ln.Artifact(c.write_link(c.PARAMS["scratch"], i, text), key=f"chain/{i}.txt").save()
 
 
 def last_of_chain(ln: Any) -> tuple[Any, dict, list[str]]:

@@ -1,5 +1,7 @@
 """Save a big file and many small files as run artifacts, then the same
-content again. MLflow does not deduplicate: saving again copies again."""
+content again, to a new artifact path (as the other tools save it under a
+new record; writing over the path just written would let MLflow replace a
+file in place). MLflow does not deduplicate: saving again copies again."""
 
 import os
 
@@ -30,12 +32,12 @@ with mlflow.start_run():
     r["small_each_s"] = c.perf() - t0
 
     t0 = c.perf()
-    mlflow.log_artifact(P["big"], artifact_path="big")
+    mlflow.log_artifact(P["big"], artifact_path="big-again")
     r["big_again_s"] = c.perf() - t0
     r["big_again_same_record"] = False  # no content identity: a second copy
 
     t0 = c.perf()
-    mlflow.log_artifacts(P["small_a"], artifact_path="small/a")
+    mlflow.log_artifacts(P["small_a"], artifact_path="small/a-again")
     r["small_again_s"] = c.perf() - t0
 
 c.emit(r)

@@ -79,7 +79,11 @@ def _copy_template(path: Path) -> bool:
     if _sqlite_template is None or not _sqlite_template.exists():
         return False
     tmp = path.with_name(path.name + ".tmp")
-    shutil.copyfile(_sqlite_template, tmp)
+    try:
+        shutil.copyfile(_sqlite_template, tmp)
+    except FileNotFoundError:  # removed at the exit of the process that made it
+        tmp.unlink(missing_ok=True)
+        return False
     os.replace(tmp, path)
     return True
 
@@ -96,7 +100,16 @@ def _remember_template(path: Path) -> None:
     if not empty:
         return
     folder = Path(tempfile.mkdtemp(prefix="lineage-template-"))
+    import atexit
+
+    atexit.register(_remove_template, folder, os.getpid())
     target = folder / "template.db"
     with sqlite3.connect(str(path)) as source, sqlite3.connect(str(target)) as dest:
         source.backup(dest)
     _sqlite_template = target
+
+
+def _remove_template(folder: Path, pid: int) -> None:
+    """Remove the template's folder at exit (of the process that made it, not of a fork)."""
+    if os.getpid() == pid:
+        shutil.rmtree(folder, ignore_errors=True)
