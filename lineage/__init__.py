@@ -111,6 +111,13 @@ class LineageProvider:
 
         describe(record)
 
+    def run_observers(self) -> list[Any]:
+        """Observers of run starts and finishes (`lineage.lifecycle.observers`): the
+        OpenLineage emitter when one is configured (`lineage.openlineage.emit`)."""
+        from lineage.openlineage.emit import configured_observers
+
+        return configured_observers()
+
 
 _provider.install(LineageProvider())
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from lineage.db.dialect import utcnow
 from lineage.errors import ValidationError
+from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
 from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _cli_args,
                                     _hostname, _insert_inputs, _relax_durability, _resolve_parent,
@@ -151,9 +152,10 @@ def engine_run(
     upstream_ids = _run_ids(upstream)
     cache = _cache(instance)
 
-    def work(conn: Connection) -> tuple[Run, bool]:
+    def work(conn: Connection) -> tuple[Run, bool, str | None]:
         _relax_durability(conn)
         stored = _insert_or_fetch(conn, run)
+        before = None if stored is None else stored.status
         if stored is not None:
             _fill_in(conn, stored, run, explicit_start=started_at)
         current = run if stored is None else stored
@@ -163,14 +165,15 @@ def engine_run(
             _insert_inputs(conn, current.id, input_ids)
         if upstream_ids:
             _insert_upstream(conn, current.id, upstream_ids)
-        return current, stored is None
+        return current, stored is None, before
 
     # An open run's start need not be on disk at once (see `durable_finish`).
-    stored, created = instance.db.write(work, durable=final and durable_finish(run))
+    stored, created, before = instance.db.write(work, durable=final and durable_finish(run))
     cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
     stored._db = instance.db
     # A new run's projects are known; an existing one's load on first use.
     stored._project_ids = list(project_ids) if created else None
+    _notify_transitions(stored, None if created else before)
     return stored
 
 
@@ -253,6 +256,7 @@ def correct_status(run: Run, status: str, *, error: str | BaseException | None =
         run._assign(**{name: value})
         run._loaded[name] = value
         run._loaded_raw[name] = db.dialect.encode(run.fields[name].kind, value)
+    notify("finish", run)
     return True
 
 
@@ -318,6 +322,16 @@ def record_upstream(run: Run | int, *upstream: Run | int) -> None:
 
 
 # --- helpers -----------------------------------------------------------------------
+def _notify_transitions(run: Run, before: str | None) -> None:
+    """Tell the observers that `run` started and/or finished in this call (`before`:
+    its status before, None for a new run)."""
+    started = before in (None, "scheduled") and run.status != "scheduled"
+    if started:
+        notify("start", run)
+    if run.status in FINAL_STATUSES and before not in FINAL_STATUSES:
+        notify("finish", run)
+
+
 def _check_reference(source: Any, external_id: Any, attempt: Any) -> None:
     if not isinstance(source, str) or not source.strip():
         raise ValidationError(f"external_source must name the engine, got {source!r}.")

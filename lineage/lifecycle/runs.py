@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from lineage import context
 from lineage.db.dialect import utcnow
 from lineage.db.record import insert_row
+from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import (ResolvedFeatures, _cache, _instance, ensure_environment,
                                        resolve_projects, run_project_ids, validate_features)
 
@@ -147,6 +148,8 @@ def start_run(
     run._project_ids = project_ids
     run._db = instance.db
     _active[run.id] = run
+    if status == "started":
+        notify("start", run)
     return run
 
 
@@ -233,6 +236,7 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
             run._assign(**{name: value})
             run._loaded[name] = value
             run._loaded_raw[name] = raw
+        notify("finish", run)
     else:
         row = db.query("SELECT status FROM run WHERE id = ?", [run.id])
         if row:

@@ -89,7 +89,7 @@ def ingest_event(event: Any) -> Recorded:
     if final and run.status in _FINAL and run.status != status and (
             run.finished_at is None or moment > run.finished_at):
         corrected = lifecycle.correct_status(
-            run, status, error=error, reason=f"OpenLineage {event_type} event at "
+            run, status, error=error, finished_at=moment, reason=f"OpenLineage {event_type} event at "
                                              f"{event['eventTime']}")
     for side, role in (("inputs", "input"), ("outputs", "output")):
         for dataset in event.get(side) or []:
