@@ -41,6 +41,12 @@ def record_input(artifact: Artifact) -> None:
 
 
 def _check_saved(artifact: Artifact, action: str) -> None:
+    if artifact.kind == "reference":
+        raise ValidationError(
+            f"artifact {artifact.uid} is a reference to {artifact.object_key!r} in another system "
+            "(recorded from an OpenLineage event): lineage holds no content for it to "
+            f".{action}(); read it from where it lives."
+        )
     if artifact.id is None or artifact.storage_ongoing or not artifact.object_key:
         raise ValidationError(
             f"artifact {artifact.uid} is not saved yet; call .save() before .{action}()."

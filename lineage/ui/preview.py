@@ -47,6 +47,9 @@ def _open(artifact: Any) -> IO[bytes]:
 def preview(artifact: Any) -> dict[str, Any]:
     """What the artifact page shows of the content (see the API description)."""
     suffix = (artifact.suffix or "").lower()
+    if artifact.kind == "reference":
+        return {"kind": "none", "reason": "a reference to a dataset of another system "
+                "(recorded from an OpenLineage event): lineage holds no content."}
     try:
         if artifact.kind == "folder":
             return _folder(artifact)
@@ -127,6 +130,9 @@ def download(artifact: Any, inline: bool = False) -> Any:
 
     from lineage.errors import ValidationError
 
+    if artifact.kind == "reference":
+        raise ValidationError(f"artifact {artifact.uid} is a reference to a dataset of another "
+                              "system; lineage holds no content to download.")
     if artifact.kind == "folder":
         raise ValidationError(f"artifact {artifact.uid} is a folder; download its files from "
                               "the storage location, or use artifact.cache() in Python.")

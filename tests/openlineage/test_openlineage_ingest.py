@@ -216,3 +216,18 @@ def test_invalid_events_are_refused_as_the_official_schema_refuses_them(instance
     with pytest.raises(ValidationError, match="not a valid OpenLineage run event"):
         ingest_event(bad)
     assert ln.Run.filter().count() == 0
+
+
+def test_a_reference_says_it_has_no_content(instance, spark_events):
+    from lineage.ui.preview import download, preview
+
+    for e in spark_events[2]:
+        ingest_event(e)
+    reference = ln.Artifact.get(kind="reference", object_key="marts/daily_orders")
+    for action in (reference.cache, reference.load, reference.open):
+        with pytest.raises(ValidationError, match="is a reference to 'marts/daily_orders'"):
+            action()
+    assert preview(reference)["kind"] == "none"
+    assert "no content" in preview(reference)["reason"]
+    with pytest.raises(ValidationError, match="no content to download"):
+        download(reference)
