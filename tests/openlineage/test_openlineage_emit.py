@@ -228,3 +228,37 @@ def test_a_tracked_script_sends_its_finish_at_exit_or_exits_anyway(tmp_path, rec
         assert "hunter2" not in json.dumps(recorder.events)
     else:
         assert done.stderr.count("OpenLineage: an event was dropped") == 1
+
+
+def test_live_emission_into_lineage_serve_of_another_instance(instance, tmp_path,
+                                                              no_openlineage_config):
+    import os
+
+    other = tmp_path / "other"
+    env = {**os.environ, "LINEAGE_INSTANCE": str(other)}
+    env = {k: v for k, v in env.items() if not k.startswith("OPENLINEAGE")}
+    subprocess.run([sys.executable, "-m", "lineage", "init", "--storage", str(other)], env=env,
+                   check=True, capture_output=True, timeout=120)
+    proc = subprocess.Popen([sys.executable, "-m", "lineage", "serve", "--port", "0",
+                             "--token", "t0k"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        url = line.split(" at ", 1)[1].split("/api/v1/lineage")[0]
+        no_openlineage_config.setenv("OPENLINEAGE_URL", url)
+        no_openlineage_config.setenv("OPENLINEAGE_API_KEY", "t0k")
+        pipeline(tmp_path / "work", steps=2)
+        assert emitter_of_process().flush(60) and emitter_of_process().dropped == 0
+        here = {r.uid: r for r in ln.Run.filter()}
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    from lineage.openlineage.events import run_uuid
+
+    observers.reset()
+    observers._loaded = True  # the other instance must not send anything back
+    ln.connect(other)
+    there = {r.external_id: r for r in ln.Run.filter(external_source="openlineage")}
+    assert set(there) == {run_uuid(uid) for uid in here}
+    assert {r.status for r in there.values()} == {"completed"}
+    outputs = ln.Artifact.filter(kind="reference").all()
+    assert sorted(a.object_key for a in outputs) == ["parts/part0.csv", "parts/part1.csv"]
