@@ -63,7 +63,11 @@ def record_reference(run: Run, location: str, name: str, *, role: Literal["input
             raise ValidationError(f"a reference needs a non-empty {label}, got {value!r}.")
     if version is not None and len(version) > _MAX_VERSION:
         version = hashlib.sha256(version.encode()).hexdigest()
-    identity = hashlib.sha256("\0".join((REFERENCE, location, name, version or "")).encode())
+    from lineage.db.space_column import ALL_SPACE_ID
+
+    space_id = getattr(run, "space_id", None) or ALL_SPACE_ID  # the run's space holds it
+    identity = hashlib.sha256("\0".join(
+        (REFERENCE, str(space_id), location, name, version or "")).encode())
     dedup = identity.hexdigest()
     instance = _instance()
     user_id = instance.user_id()
@@ -79,10 +83,10 @@ def record_reference(run: Run, location: str, name: str, *, role: Literal["input
         conn.execute(
             "INSERT INTO artifact (uid, suffix, kind, size, hash, hash_type, dedup_hash, n_files, "
             "storage_id, object_key, version, is_latest, storage_ongoing, created_at, updated_at, "
-            "created_by_id) VALUES (?, '', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) "
+            "created_by_id, space_id) VALUES (?, '', ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
             [versioned_uid(None, 1), REFERENCE, size, version, REFERENCE, dedup, n_files,
-             storage_id, name, true, false, now, now, user_id])
+             storage_id, name, true, false, now, now, user_id, space_id])
         artifact_id, creator = conn.fetchone(
             "SELECT id, run_id FROM artifact WHERE dedup_hash = ?", [dedup])
         if role == "input":

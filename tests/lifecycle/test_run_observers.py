@@ -69,6 +69,7 @@ def test_a_reference_is_one_artifact_per_location_name_and_version(instance):
     assert lifecycle.record_reference(second, "s3://b", "t", role="output", version="1") == a
     artifact = ln.Artifact.get(id=a)
     assert (artifact.kind, artifact.hash_type, artifact.size) == ("reference", "reference", 5)
+    assert artifact.space_id == first.space_id
     assert artifact.run_id == second.id and [r.id for r in artifact.previous_runs] == [first.id]
     assert [x.id for x in second.input_artifacts] == [a]
     long = lifecycle.record_reference(first, "s3://b", "t", role="input", version="v" * 100)
