@@ -22,6 +22,10 @@ metadata records of `snakemake_logger_plugin_lineage.metadata`).
   (``run_wrapper``, ``script``, ``shell`` itself); the environment is a copy of
   ``os.environ`` made there, so a per-job value cannot go through
   ``os.environ`` when jobs run side by side.
+- `watch_records`: a look at each record on the thread that logs it (the
+  main thread, before the job it announces starts), through a filter on
+  Snakemake's logger ``snakemake.logging``; plugin handlers themselves only
+  see records later, on the logging thread.
 """
 
 from __future__ import annotations
@@ -142,3 +146,35 @@ def add_job_environment(env_for_job: Callable[[int], dict[str, str] | None]) -> 
                 module.sp = original
 
     return undo
+
+
+#: The logger Snakemake logs its events on.
+SNAKEMAKE_LOGGER = "snakemake.logging"
+
+
+class _Watch:
+    """A logging filter that shows every record to `callback` and lets it pass."""
+
+    def __init__(self, callback: Callable[[Any], None]) -> None:
+        self.callback = callback
+
+    def filter(self, record: Any) -> bool:
+        try:
+            self.callback(record)
+        except Exception:  # noqa: BLE001 - never stop Snakemake's logging
+            pass
+        return True
+
+
+def watch_records(callback: Callable[[Any], None]) -> Callable[[], None]:
+    """Call ``callback(record)`` for each record of Snakemake's logger, where it is logged.
+
+    Returns:
+        The undo.
+    """
+    import logging
+
+    logger = logging.getLogger(SNAKEMAKE_LOGGER)
+    watch = _Watch(callback)
+    logger.addFilter(watch)
+    return lambda: logger.removeFilter(watch)

@@ -73,8 +73,11 @@ class Recorder:
         # comes before the run is written (see `env_for_job`); under its own small lock,
         # since job threads read it while this thread may be busy hashing.
         self.uid_lock = threading.Lock()
-        self.job_uids: dict[int, str] = {}
+        self.job_uids: dict[tuple[int, int], str] = {}  # (jobid, attempt) -> uid
+        # Attempts per job as the main thread logs them (``job_started``), ahead of `jobs`.
+        self.started_attempts: dict[int, int] = {}
         self._undo_env: Any = None
+        self._undo_watch: Any = None
         self.workflow_uid: str | None = None
         self._previous_parent: str | None = None
 
@@ -90,6 +93,15 @@ class Recorder:
         self._previous_parent = os.environ.get(lifecycle.PARENT_ENV)
         os.environ[lifecycle.PARENT_ENV] = self.workflow_uid
         self._undo_env = internals.add_job_environment(self.env_for_job)
+        self._undo_watch = internals.watch_records(self.logged)
+
+    def logged(self, record: Any) -> None:
+        """A record as Snakemake's main thread logs it: count job attempts before they start."""
+        if str(getattr(record, "event", "")) != "job_started":
+            return
+        with self.uid_lock:
+            for jobid in getattr(record, "jobs", None) or ():
+                self.started_attempts[int(jobid)] = self.started_attempts.get(int(jobid), 0) + 1
 
     def _parent(self) -> Any:
         """The run that started Snakemake (a tracked script), named by the variable it had."""
@@ -104,6 +116,9 @@ class Recorder:
         if self._undo_env is not None:
             self._undo_env()
             self._undo_env = None
+        if self._undo_watch is not None:
+            self._undo_watch()
+            self._undo_watch = None
         if self.workflow_uid is not None and os.environ.get(lifecycle.PARENT_ENV) == self.workflow_uid:
             if self._previous_parent is None:
                 os.environ.pop(lifecycle.PARENT_ENV, None)
@@ -146,18 +161,19 @@ class Recorder:
         named here and written with that uid. A tracked script started by
         the job (``ln.track()``) links to it through ``LINEAGE_PARENT_RUN_UID``.
         """
-        return {lifecycle.PARENT_ENV: self._job_uid(jobid)}
-
-    def _job_uid(self, jobid: int) -> str:
         with self.uid_lock:
-            uid = self.job_uids.get(jobid)
+            attempt = self.started_attempts.get(jobid, 1)
+        return {lifecycle.PARENT_ENV: self._job_uid(jobid, attempt)}
+
+    def _job_uid(self, jobid: int, attempt: int) -> str:
+        """The uid of the run of attempt `attempt` of job `jobid` (named on first use)."""
+        with self.uid_lock:
+            uid = self.job_uids.get((jobid, attempt))
             if uid is None:
-                uid = self.job_uids[jobid] = lifecycle.new_run_uid()
+                uid = self.job_uids[(jobid, attempt)] = lifecycle.new_run_uid()
             return uid
 
     def _attempt_ended(self, job: Job) -> None:
-        with self.uid_lock:
-            self.job_uids.pop(job.jobid, None)
         job.run = None
 
     def job_started(self, jobids: list[int], when: float) -> None:
@@ -190,7 +206,7 @@ class Recorder:
             attempt=attempt, parent=self.workflow, entrypoint=job.info["rule"],
             name=jobs.job_name(job.info), details=job.info, git=self.source.git if self.source else None,
             started_at=_time(job.started or when), projects=[self.project] if self.project else (),
-            uid=self._job_uid(jobid))
+            uid=self._job_uid(jobid, job.attempt))
         if job.earlier is not None and job.attempt == 1:
             job.earlier.mark_rerun(self.workflow_id)
         gone = self.files.record(job.run, job.info.get("input", ()), "input")

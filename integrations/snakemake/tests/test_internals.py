@@ -47,3 +47,22 @@ def test_no_workflow_outside_snakemake():
     assert internals.job_by_id(0) is None
     assert internals.workflow_config() is None
     assert internals.named_params(object()) is None
+
+
+def test_records_are_watched_on_snakemakes_logger_where_they_are_logged():
+    import logging
+    import threading
+
+    from snakemake.logging import logger  # the logger Snakemake logs its events on
+
+    assert logger.name == internals.SNAKEMAKE_LOGGER
+    seen = []
+    undo = internals.watch_records(lambda record: seen.append(
+        (getattr(record, "event", None), threading.current_thread().name)))
+    try:
+        logger.setLevel(logging.INFO)
+        logger.info("Execute 1 jobs...", extra={"event": "job_started", "jobs": [3]})
+    finally:
+        undo()
+    logger.info("not watched")
+    assert seen == [("job_started", threading.current_thread().name)]
