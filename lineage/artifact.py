@@ -86,8 +86,8 @@ class Artifact(Record):
         "storage": ForeignKey("storage_id", "Storage"),
         "input_of_runs": ManyToMany("run_input", "artifact_id", "run_id", "Run"),
         "previous_runs": ManyToMany("artifact_previous_run", "artifact_id", "run_id", "Run"),
-        "projects": ManyToMany("project_artifact", "artifact_id", "project_id", "Project"),
-        "labels": ManyToMany("artifact_label", "artifact_id", "label_id", "Label"),
+        "projects": ManyToMany("project_artifact", "artifact_id", "project_id", "Project", editable=True),
+        "labels": ManyToMany("artifact_label", "artifact_id", "label_id", "Label", editable=True),
     }
     indexes = (Index(
         # Each space versions its own keys (migration 0007).

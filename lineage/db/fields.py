@@ -204,9 +204,14 @@ class Reverse:
 
 @dataclass(frozen=True)
 class ManyToMany:
-    """Many-to-many through a link table: ``run.input_artifacts``."""
+    """Many-to-many through a link table: ``run.input_artifacts``.
+
+    ``editable`` relations (labels, projects) take ``add()`` and
+    ``remove()``; the others are lineage that runs record.
+    """
 
     link: str
     own_column: str
     other_column: str
     target: str
+    editable: bool = False

@@ -323,13 +323,13 @@ class _RelationAccessor:
         if isinstance(relation, ForeignKey):
             target_id = getattr(obj, relation.column)
             return None if target_id is None else target.objects_unhidden().filter(id=target_id).first()
-        if obj.id is None:
-            return target.filter(id__in=[])
         if isinstance(relation, Reverse):
+            if obj.id is None:
+                return target.filter(id__in=[])
             return target.filter(**{relation.column: obj.id})
-        link_sql = (f"{target.__tablename__}.id IN (SELECT {relation.other_column} FROM "
-                    f"{relation.link} WHERE {relation.own_column} = ?)")
-        return target.filter().where(link_sql, [obj.id])
+        from lineage.db.linkset import LinkSet
+
+        return LinkSet(target, obj, relation, self.name)
 
 
 def copy_json(value: Any) -> Any:

@@ -30,7 +30,7 @@ class Label(NamedRecord):
     relations = {
         "type": ForeignKey("type_id", "Label"),
         "records": Reverse("Label", "type_id"),
-        "artifacts": ManyToMany("artifact_label", "label_id", "artifact_id", "Artifact"),
+        "artifacts": ManyToMany("artifact_label", "label_id", "artifact_id", "Artifact", editable=True),
     }
 
     def __init__(self, name: str, is_type: bool = False, type: Label | None = None,  # noqa: A002

@@ -22,7 +22,7 @@ class Project(NamedRecord):
     }
     system_fields = NamedRecord.system_fields | {"space_id"}
     relations = {
-        "artifacts": ManyToMany("project_artifact", "project_id", "artifact_id", "Artifact"),
-        "transforms": ManyToMany("project_transform", "project_id", "transform_id", "Transform"),
-        "runs": ManyToMany("project_run", "project_id", "run_id", "Run"),
+        "artifacts": ManyToMany("project_artifact", "project_id", "artifact_id", "Artifact", editable=True),
+        "transforms": ManyToMany("project_transform", "project_id", "transform_id", "Transform", editable=True),
+        "runs": ManyToMany("project_run", "project_id", "run_id", "Run", editable=True),
     }

@@ -73,7 +73,7 @@ class Run(Record):
         "output_artifacts": Reverse("Artifact", "run_id"),
         "input_artifacts": ManyToMany("run_input", "run_id", "artifact_id", "Artifact"),
         "recreated_artifacts": ManyToMany("artifact_previous_run", "run_id", "artifact_id", "Artifact"),
-        "projects": ManyToMany("project_run", "run_id", "project_id", "Project"),
+        "projects": ManyToMany("project_run", "run_id", "project_id", "Project", editable=True),
         "feature_values": Reverse("FeatureValue", "run_id"),
         "upstream_runs": ManyToMany("run_upstream", "run_id", "upstream_run_id", "Run"),
         "downstream_runs": ManyToMany("run_upstream", "upstream_run_id", "run_id", "Run"),

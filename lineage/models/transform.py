@@ -50,7 +50,7 @@ class Transform(Record):
     })
     relations = {
         "runs": Reverse("Run", "transform_id"),
-        "projects": ManyToMany("project_transform", "transform_id", "project_id", "Project"),
+        "projects": ManyToMany("project_transform", "transform_id", "project_id", "Project", editable=True),
     }
     indexes = (
         Index("uq_transform_key_hash", ("key", "hash"), unique=True),
