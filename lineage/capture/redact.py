@@ -70,6 +70,12 @@ _ASSIGNMENT = re.compile(
     r"""(?P<value>'[^']*'|"[^"]*"|[^\s'",;&)}\]]+)"""
 )
 
+#: ``--password hunter2`` / ``-token abc`` inside free text (a shell command line).
+_OPTION_VALUE = re.compile(
+    r"""(?P<lead>(?:^|(?<=\s))-{1,2}(?P<name>[A-Za-z][\w.\-]*))(?P<sep>\s+)"""
+    r"""(?P<value>'[^']*'|"[^"]*"|[^\s'"-][^\s'";&|)]*)"""
+)
+
 
 def _words(name: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(name)]
@@ -250,11 +256,20 @@ def _redact_assignment(match: re.Match[str]) -> str:
     return f"{match['name']}{match['q']}{match['sep']}{scheme}{quote}{REDACTED}{quote}"
 
 
+def _redact_option_value(match: re.Match[str]) -> str:
+    if not is_secret_name(match["name"]):
+        return match[0]
+    value = match["value"]
+    quote = value[0] if value[0] in "'\"" else ""
+    return f"{match['lead']}{match['sep']}{quote}{REDACTED}{quote}"
+
+
 def redact_text(text: str) -> str:
     """Redact URLs with credentials and ``secret=value`` pairs inside free text.
 
-    Handles ``password=x``, ``'token': 'x'``, ``Authorization: Bearer x`` and
-    URLs anywhere in the string (for example a repr or a DSN).
+    Handles ``password=x``, ``'token': 'x'``, ``Authorization: Bearer x``,
+    ``--password x`` (an option and its value in a command line) and URLs
+    anywhere in the string (for example a repr or a DSN).
 
     Args:
         text: Any string.
@@ -266,6 +281,8 @@ def redact_text(text: str) -> str:
         text = _URL.sub(lambda m: redact_url(m[0]), text)
     if "=" in text or ":" in text:
         text = _ASSIGNMENT.sub(_redact_assignment, text)
+    if "-" in text:
+        text = _OPTION_VALUE.sub(_redact_option_value, text)
     return text
 
 

@@ -137,7 +137,7 @@ def engine_run(
         transform_id=transform_id, entrypoint=entrypoint, name=name, status=status,
         started_at=started_at or now, finished_at=(finished_at or now) if final else None,
         error=error_text(error) if final else None, params=_captured(params),
-        cli_args=_cli_args() if cli_args is None else list(cli_args),
+        cli_args=_cli_args() if cli_args is None else _redacted_argv(cli_args),
         environment_id=ensure_environment() if environment else None, git=git,
         initiated_by_run_id=parent_id, external_id=external_id,
         external_source=external_source, attempt=attempt,
@@ -330,6 +330,13 @@ def _notify_transitions(run: Run, before: str | None) -> None:
         notify("start", run)
     if run.status in FINAL_STATUSES and before not in FINAL_STATUSES:
         notify("finish", run)
+
+
+def _redacted_argv(argv: Iterable[str]) -> list[str]:
+    """An engine's command line, redacted as ``sys.argv`` is."""
+    from lineage.capture.redact import redact_argv
+
+    return redact_argv([str(arg) for arg in argv])
 
 
 def _check_reference(source: Any, external_id: Any, attempt: Any) -> None:

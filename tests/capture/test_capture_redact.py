@@ -178,3 +178,18 @@ def test_url_secrets_and_strip_credentials() -> None:
 )
 def test_redact_argv_single_dash(argv: list[str], expected: list[str]) -> None:
     assert redact_argv(argv) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mytool --password hunter2 --out x.txt", "mytool --password *** --out x.txt"),
+        ("java -jar t.jar -token abc", "java -jar t.jar -token ***"),
+        ('x --api-key "a b" y', 'x --api-key "***" y'),
+        ("a --password --verbose", "a --password --verbose"),  # the option had no value
+        ("bwa mem -t 4 ref.fa", "bwa mem -t 4 ref.fa"),
+        ("sort --key 2 data.tsv", "sort --key 2 data.tsv"),
+    ],
+)
+def test_redact_text_options_in_a_command_line(text: str, expected: str) -> None:
+    assert redact_text(text) == expected

@@ -388,3 +388,12 @@ def test_a_run_named_before_it_is_written_links_a_child_started_first(workflow, 
         _engine(workflow, external_id="task-2", uid="not a uid")
     taken = _engine(workflow, external_id="task-3", uid=uid)  # another run has it: a new one
     assert taken.uid != uid and taken.id != run.id
+
+
+def test_an_engine_command_line_and_shell_command_are_redacted(workflow):
+    run = _engine(workflow, external_id="redacted",
+                  cli_args=["nextflow", "run", "main.nf", "--password", "hunter2", "--api-key=abc"],
+                  details={"shellcmd": "mytool --token s3cr3t --out x.txt"})
+    stored = ln.Run.get(run.uid)
+    assert stored.cli_args == ["nextflow", "run", "main.nf", "--password", "***", "--api-key=***"]
+    assert stored.details["shellcmd"] == "mytool --token *** --out x.txt"
