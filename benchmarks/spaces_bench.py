@@ -12,8 +12,9 @@ then measures in each:
 * query: ``ln.Run.filter(status="completed").count()`` over the seeded runs
   and ``ln.lineage_graph`` of the last artifact of a 20-step chain.
 
-Medians in milliseconds, side by side, with the enforced/off ratio. No figure
-is asserted anywhere; run it on a quiet machine::
+Medians in milliseconds, side by side, with the enforced/off ratio; the two
+databases take turns round by round, so a load that drifts falls on both.
+No figure is asserted anywhere; run it on a quiet machine::
 
     python benchmarks/spaces_bench.py --server postgresql://postgres@127.0.0.1:5432/postgres
     python benchmarks/spaces_bench.py --quick
@@ -82,35 +83,14 @@ def _setup(server: str, owner: str, member: str, database: str, folder: Path, ru
     db.write(lambda c: c.execute("ANALYZE"))
 
 
-def _measure(url: str, folder: Path, steps: int, saves: int, queries: int) -> dict[str, float]:
+def _chain(folder: Path, space: str) -> object:
+    """The last artifact of a 20-step chain (each step reads the previous artifact)."""
     import lineage as ln
     from lineage import lifecycle
 
-    ln.connect(url)
-    space = "team 0"
     transform = lifecycle.get_or_create_transform("bench.py", "bench", "script")
-    times: dict[str, list[float]] = {"step": [], "save": [], "count": [], "graph": []}
-    for i in range(steps + 5):
-        start = time.perf_counter()
-        run = lifecycle.start_run(transform, space=space, environment=False)
-        lifecycle.finish_run(run)
-        if i >= 5:
-            times["step"].append(time.perf_counter() - start)
-    run = lifecycle.start_run(transform, space=space, environment=False)
-    token = lifecycle.activate(run)
-    try:
-        for i in range(saves + 2):
-            path = folder / f"f{i}-{uuid.uuid4().hex[:6]}.txt"
-            path.write_text(f"content {i} {uuid.uuid4().hex}")
-            start = time.perf_counter()
-            ln.Artifact(path, key=f"bench/{path.name}").save()
-            if i >= 2:
-                times["save"].append(time.perf_counter() - start)
-    finally:
-        lifecycle.deactivate(token)
-        lifecycle.finish_run(run)
     last = None
-    for i in range(20):  # a chain: each step reads the previous artifact
+    for i in range(20):
         step = lifecycle.start_run(transform, space=space, environment=False,
                                    inputs=[last] if last is not None else ())
         token = lifecycle.activate(step)
@@ -119,6 +99,34 @@ def _measure(url: str, folder: Path, steps: int, saves: int, queries: int) -> di
         last = ln.Artifact(path, key=f"chain/{i}.txt").save()
         lifecycle.deactivate(token)
         lifecycle.finish_run(step)
+    return last
+
+
+def _round(folder: Path, last: object, times: dict[str, list[float]], steps: int, saves: int,
+           queries: int) -> None:
+    """One round of each measure on the current instance, appended to `times` (seconds)."""
+    import lineage as ln
+    from lineage import lifecycle
+
+    space = "team 0"
+    transform = lifecycle.get_or_create_transform("bench.py", "bench", "script")
+    for _ in range(steps):
+        start = time.perf_counter()
+        run = lifecycle.start_run(transform, space=space, environment=False)
+        lifecycle.finish_run(run)
+        times["step"].append(time.perf_counter() - start)
+    run = lifecycle.start_run(transform, space=space, environment=False)
+    token = lifecycle.activate(run)
+    try:
+        for _ in range(saves):
+            path = folder / f"f-{uuid.uuid4().hex}.txt"
+            path.write_text(f"content {uuid.uuid4().hex}")
+            start = time.perf_counter()
+            ln.Artifact(path, key=f"bench/{path.name}").save()
+            times["save"].append(time.perf_counter() - start)
+    finally:
+        lifecycle.deactivate(token)
+        lifecycle.finish_run(run)
     for _ in range(queries):
         start = time.perf_counter()
         ln.Run.filter(status="completed").count()
@@ -126,7 +134,26 @@ def _measure(url: str, folder: Path, steps: int, saves: int, queries: int) -> di
         start = time.perf_counter()
         ln.lineage_graph(last)
         times["graph"].append(time.perf_counter() - start)
-    return {name: statistics.median(values) * 1000 for name, values in times.items()}
+
+
+def _measure(urls: dict[str, str], folder: Path, rounds: int, steps: int, saves: int,
+             queries: int) -> dict[str, dict[str, float]]:
+    """Medians (ms) per mode, the modes taking turns round by round (the load drifts alike)."""
+    import lineage as ln
+
+    times = {mode: {"step": [], "save": [], "count": [], "graph": []} for mode in urls}
+    chains = {}
+    for mode, url in urls.items():
+        ln.connect(url)
+        ln.settings  # noqa: B018 - loaded before timing
+        chains[mode] = _chain(folder, "team 0")
+        _round(folder, chains[mode], {k: [] for k in times[mode]}, 3, 2, 1)  # warm-up
+    for _ in range(rounds):
+        for mode, url in urls.items():
+            ln.connect(url)
+            _round(folder, chains[mode], times[mode], steps, saves, queries)
+    return {mode: {name: statistics.median(values) * 1000 for name, values in measures.items()}
+            for mode, measures in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     server = args.server.replace("postgresql+psycopg://", "postgresql://")
-    steps, saves, queries = (50, 20, 10) if args.quick else (300, 100, 30)
+    rounds = 5 if args.quick else 20
+    steps, saves, queries = 10, 4, 2
     runs = args.runs or (2_000 if args.quick else 20_000)
     suffix = uuid.uuid4().hex[:8]
     owner, member = f"bench_owner_{suffix}", f"bench_member_{suffix}"
@@ -152,11 +180,11 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp)
             for mode, database in databases.items():
                 _setup(server, owner, member, database, folder, runs, mode == "enforced")
-            for mode, database in databases.items():
-                work = folder / f"work-{mode}"
-                work.mkdir()
-                results[mode] = _measure(_url(server, member, database), work, steps, saves,
-                                         queries)
+            work = folder / "work"
+            work.mkdir()
+            results = _measure({mode: _url(server, member, database)
+                                for mode, database in databases.items()},
+                               work, rounds, steps, saves, queries)
     finally:
         import lineage.instance as instance_module
 
@@ -172,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         off, on = results["off"][name], results["enforced"][name]
         print(f"{name:8}{off:10.2f}{on:10.2f}{on / off:8.2f}")
     if args.out:
-        args.out.write_text(json.dumps({"runs": runs, "steps": steps, "results": results},
+        args.out.write_text(json.dumps({"runs": runs, "rounds": rounds, "results": results},
                                        indent=2))
     return 0
 
