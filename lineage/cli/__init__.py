@@ -79,3 +79,22 @@ def one_line(exc: BaseException) -> str:
     """The message of `exc` on a single line (its lines joined by spaces)."""
     text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
     return text or type(exc).__name__
+
+
+def open_instance(target: str | None) -> None:
+    """Connect to `target` (``--instance``), else require an instance that discovery finds.
+
+    For commands that serve an instance: they must not create a new one.
+
+    Raises:
+        InstanceNotFound: No `target` and nothing to discover.
+    """
+    import lineage.instance as instance_module
+    from lineage.errors import InstanceNotFound
+
+    if target is not None:
+        instance_module.connect(target)
+    elif instance_module.discovered_target() is None:
+        raise InstanceNotFound("no lineage instance found here (none in LINEAGE_INSTANCE, in a "
+                               ".lineage/ folder above this one, or as the user default). Pass "
+                               "--instance PATH|URL, or create one with `lineage init`.")

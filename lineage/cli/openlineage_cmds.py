@@ -153,7 +153,9 @@ def serve(host: str, port: int, target: str | None, token: str | None) -> None:
     for the Python client, Airflow's provider, dbt-ol; spark.openlineage.transport.url
     for Spark.
     """
-    from lineage.errors import InstanceNotFound, ValidationError
+    import lineage.instance as instance_module
+    from lineage.cli import open_instance
+    from lineage.errors import ValidationError
     from lineage.openlineage.server import ENDPOINT, make_server
     from lineage.ui.security import is_loopback
 
@@ -162,14 +164,7 @@ def serve(host: str, port: int, target: str | None, token: str | None) -> None:
             f"refusing to accept events on {host} without a token: anyone who reaches it could "
             "write runs. Keep the default --host 127.0.0.1, or set --token SECRET (or "
             "LINEAGE_SERVE_TOKEN) and give clients the same secret (OPENLINEAGE_API_KEY).")
-    import lineage.instance as instance_module
-
-    if target is not None:
-        instance_module.connect(target)
-    elif instance_module.discovered_target() is None:
-        raise InstanceNotFound("no lineage instance found here (none in LINEAGE_INSTANCE, in a "
-                               ".lineage/ folder above this one, or as the user default). Pass "
-                               "--instance PATH|URL, or create one with `lineage init`.")
+    open_instance(target)
     instance_module.current_instance()
     server = make_server(host, port, token)
     click.echo(f"recording OpenLineage events at {server.url}{ENDPOINT} "

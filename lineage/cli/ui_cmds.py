@@ -28,7 +28,7 @@ def ui(host: str, port: int, target: str | None, token: str | None) -> None:
     /api/ (OpenAPI at /api/openapi.json). Needs the `ui` extra:
     pip install 'lineage[ui]'.
     """
-    from lineage.errors import InstanceNotFound
+    from lineage.cli import open_instance
     from lineage.ui.security import check_bind
     from lineage.ui.server import missing_dependencies, serve
 
@@ -37,14 +37,7 @@ def ui(host: str, port: int, target: str | None, token: str | None) -> None:
         raise click.ClickException(
             f"`lineage ui` needs {', '.join(missing)}: pip install 'lineage[ui]'.")
     check_bind(host, token)
-    import lineage.instance as instance_module
-
-    if target is not None:
-        instance_module.connect(target)
-    elif instance_module.discovered_target() is None:
-        raise InstanceNotFound("no lineage instance found here (none in LINEAGE_INSTANCE, in a "
-                               ".lineage/ folder above this one, or as the user default). Pass "
-                               "--instance PATH|URL, or create one with `lineage init`.")
+    open_instance(target)
     try:
         serve(host=host, port=port, token=token)
     except KeyboardInterrupt:

@@ -366,15 +366,10 @@ def check_bind(host: str, token: str | None) -> None:
     Raises:
         ValidationError: `host` is not a loopback address and `token` is None.
     """
-    import ipaddress
-
     from lineage.errors import ValidationError
+    from lineage.ui.security import is_loopback
 
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback and token is None:
+    if not is_loopback(host) and token is None:
         raise ValidationError(
             f"listening on {host} lets other machines write runs: pass --token USER:PASSWORD "
             "(and set weblog.basicToken to the same in nextflow.config), or use 127.0.0.1.")
