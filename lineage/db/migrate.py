@@ -94,8 +94,13 @@ def _remember_template(path: Path) -> None:
     if _sqlite_template is not None:
         return
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(str(path)) as conn:
+    # closing(): a sqlite3 connection's own `with` only commits. Left open,
+    # its read-write descriptor would be shared (SQLite reuses a process's
+    # open file of the same inode) by connections opened later, which then
+    # could write to a database made read-only since.
+    with closing(sqlite3.connect(str(path))) as conn:
         empty = conn.execute("SELECT COUNT(*) FROM storage").fetchone()[0] == 0
     if not empty:
         return
@@ -104,7 +109,7 @@ def _remember_template(path: Path) -> None:
 
     atexit.register(_remove_template, folder, os.getpid())
     target = folder / "template.db"
-    with sqlite3.connect(str(path)) as source, sqlite3.connect(str(target)) as dest:
+    with closing(sqlite3.connect(str(path))) as source, closing(sqlite3.connect(str(target))) as dest:
         source.backup(dest)
     _sqlite_template = target
 
