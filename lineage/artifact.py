@@ -264,6 +264,12 @@ class Artifact(Record):
 
         return load(self)
 
+    def _move_to_space(self, space_id: int) -> None:
+        """Move this artifact and its object into space `space_id`; see `lineage.artifacts.move`."""
+        from lineage.artifacts.move import move_artifact
+
+        move_artifact(self, space_id)
+
     @property
     def versions(self) -> Any:
         """All versions of this artifact's key (itself if it has no key), oldest first."""

@@ -38,7 +38,7 @@ from lineage.artifacts.stores import (
     storage_root,
 )
 from lineage.storage.hashing import FileDigest, FolderEntry, folder_digest_from_manifest
-from lineage.storage.keys import OBJECTS_PREFIX
+from lineage.storage.keys import OBJECTS_PREFIX, SPACES_PREFIX
 
 if TYPE_CHECKING:
     from lineage.artifact import Artifact
@@ -208,21 +208,26 @@ def _name(artifact: Artifact) -> str:
 def _objects(store: ObjectStore) -> dict[str, float]:
     """Stored object keys (files, and folders by their key) with their newest mtime."""
     found: dict[str, float] = {}
-    for key, mtime in _listing(store):
+    for key, mtime in _listing(store, OBJECTS_PREFIX) + _listing(store, SPACES_PREFIX):
         parts = key.split("/")
-        if len(parts) < 3 or parts[0] != OBJECTS_PREFIX:
+        if parts[0] == SPACES_PREFIX:  # spaces/<uid>/objects/ab/<sha>: a space's prefix
+            if len(parts) < 5 or parts[2] != OBJECTS_PREFIX:
+                continue
+            object_key = "/".join(parts[:5])
+        elif len(parts) < 3 or parts[0] != OBJECTS_PREFIX:
             continue
-        object_key = "/".join(parts[:3])
+        else:
+            object_key = "/".join(parts[:3])
         found[object_key] = max(found.get(object_key, 0.0), mtime)
     return found
 
 
-def _listing(store: ObjectStore) -> list[tuple[str, float]]:
-    """(key, mtime) of every stored file under ``objects/``."""
-    local = store.local_path(f"{OBJECTS_PREFIX}/x")
+def _listing(store: ObjectStore, top: str) -> list[tuple[str, float]]:
+    """(key, mtime) of every stored file under ``top/`` (``objects`` or ``spaces``)."""
+    local = store.local_path(f"{top}/x")
     if local is not None:
         out = []
-        for key in store.list_keys(f"{OBJECTS_PREFIX}/"):
+        for key in store.list_keys(f"{top}/"):
             try:
                 out.append((key, store.local_path(key).stat().st_mtime))  # type: ignore[union-attr]
             except FileNotFoundError:
@@ -231,7 +236,7 @@ def _listing(store: ObjectStore) -> list[tuple[str, float]]:
     fs = store.filesystem  # type: ignore[attr-defined]
     base = store.root.split("://", 1)[1]
     try:
-        found = fs.find(f"{base}/{OBJECTS_PREFIX}", detail=True)
+        found = fs.find(f"{base}/{top}", detail=True)
     except FileNotFoundError:
         return []
     out = []

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from lineage.artifacts.stores import (
     for_update,
     lock_key,
+    object_key_in_space,
     object_referenced,
     store_of,
 )
@@ -59,7 +60,6 @@ from lineage.db.dialect import utcnow
 from lineage.db.uids import STEM_LENGTH, random_base62, versioned_uid
 from lineage.errors import BulkSaveError, LineageError
 from lineage.storage.hashing import FolderDigest
-from lineage.storage.keys import object_key_for
 from lineage.storage.progress import PROGRESS_THRESHOLD, progress_bar
 
 if TYPE_CHECKING:
@@ -261,8 +261,8 @@ def prepare(ctx: Context, artifact: Artifact) -> Item:
     storage_id = instance.storage_id()
     digest = artifact._digest
     suffix = "" if isinstance(digest, FolderDigest) else (artifact.suffix or "")
-    return Item(artifact, store, storage_id, object_key_for(artifact.hash, suffix), ctx.run_id,
-                ctx.user_id)
+    object_key = object_key_in_space(instance, artifact.space_id, artifact.hash, suffix)
+    return Item(artifact, store, storage_id, object_key, ctx.run_id, ctx.user_id)
 
 
 def insert_flagged(ctx: Context, items: list[Item]) -> None:

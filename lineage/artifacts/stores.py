@@ -29,6 +29,14 @@ def storage_root(instance: Instance, storage_id: int) -> str:
     return root
 
 
+def object_key_in_space(instance: Instance, space_id: int | None, sha256: str, suffix: str) -> str:
+    """The content-addressed key of this content in `space_id`'s storage prefix."""
+    from lineage.lifecycle.spaces import space_uid
+    from lineage.storage.keys import object_key_for
+
+    return object_key_for(sha256, suffix, space_uid(instance, space_id))
+
+
 def store_of(instance: Instance, storage_id: int | None) -> ObjectStore:
     """The object store of Storage row `storage_id` (the default location if None)."""
     if storage_id is None:
@@ -62,12 +70,13 @@ def owned_object_key(object_key: str | None, sha256: str | None, suffix: str | N
     """`object_key` if it is the content-addressed key of this content, else None.
 
     Deleting an artifact removes only the object its hash names
-    (``objects/ab/<sha256><suffix>``): a row whose ``object_key`` was made to
-    point anywhere else (``lineage.db``, another artifact's folder) never
-    deletes that.
+    (``objects/ab/<sha256><suffix>``, or the same under a space's prefix
+    ``spaces/<uid>/``): a row whose ``object_key`` was made to point anywhere
+    else (``lineage.db``, another artifact's folder, an object registered in
+    place) never deletes that.
     """
     from lineage.errors import ValidationError
-    from lineage.storage.keys import object_key_for
+    from lineage.storage.keys import SPACES_PREFIX, object_key_for
 
     if not object_key or not sha256:
         return None
@@ -75,7 +84,16 @@ def owned_object_key(object_key: str | None, sha256: str | None, suffix: str | N
         expected = object_key_for(sha256, "" if kind == "folder" else (suffix or ""))
     except ValidationError:
         return None
-    return object_key if object_key == expected else None
+    if object_key == expected:
+        return object_key
+    parts = object_key.split("/", 2)
+    if len(parts) == 3 and parts[0] == SPACES_PREFIX and parts[2] == expected:
+        try:
+            object_key_for(sha256, "" if kind == "folder" else (suffix or ""), parts[1])
+        except ValidationError:
+            return None
+        return object_key
+    return None
 
 
 def object_referenced(conn: Any, storage_id: int | None, object_key: str) -> bool:

@@ -64,6 +64,15 @@ def members_cmd(name: str) -> None:
         click.echo(f"{member}\t{role}")
 
 
+@space_group.command("show")
+@click.argument("name")
+def show_cmd(name: str) -> None:
+    """Show the space NAME: uid, members, storage prefix and its S3 bucket policy."""
+    from lineage.lifecycle.spaces import describe_space
+
+    click.echo(describe_space(name))
+
+
 @space_group.command("list")
 def list_cmd() -> None:
     """List the spaces this database role can see."""

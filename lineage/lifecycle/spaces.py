@@ -114,8 +114,11 @@ def move_to_space(record: Record, space: Any) -> Record:
     """Move a saved `record` into `space` (recorded as a `RecordChange`).
 
     Only the record moves: its links and the records of its run stay where
-    they are. On PostgreSQL the database checks that this role may write
-    the record's current space and the new one.
+    they are. An artifact's object moves to the new space's storage prefix
+    (copied, verified, committed, then the old one removed if no other
+    record uses it; see `lineage.artifacts.move`). On PostgreSQL the
+    database checks that this role may write the record's current space
+    and the new one.
 
     Raises:
         PermissionDenied: This role may not write one of the two spaces.
@@ -131,6 +134,10 @@ def move_to_space(record: Record, space: Any) -> Record:
             "in the space (ln.track(space=...), ln.settings.space).")
     target = resolve_space(space)
     if target == record.space_id:
+        return record
+    move = getattr(record, "_move_to_space", None)
+    if move is not None:  # an artifact: its object moves to the new space's prefix too
+        move(target)
         return record
     record._assign(space_id=target)
     update_changed(_instance().db, record, system=True)
@@ -227,6 +234,149 @@ def create_space(name: str, description: str | None = None) -> Space:
         space._assign(created_by_id=_instance().user_id())
         space.save()
     return space
+
+
+# --- storage prefix and bucket policy ----------------------------------------------------
+_SPACE_UIDS: weakref.WeakKeyDictionary[Instance, dict[int, str | None]] = weakref.WeakKeyDictionary()
+
+
+def space_uid(instance: Instance, space_id: int | None) -> str | None:
+    """The uid naming the storage prefix of `space_id`; None for ``all`` (cached per instance).
+
+    A space's uid never changes, so the cache holds for the life of the instance.
+
+    Raises:
+        DoesNotExist: This role sees no space with that id.
+    """
+    from lineage.db.space_column import ALL_SPACE_ID
+
+    if space_id is None or space_id == ALL_SPACE_ID:
+        return None
+    uids = _SPACE_UIDS.get(instance)
+    if uids is None:
+        uids = _SPACE_UIDS[instance] = {}
+    if space_id not in uids:
+        rows = instance.db.query("SELECT uid FROM space WHERE id = ?", [space_id])
+        if not rows:
+            from lineage.errors import DoesNotExist
+
+            raise DoesNotExist(f"no space with id {space_id} is visible to this database role.")
+        uids[space_id] = rows[0][0]
+    return uids[space_id]
+
+
+#: S3 actions a member's role needs on its space's objects.
+_ACTIONS = {
+    "read": ["s3:GetObject"],
+    "write": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+              "s3:ListMultipartUploadParts"],
+}
+
+
+def principal_placeholder(member: str) -> str:
+    """The placeholder ARN standing for the AWS principal of PostgreSQL role `member`."""
+    return f"arn:aws:iam::<ACCOUNT_ID>:role/<AWS principal of {member}>"
+
+
+def storage_prefix(space: Any, root: str | None = None) -> str:
+    """Where `space`'s objects live in storage `root` (the default location if None).
+
+    ``<root>/spaces/<space uid>/objects/`` for a space, ``<root>/objects/`` for ``all``.
+    """
+    from lineage.storage.keys import OBJECTS_PREFIX, space_prefix
+
+    instance = _instance()
+    root = (root or instance.storage_root).rstrip("/")
+    uid = space_uid(instance, resolve_space(space))
+    return f"{root}/{space_prefix(uid)}{OBJECTS_PREFIX}/"
+
+
+def bucket_policy(space: Any, root: str | None = None) -> dict[str, Any] | None:
+    """The S3 bucket policy restricting `space`'s prefix to its members (None if not on S3).
+
+    Each member gets the actions of its role on the objects under the
+    space's prefix and the listing of that prefix; one ``Deny`` refuses
+    those objects to every other principal of the account but the instance
+    owner. Principals are placeholders (``<ACCOUNT_ID>``, ``<AWS principal
+    of ROLE>``) for the AWS identities of the PostgreSQL roles: lineage
+    cannot know which IAM role or user a database role uses.
+    """
+    from lineage.models.space import ALL_SPACE_ID
+
+    instance = _instance()
+    root = (root or instance.storage_root).rstrip("/")
+    if not root.startswith("s3://"):
+        return None
+    space_id = resolve_space(space)
+    bucket, _, base = root[len("s3://"):].partition("/")
+    prefix = storage_prefix(space_id, root)[len(f"s3://{bucket}/"):]
+    objects = f"arn:aws:s3:::{bucket}/{prefix}*"
+    owner = principal_placeholder("the instance owner")
+    name = _space_name(space_id)
+    if space_id == ALL_SPACE_ID:
+        grants = [("every member of the instance", "write")]
+    else:
+        grants = [(m, "read" if r == "read" else "write") for m, r in members(space_id)]
+    statements: list[dict[str, Any]] = []
+    for level in ("read", "write"):
+        who = [principal_placeholder(m) for m, r in grants if r == level]
+        if level == "write":
+            who.append(owner)
+        if not who:
+            continue
+        sid = f"Space{space_id}{level.capitalize()}"
+        statements.append({"Sid": f"{sid}Objects", "Effect": "Allow",
+                           "Principal": {"AWS": who}, "Action": _ACTIONS[level],
+                           "Resource": objects})
+        statements.append({"Sid": f"{sid}List", "Effect": "Allow", "Principal": {"AWS": who},
+                           "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}",
+                           "Condition": {"StringLike": {"s3:prefix": f"{prefix}*"}}})
+    if space_id != ALL_SPACE_ID:
+        allowed = [principal_placeholder(m) for m, _ in grants] + [owner]
+        statements.append({"Sid": f"Space{space_id}OthersDenied", "Effect": "Deny",
+                           "Principal": "*", "Action": "s3:*", "Resource": objects,
+                           "Condition": {"ArnNotLike": {"aws:PrincipalArn": allowed}}})
+    return {"Version": "2012-10-17", "Id": f"lineage-space-{name}"[:60].replace(" ", "-"),
+            "Statement": statements}
+
+
+def describe_space(space: Any) -> str:
+    """The text of ``lineage space show``: the space, its members, its prefix and bucket policy."""
+    import json
+
+    from lineage.models.space import ALL_SPACE_ID, Space
+
+    space_id = resolve_space(space)
+    found = Space.filter(id=space_id).first()
+    if found is None:
+        raise DoesNotExist(_missing(str(space), _instance()))
+    rows = members(space_id)
+    if space_id == ALL_SPACE_ID:
+        listed = "every member of the instance (read and write)"
+    else:
+        listed = ", ".join(f"{m} ({r})" for m, r in rows) or "none that you can see"
+    prefix = storage_prefix(space_id)
+    lines = [f"name:        {found.name}", f"uid:         {found.uid}",
+             f"description: {found.description or ''}", f"members:     {listed}",
+             f"storage:     {prefix}"]
+    policy = bucket_policy(space_id)
+    if policy is None:
+        lines.append("note:        local storage: a bucket policy applies to S3 only; here the "
+                     "folder's file permissions are the only protection of the objects.")
+    else:
+        lines.append("bucket policy (replace each <...> with the AWS account and the IAM "
+                     "principal each PostgreSQL role uses; merge with the bucket's policy; "
+                     "only the members you can see are in it: run this as the instance owner "
+                     "or an admin of the space):")
+        lines.append(json.dumps(policy, indent=2))
+    return "\n".join(lines)
+
+
+def _space_name(space_id: int) -> str:
+    from lineage.models.space import Space
+
+    found = Space.filter(id=space_id).first()
+    return found.name if found is not None else str(space_id)
 
 
 # --- helpers ---------------------------------------------------------------------------

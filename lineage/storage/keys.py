@@ -8,6 +8,12 @@ Objects are stored at ``objects/<first 2 hex digits>/<sha256 hex><suffix>``,
 for example ``objects/9f/9f86d08...b0f00a08.csv``: 256 shards keep folders
 small, the full hash in the name makes an object easy to find, and the suffix
 keeps the file's extension for tools that look at it.
+
+The objects of a space other than ``all`` live under that space's prefix,
+``spaces/<space uid>/objects/ab/...``, so a bucket policy can restrict each
+space's prefix to its members (docs/spaces.md). The space ``all`` keeps the
+plain ``objects/`` layout: every member reads it, and instances made before
+spaces need no object moved.
 """
 
 from __future__ import annotations
@@ -18,6 +24,11 @@ from lineage.errors import InvalidKeyError, ValidationError
 
 OBJECTS_PREFIX = "objects"
 """First segment of every content-addressed object key."""
+
+SPACES_PREFIX = "spaces"
+"""First segment of the prefixes of spaces other than ``all``."""
+
+_SPACE_UID = re.compile(r"^[0-9A-Za-z]{1,32}$")
 
 MAX_KEY_BYTES = 1024
 """Longest key in UTF-8 bytes (the S3 limit)."""
@@ -163,22 +174,37 @@ def validate_suffix(suffix: str) -> str:
     return suffix
 
 
-def object_key_for(sha256: str, suffix: str = "") -> str:
-    """Content-addressed key of an object: ``objects/ab/abcdef...<suffix>``.
+def space_prefix(space_uid: str | None) -> str:
+    """The key prefix of a space's objects: ``spaces/<uid>/``, or ``""`` for ``all`` (None).
+
+    Raises:
+        ValidationError: ``space_uid`` is not a plain uid (letters and digits).
+    """
+    if space_uid is None:
+        return ""
+    if not isinstance(space_uid, str) or not _SPACE_UID.match(space_uid):
+        raise ValidationError(f"{space_uid!r} is not a space uid (letters and digits).")
+    return f"{SPACES_PREFIX}/{space_uid}/"
+
+
+def object_key_for(sha256: str, suffix: str = "", space_uid: str | None = None) -> str:
+    """Content-addressed key of an object: ``[spaces/<uid>/]objects/ab/abcdef...<suffix>``.
 
     Args:
         sha256: Lowercase hex SHA-256 of the content (a file or a folder
             manifest).
         suffix: The file extension to keep, e.g. ``.csv``; ``""`` for none
             (and for folders).
+        space_uid: The uid of the space whose object it is; None for ``all``.
 
     Raises:
-        ValidationError: ``sha256`` is not 64 lowercase hex digits or the
-            suffix is not a plain extension.
+        ValidationError: ``sha256`` is not 64 lowercase hex digits, the
+            suffix is not a plain extension or the space uid not a uid.
     """
     if not isinstance(sha256, str) or not _SHA256.match(sha256):
         raise ValidationError(
             f"{sha256!r} is not a SHA-256 digest (64 lowercase hex digits); "
             "use hash_file(...).sha256."
         )
-    return f"{OBJECTS_PREFIX}/{sha256[:2]}/{sha256}{validate_suffix(suffix)}"
+    return (f"{space_prefix(space_uid)}{OBJECTS_PREFIX}/{sha256[:2]}/{sha256}"
+            f"{validate_suffix(suffix)}")

@@ -83,8 +83,11 @@ def test_a_writer_moves_records_only_into_spaces_it_writes_and_each_move_is_reco
         lifecycle.move_to_space(artifact, 2 + 1)  # B's id, given directly
     ln.Space.get(name="all").move_in(artifact)
     change = ln.RecordChange.filter(registry="Artifact", record_id=artifact.id).one()
-    assert change.fields == {"space_id": 1} and change.previous == {"space_id": spaces["A"].id}
-    assert ln.Artifact.get(artifact.uid).space_id == 1
+    moved = ln.Artifact.get(artifact.uid)
+    assert moved.space_id == 1 and moved.object_key.startswith("objects/")
+    assert change.fields == {"space_id": 1, "object_key": moved.object_key}
+    assert change.previous["space_id"] == spaces["A"].id
+    assert change.previous["object_key"].startswith(f"spaces/{spaces['A'].uid}/objects/")
 
 
 def test_the_owner_sees_everything_and_members_cannot_administer(team, spaces):
