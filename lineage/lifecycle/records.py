@@ -157,10 +157,28 @@ def get_or_create_transform(key: str, source: str | None, kind: str = "script", 
             transform = instance.db.write(work)
             break
         except Exception as exc:  # noqa: BLE001 - only unique violations are retried
-            if attempt == _MAX_TRANSFORM_ATTEMPTS - 1 or not is_unique_violation(exc):
+            if not is_unique_violation(exc):
+                raise
+            if attempt >= 1 and not instance.db.is_sqlite:
+                # Creators of a key are serialized (advisory lock): a visible winner
+                # would have been found by now, so the row in the way is hidden.
+                raise _hidden_transform(key) from None
+            if attempt == _MAX_TRANSFORM_ATTEMPTS - 1:
                 raise
     cache.transforms[(key, digest)] = transform
     return transform
+
+
+def _hidden_transform(key: str) -> Exception:
+    """The error for a transform key whose versions are in a space this role cannot read."""
+    from lineage.errors import PermissionDenied
+
+    return PermissionDenied(
+        f"permission denied: the transform key {key!r} (this source, or the key's latest "
+        "version) belongs to a record in a space this role cannot read, and transform keys and "
+        "versions are shared by the whole instance. Ask a member of that space to move the "
+        "transform to 'all' (lineage.lifecycle.move_to_space(transform, 'all')), or track this "
+        "code under another key (ln.track(key=...)).")
 
 
 def _lock_id(namespace: str, name: str) -> int:

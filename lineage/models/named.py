@@ -52,6 +52,25 @@ class NamedRecord(Record):
         try:
             current_db().write(self._insert)
         except Exception as exc:
-            if not is_unique_violation(exc) or not self._adopt_existing():
+            if not is_unique_violation(exc) or self._adopt_existing():
+                if not is_unique_violation(exc):
+                    raise
+                return self
+            if current_db().is_sqlite:  # one user sees every record: not a hidden one
                 raise
+            # A committed record has the name (unique checks wait for writers in
+            # flight) and this role cannot see it: it is in a space it cannot read.
+            raise self._name_taken() from None
         return self
+
+    def _name_taken(self) -> Exception:
+        """The error for a name a record in a space this role cannot read already has."""
+        from lineage.errors import PermissionDenied
+
+        registry = type(self).__name__
+        return PermissionDenied(
+            f"permission denied: the {registry.lower()} name {self.name!r} is taken by a record "
+            f"in a space this role cannot read ({registry} names are unique across the "
+            "instance, so that teams can share them). Choose another name, for example one "
+            "that carries your team's, or ask a member of that space to move the "
+            f"{registry.lower()} to a space you read (lineage.lifecycle.move_to_space).")
