@@ -130,10 +130,18 @@ def engine_run(
     parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
     from lineage.lifecycle.spaces import run_space_id
 
-    space_id = run_space_id(space, parent_run, parent_id)
+    parent_space = None
+    if space is None and getattr(parent_run, "space_id", None) is None and parent_id is not None:
+        # A parent known by id only (another process's run): its space is read
+        # inside the insert below, not in a transaction of its own.
+        from lineage.lifecycle.spaces import default_space_id
+
+        space_id, parent_space = default_space_id(), parent_id
+    else:
+        space_id = run_space_id(space, parent_run, parent_id)
     now = utcnow()
     final = status in FINAL_STATUSES
-    run = Run(
+    run = _new_run(
         transform_id=transform_id, entrypoint=entrypoint, name=name, status=status,
         started_at=started_at or now, finished_at=(finished_at or now) if final else None,
         error=error_text(error) if final else None, params=_captured(params),
@@ -154,7 +162,7 @@ def engine_run(
 
     def work(conn: Connection) -> tuple[Run, bool, str | None]:
         _relax_durability(conn)
-        stored = _insert_or_fetch(conn, run)
+        stored = _insert_or_fetch(conn, run, parent_space)
         before = None if stored is None else stored.status
         if stored is not None:
             _fill_in(conn, stored, run, explicit_start=started_at)
@@ -378,16 +386,31 @@ def _insert_upstream(conn: Connection, run_id: int, upstream_ids: list[int]) -> 
             conn.execute(sql, [run_id, upstream_id, now])
 
 
-def _insert_or_fetch(conn: Connection, run: Run) -> Run | None:
-    """Insert `run` (its id is set), or return the stored run of the same attempt."""
-    names = list(run.fields)
-    values = [conn.dialect.encode(run.fields[n].kind, getattr(run, n)) for n in names]
+def _insert_or_fetch(conn: Connection, run: Run, parent_space: int | None = None) -> Run | None:
+    """Insert `run` (its id is set), or return the stored run of the same attempt.
+
+    With `parent_space` (a parent run's id), the new run goes to that run's
+    space, read in the same statement (``run.space_id`` if there is no such run).
+    """
+    d = conn.dialect
+    fields = run.fields
+    names = list(fields)
+    values = [d.encode(fields[n].kind, getattr(run, n)) for n in names]
+    marks = ["?"] * len(names)
+    params = list(values)
+    if parent_space is not None:
+        at = names.index("space_id")
+        marks[at] = "COALESCE((SELECT space_id FROM run WHERE id = ?), ?)"
+        params[at:at + 1] = [parent_space, values[at]]
     row = conn.execute(
-        f"INSERT INTO run ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
-        "ON CONFLICT DO NOTHING RETURNING id", values).fetchone()
+        f"INSERT INTO run ({', '.join(names)}) VALUES ({', '.join(marks)}) "
+        "ON CONFLICT DO NOTHING RETURNING id, space_id", params).fetchone()
     if row is not None:
         run.id = row[0]
-        run.mark_saved(conn.dialect)
+        if parent_space is not None:
+            run._assign(space_id=row[1])
+            values[names.index("space_id")] = row[1]
+        _mark_saved(run, names, values)
         return None
     lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
     existing = conn.fetchone(
@@ -397,8 +420,50 @@ def _insert_or_fetch(conn: Connection, run: Run) -> Run | None:
         from lineage.db.uids import random_base62
 
         run._assign(uid=random_base62(run.uid_length))
-        return _insert_or_fetch(conn, run)
+        return _insert_or_fetch(conn, run, parent_space)
     return type(run).from_row(existing, conn.dialect)
+
+
+#: Fields whose values `engine_run` makes itself, already JSON-safe (`capture_params`,
+#: redacted argv) or ids of its own: not checked again.
+_TRUSTED = frozenset({"params", "cli_args", "details", "transform_id", "environment_id",
+                      "initiated_by_run_id", "pid", "created_by_id", "space_id", "attempt"})
+
+
+def _new_run(**values: Any) -> Run:
+    """``Run(**values)`` without re-checking `_TRUSTED` fields (each JSON field would be
+    encoded once to check it and again to insert it); the engine's own values (names,
+    ids, status, error text) are checked as `Run` checks them."""
+    from lineage.db.uids import random_base62
+    from lineage.models.run import Run
+
+    run = Run.__new__(Run)
+    state = run.__dict__
+    state.update(id=None, _loaded={}, _loaded_raw={})
+    for name, spec in Run.fields.items():
+        value = values.get(name)
+        if value is None:
+            state[name] = None if name in values else spec.initial()
+        elif name in _TRUSTED:
+            state[name] = value
+        else:
+            state[name] = spec.validate(value, f"Run.{name}")
+    if not state.get("uid"):
+        state["uid"] = random_base62(Run.uid_length)
+    if "created_at" in Run.fields and state["created_at"] is None:
+        state["created_at"] = utcnow()
+    return run
+
+
+def _mark_saved(run: Run, names: list[str], encoded: list[Any]) -> None:
+    """`Record.mark_saved` with the values just encoded for the insert (not encoded twice)."""
+    from lineage.db.record import copy_json
+
+    loaded, loaded_raw, state, fields = run._loaded, run._loaded_raw, run.__dict__, run.fields
+    for name, raw in zip(names, encoded):
+        value = state[name]
+        loaded[name] = copy_json(value) if fields[name].kind == "json" else value
+        loaded_raw[name] = raw
 
 
 def _fill_in(conn: Connection, stored: Run, new: Run, explicit_start: datetime | None) -> None:

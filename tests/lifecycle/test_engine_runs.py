@@ -397,3 +397,21 @@ def test_an_engine_command_line_and_shell_command_are_redacted(workflow):
     stored = ln.Run.get(run.uid)
     assert stored.cli_args == ["nextflow", "run", "main.nf", "--password", "***", "--api-key=***"]
     assert stored.details["shellcmd"] == "mytool --token *** --out x.txt"
+
+
+def test_a_task_run_whose_parent_is_known_by_id_only_goes_to_the_parents_space(workflow,
+                                                                              monkeypatch):
+    # The parent's space is read inside the task run's insert, not in a read of its own;
+    # no run of this process is known by that id (the parent ran in another process).
+    from lineage.lifecycle import runs
+
+    monkeypatch.setattr(runs, "_active", {})
+    lifecycle.create_space("team")
+    flow_run = _engine(workflow, external_id="flow-1", space="team")
+    elsewhere = _engine(workflow, external_id="flow-2")
+    task_run = _engine(workflow, external_id="task-in-team", parent=flow_run.id)
+    assert task_run.space_id == flow_run.space_id != elsewhere.space_id
+    assert ln.Run.get(task_run.id).space_id == flow_run.space_id
+    assert task_run.refresh().space_id == flow_run.space_id
+    again = _engine(workflow, external_id="task-in-team", parent=elsewhere.id)
+    assert again.id == task_run.id and again.space_id == flow_run.space_id
