@@ -126,3 +126,65 @@ def iter_items(value: Any) -> Iterator[Any]:
         yield from value.values()
     else:
         yield value
+
+
+def future_inputs(parameters: Mapping[str, Any]) -> dict[str, set[Any]]:
+    """Prefect's run inputs (``TaskRunResult``) of the futures among a task's `parameters`.
+
+    What Prefect puts in ``task_run.task_inputs`` when the task runs in the
+    flow's own process; only parameters holding futures are listed.
+    """
+    from prefect.utilities.engine import collect_task_run_inputs_sync
+
+    found = {name: collect_task_run_inputs_sync(value) for name, value in parameters.items()}
+    return {name: inputs for name, inputs in found.items() if inputs}
+
+
+_linking_classes: dict[type, type] = {}
+
+
+def linking_task_runner(runner: Any) -> Any:
+    """`runner`, or for a process-pool runner one that tells worker processes where data came from.
+
+    Prefect's ``ProcessPoolTaskRunner`` resolves futures before a task goes
+    to a worker process, so there the task run's ``task_inputs`` lack the
+    task runs whose results it received. The runner returned (a copy of
+    `runner`, of a subclass of its class) passes them as Prefect's own
+    ``dependencies`` of the submission, which Prefect adds to the worker's
+    ``task_inputs`` (and shows in its UI). Any other runner is returned as is.
+    """
+    from prefect.task_runners import ProcessPoolTaskRunner
+
+    kind = type(runner)
+    if not isinstance(runner, ProcessPoolTaskRunner) or kind in _linking_classes.values():
+        return runner
+    linking = _linking_classes.get(kind)
+    if linking is None:
+        linking = _linking_classes[kind] = type(kind.__name__, (kind,), {
+            "submit": _submit_with_dependencies(kind.submit), "__module__": kind.__module__,
+            "__qualname__": kind.__qualname__})
+    import copy
+
+    linked = copy.copy(runner)
+    linked.__class__ = linking
+    return linked
+
+
+def _submit_with_dependencies(submit: Any) -> Any:
+    """`submit` of a task runner, adding the future inputs of `parameters` to `dependencies`."""
+
+    def submitting(self: Any, task: Any, parameters: dict[str, Any], wait_for: Any = None,
+                   dependencies: Any = None) -> Any:
+        from lineage import lifecycle
+
+        with lifecycle.guarded("prefect", "Prefect runs"):
+            found = future_inputs(parameters)
+            if found:
+                merged = {name: set(inputs) for name, inputs in (dependencies or {}).items()}
+                for name, inputs in found.items():
+                    merged[name] = merged.get(name, set()) | inputs
+                dependencies = merged
+        return submit(self, task, parameters, wait_for, dependencies)
+
+    submitting.__name__ = submitting.__qualname__ = "submit"
+    return submitting

@@ -18,7 +18,10 @@ One Prefect run becomes one lineage run per attempt, found again by
   Prefect's message, also for its task runs still open.
 
 Runs that Prefect executes in other processes (a process-pool task
-runner) find their flow run through `lifecycle.find_engine_run`. Nothing
+runner) find their flow run, and the task runs whose results they
+received, through `lifecycle.find_engine_run`; the flow's process-pool
+runner passes those task runs to the worker process as Prefect
+dependencies (`_prefect.linking_task_runner`). Nothing
 here raises: the hooks (`lineage_prefect.state_hooks`) call it inside
 `lifecycle.guarded`.
 """

@@ -105,7 +105,14 @@ def _is_flow_run(run: Any) -> bool:
 
 
 def _add_flow_end_hooks(flow: Any) -> None:
-    """Add the crash and cancellation hooks to a flow decorated with ``hooks()`` only."""
+    """Add the crash and cancellation hooks to a flow decorated with ``hooks()`` only.
+
+    Also gives a flow with a process-pool task runner one that passes the
+    task runs whose results a task receives on to its worker process
+    (`_prefect.linking_task_runner`): Prefect copies the flow's runner for
+    each run after this hook, so the run starting now has it already.
+    """
+    flow.task_runner = _prefect.linking_task_runner(flow.task_runner)
     if on_crashed not in flow.on_crashed_hooks:
         flow.on_crashed(on_crashed)
     if on_cancellation not in flow.on_cancellation_hooks:

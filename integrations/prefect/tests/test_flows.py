@@ -102,7 +102,7 @@ def test_subflow_nests_in_its_parent(instance):
     assert graph.edges[f"run:{child.uid}", f"run:{total.uid}"]["relation"] == "initiated"
 
 
-def test_process_pool_tasks_link_to_their_flow_run(instance):
+def test_process_pool_tasks_link_to_their_flow_run_and_upstream_task_runs(instance):
     assert pipelines.in_processes(3) == 3 + 6
 
     flow_run = flow_run_of("in_processes")
@@ -111,9 +111,14 @@ def test_process_pool_tasks_link_to_their_flow_run(instance):
         (3, "completed"), (4, "completed")]
     totals = {r.params["numbers"][-1]: r for r in tasks["total"]}
     assert sorted(totals) == [2, 3]
-    # Prefect hands worker processes resolved values without their origin
-    # (its task_inputs are empty there), so no run -> run edge is known.
-    assert all(list(r.upstream_runs) == [] for r in tasks["total"])
+    # Prefect resolves futures before a task goes to a worker process; the
+    # adapter's runner passes their task runs along, found there by external id.
+    extracts = {r.params["n"]: r for r in tasks["extract"]}
+    assert [r.id for r in totals[2].upstream_runs] == [extracts[3].id]
+    assert [r.id for r in totals[3].upstream_runs] == [extracts[4].id]
+    assert list(extracts[3].upstream_runs) == list(extracts[4].upstream_runs) == []
+    graph = ln.lineage_graph(flow_run)
+    assert graph.edges[f"run:{extracts[3].uid}", f"run:{totals[2].uid}"]["relation"] == "data"
     assert {r.pid for r in tasks["extract"] + tasks["total"]} - {os.getpid()}  # other processes
 
 
