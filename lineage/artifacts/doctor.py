@@ -10,7 +10,9 @@ Checks, per storage location registered with the instance:
   complete version of the key was created after its save started, so a
   repair never rolls a key back to older content;
 - orphaned objects (stored, referenced by no row) older than the grace
-  period: deleted with ``fix``;
+  period, under ``objects/`` and the prefix of each space this role sees
+  (``spaces/<uid>/objects/``; the leftovers of an interrupted move among
+  them): deleted with ``fix``;
 - temporaries of interrupted writes older than the grace period: removed;
 - complete rows whose object is missing, or (``verify``: every object is
   hashed; otherwise local files by size) whose content no longer matches:
@@ -38,6 +40,7 @@ from lineage.artifacts.stores import (
     storage_root,
 )
 from lineage.storage.hashing import FileDigest, FolderEntry, folder_digest_from_manifest
+from lineage.db.space_column import ALL_SPACE_ID
 from lineage.storage.keys import OBJECTS_PREFIX, SPACES_PREFIX
 
 if TYPE_CHECKING:
@@ -144,11 +147,14 @@ def run_doctor(fix: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS,
         "SELECT id FROM storage WHERE type <> 'reference'")}
     stores: dict[int, ObjectStore] = {}
     listings: dict[int, dict[str, float]] = {}
+    # The spaces this role sees (all of them for the owner and on SQLite).
+    space_uids = [r[0] for r in instance.db.query("SELECT uid FROM space WHERE id <> ? ORDER BY id",
+                                                  [ALL_SPACE_ID])]
     for storage_id in sorted(storage_ids):
         root = storage_root(instance, storage_id)
         try:
             store = instance.store(root)
-            listings[storage_id] = _objects(store)
+            listings[storage_id] = _objects(store, space_uids)
             temps = store.list_temporaries()
         except Exception as exc:  # noqa: BLE001 - reported, other locations still checked
             report.errors.append(f"{root}: {type(exc).__name__}: {exc}")
@@ -205,10 +211,19 @@ def _name(artifact: Artifact) -> str:
     return f"{artifact.uid} {artifact.key or '(no key)'}"
 
 
-def _objects(store: ObjectStore) -> dict[str, float]:
-    """Stored object keys (files, and folders by their key) with their newest mtime."""
+def _objects(store: ObjectStore, space_uids: list[str]) -> dict[str, float]:
+    """Stored object keys (files, and folders by their key) with their newest mtime.
+
+    Under ``objects/`` (the space ``all``) and the prefixes of `space_uids`.
+    """
     found: dict[str, float] = {}
-    for key, mtime in _listing(store, OBJECTS_PREFIX) + _listing(store, SPACES_PREFIX):
+    listed = _listing(store, OBJECTS_PREFIX)
+    for uid in space_uids:  # one prefix per space: a bucket policy lets members list their own
+        try:
+            listed += _listing(store, f"{SPACES_PREFIX}/{uid}/{OBJECTS_PREFIX}")
+        except PermissionError:
+            continue  # the bucket refuses this role that space's prefix: not its to clean
+    for key, mtime in listed:
         parts = key.split("/")
         if parts[0] == SPACES_PREFIX:  # spaces/<uid>/objects/ab/<sha>: a space's prefix
             if len(parts) < 5 or parts[2] != OBJECTS_PREFIX:
@@ -223,7 +238,7 @@ def _objects(store: ObjectStore) -> dict[str, float]:
 
 
 def _listing(store: ObjectStore, top: str) -> list[tuple[str, float]]:
-    """(key, mtime) of every stored file under ``top/`` (``objects`` or ``spaces``)."""
+    """(key, mtime) of every stored file under ``top/`` (``objects`` or a space's prefix)."""
     local = store.local_path(f"{top}/x")
     if local is not None:
         out = []

@@ -358,7 +358,9 @@ def describe_space(space: Any) -> str:
     prefix = storage_prefix(space_id)
     lines = [f"name:        {found.name}", f"uid:         {found.uid}",
              f"description: {found.description or ''}", f"members:     {listed}",
-             f"storage:     {prefix}"]
+             f"storage:     {prefix}",
+             "enforced:    " + ("by PostgreSQL row-level security" if enforced() else
+                                "no (labels only: SQLite has one user and no roles)")]
     policy = bucket_policy(space_id)
     if policy is None:
         lines.append("note:        local storage: a bucket policy applies to S3 only; here the "

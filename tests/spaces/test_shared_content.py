@@ -1,5 +1,6 @@
 """Keys and content across spaces: each space versions its own keys and has its own records of
-shared content; one object in storage, deleted only when no space references it."""
+shared content, each with its object under its space's prefix, deleted only when no record
+references it."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def test_content_stored_in_a_space_one_cannot_read_gets_a_record_of_ones_own(tea
     mine = _save(tmp_path / "c.csv", "the same bytes", "c/data.csv")
     assert mine.uid != theirs.uid and mine.hash == theirs.hash and mine.space_id == 1
     assert Path(mine.cache()).read_text() == "the same bytes"
-    mine.delete()  # the object is alice's too: it stays
+    assert mine.object_key != theirs.object_key  # each space's copy under its own prefix
+    mine.delete()  # alice's object stays
     ln.connect(team.url("alice"))
     assert Path(ln.Artifact.get(theirs.uid).cache()).read_text() == "the same bytes"
 

@@ -42,6 +42,7 @@ def test_show_prints_the_space_its_members_and_its_local_prefix(team, space_a, c
     root = ln.settings.storage or str(tmp_path / "storage")
     assert f"storage:     {Path(root)}/spaces/{space_a.uid}/objects/" in out
     assert "a bucket policy applies to S3 only" in out and "{" not in out
+    assert "enforced:    by PostgreSQL row-level security" in out
 
 
 def test_show_to_a_non_member_says_the_space_is_not_visible(team, space_a, cli, capsys):

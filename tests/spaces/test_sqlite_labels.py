@@ -33,3 +33,7 @@ def test_spaces_label_records_on_sqlite_and_info_says_nothing_is_enforced(
     assert "labels only" in out and "nothing is enforced" in out
     assert cli("space", "members", "Our team space") == 0
     assert "alice\twrite" in capsys.readouterr().out
+    assert cli("space", "show", "Our team space") == 0
+    out = capsys.readouterr().out
+    assert "enforced:    no (labels only" in out and "alice (write)" in out
+    assert f"/spaces/{space.uid}/objects/" in out and "bucket policy applies to S3 only" in out
