@@ -69,9 +69,16 @@ def test_a_reader_sees_it_but_every_write_is_refused_with_a_clear_error(team, sp
         lifecycle.start_run(run.transform_id, space="A", environment=False)
     with pytest.raises(PermissionDenied, match="space 'A'"):
         lifecycle.move_to_space(ln.Run.get(spaces["run"].uid), "all")
+    root = Path(artifact.storage.root)
+    copy = root / f"objects/{artifact.hash[:2]}/{artifact.hash}{artifact.suffix}"
+    with pytest.raises(PermissionDenied, match="space 'A'"):  # the object was copied, then
+        lifecycle.move_to_space(artifact, "all")  # the database refused the commit
+    assert not copy.exists(), "the copy of a refused move is removed"
+    assert (root / spaces["artifact"].object_key).exists()
     ln.connect(team.url("owner"))
     assert ln.Run.get(spaces["run"].uid).name is None
-    assert ln.Artifact.get(spaces["artifact"].uid).space_id == spaces["A"].id
+    stored = ln.Artifact.get(spaces["artifact"].uid)
+    assert stored.space_id == spaces["A"].id and stored.object_key == spaces["artifact"].object_key
 
 
 def test_a_writer_moves_records_only_into_spaces_it_writes_and_each_move_is_recorded(team, spaces):
