@@ -46,6 +46,12 @@ class Artifact(Record):
         storage_ongoing: True while the object is being written; such rows are
             hidden from default queries.
         object_key: Where the object lives inside its storage location.
+        kind: ``"file"``, ``"folder"``, ``"reference"`` (a dataset known by
+            name, no content) or ``"external"`` (an object registered in
+            place, e.g. on S3: hashed, not copied, never moved or deleted
+            by lineage; see `is_owned`).
+        source_version: S3 version id an external object was hashed from.
+        source_etag: S3 ETag an external object was hashed from.
     """
 
     __tablename__ = "artifact"
@@ -73,13 +79,15 @@ class Artifact(Record):
         "updated_at": Field("datetime", nullable=False, default=utcnow),
         "created_by_id": Field("bigint", references="user_account"),
         "space_id": space_field(),
+        "source_version": Field("str", length=1024),
+        "source_etag": Field("str", length=128),
     }
     #: Identity, versions, the stored object and the creating run: lineage sets
     #: these; ``key`` and ``description`` are the user's.
     system_fields = frozenset({
         "uid", "suffix", "kind", "size", "hash", "hash_type", "dedup_hash", "n_files",
         "storage_id", "object_key", "run_id", "version", "is_latest", "storage_ongoing",
-        "created_at", "updated_at", "created_by_id", "space_id",
+        "created_at", "updated_at", "created_by_id", "space_id", "source_version", "source_etag",
     })
     relations = {
         "run": ForeignKey("run_id", "Run"),
@@ -104,6 +112,8 @@ class Artifact(Record):
     _staged: StagedCopy | None = None
     _verified: tuple[int | None, str] | None = None
     _temporary_source: bool = False
+    # Set on artifacts of objects registered in place (`lineage.artifacts.external`).
+    _external: Any = None
 
     def __init__(self, data: str | os.PathLike[str] | None = None, key: str | None = None,
                  description: str | None = None, **fields: Any) -> None:
@@ -119,7 +129,9 @@ class Artifact(Record):
         that has saved versions gets a new version when saved.
 
         Args:
-            data: Path of a file or folder.
+            data: Path of a file or folder, or the URI of an S3 object to
+                register in place (``s3://bucket/key``): hashed by streaming
+                it once, never copied (see `lineage.artifacts.external`).
             key: Path-like name in storage, such as ``raw/sample.fasta``.
             description: Free text.
 
@@ -148,8 +160,12 @@ class Artifact(Record):
                 "it takes a path, key= and description=."
             )
         from lineage.artifacts.create import build
+        from lineage.artifacts.external import build_external, is_remote_uri
 
         super().__init__()
+        if is_remote_uri(data):
+            build_external(self, data, key, description)
+            return
         if hasattr(data, "to_parquet") and not isinstance(data, (str, os.PathLike)):
             self._init_dataframe(data, key, description)
             return
@@ -218,14 +234,29 @@ class Artifact(Record):
         if self.id is not None:
             self.check_changes(self.changed_fields())
         check_fields(self)
+        if self._external is not None:
+            from lineage.artifacts.external import save_external
+
+            return save_external(self)
         if self._source is None:
             return super().save()
         from lineage.artifacts.save import save_artifact
 
         return save_artifact(self)
 
+    @property
+    def is_owned(self) -> bool:
+        """Whether lineage owns the object (False for one registered in place, or a reference).
+
+        Lineage never deletes, moves or repairs an object it does not own.
+        """
+        return self.kind not in ("external", "reference")
+
     def delete(self) -> None:
-        """Delete the record, its links, and its object if no other artifact uses it."""
+        """Delete the record, its links, and its object if no other artifact uses it.
+
+        An object registered in place (``kind="external"``) is never deleted.
+        """
         from lineage.artifacts.delete import delete_artifact
 
         delete_artifact(self)

@@ -186,8 +186,9 @@ def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None,
 
     def work(conn: Any) -> tuple[Any, Any]:
         row = conn.fetchone(
+            # kind: an object registered in place is not lineage's to store a file into.
             f"{select} WHERE hash = ? AND size = ? AND hash_type = ? AND storage_ongoing = ? "
-            "AND space_id = ? ORDER BY CASE WHEN dedup_hash IS NULL THEN 1 ELSE 0 END, id LIMIT 1",
+            "AND space_id = ? AND kind <> 'external' ORDER BY CASE WHEN dedup_hash IS NULL THEN 1 ELSE 0 END, id LIMIT 1",
             [digest.sha256, digest.size, HASH_TYPE, false, space_id],
         )
         family = None

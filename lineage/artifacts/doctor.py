@@ -141,10 +141,13 @@ def run_doctor(fix: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS,
     cutoff = time.time() - grace_seconds
     rows = Artifact.objects_unhidden().all()
     stale = [a for a in rows if a.storage_ongoing and a.updated_at.timestamp() < cutoff]
-    # References (datasets of other systems, `lineage.lifecycle.references`) hold no object.
-    storage_ids = {a.storage_id for a in rows if a.storage_id is not None and a.kind != "reference"}
+    # References (datasets of other systems, `lineage.lifecycle.references`) hold no
+    # object, and objects registered in place (`lineage.artifacts.external`) are not
+    # lineage's: their locations are never listed, repaired or cleaned.
+    storage_ids = {a.storage_id for a in rows
+                   if a.storage_id is not None and a.kind not in ("reference", "external")}
     storage_ids |= {r[0] for r in instance.db.query(
-        "SELECT id FROM storage WHERE type <> 'reference'")}
+        "SELECT id FROM storage WHERE type NOT IN ('reference', 'external')")}
     stores: dict[int, ObjectStore] = {}
     listings: dict[int, dict[str, float]] = {}
     # The spaces this role sees (all of them for the owner and on SQLite).
@@ -195,7 +198,8 @@ def run_doctor(fix: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS,
             if fix:
                 _delete_orphan(instance, stores[storage_id], storage_id, key)
     for artifact in rows:
-        if artifact.storage_ongoing or not artifact.object_key or artifact.kind == "reference":
+        if artifact.storage_ongoing or not artifact.object_key or artifact.kind in (
+                "reference", "external"):
             continue
         store = stores.get(artifact.storage_id)
         if store is None:

@@ -58,6 +58,10 @@ def local_copy(artifact: Artifact) -> Path:
     from lineage.instance import current_instance
 
     _check_saved(artifact, "cache")
+    if artifact.kind == "external":
+        from lineage.artifacts.external import local_copy as external_copy
+
+        return external_copy(artifact)
     instance = current_instance()
     store = store_of(instance, artifact.storage_id)
     path = store.local_path(artifact.object_key)
@@ -122,6 +126,10 @@ def open_artifact(artifact: Artifact, mode: str = "r", **kwargs: Any) -> IO[Any]
             21, f"artifact {artifact.uid} is a folder; use .cache() to get a local folder", artifact.key)
     from lineage.instance import current_instance
 
+    if artifact.kind == "external":  # read the verified copy, never unchecked bytes
+        handle = open(local_copy(artifact), mode, **kwargs)  # noqa: SIM115 - returned
+        record_input(artifact)
+        return handle
     store = store_of(current_instance(), artifact.storage_id)
     handle = store.open(artifact.object_key, mode, **kwargs)
     record_input(artifact)

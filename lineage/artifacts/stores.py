@@ -73,13 +73,14 @@ def owned_object_key(object_key: str | None, sha256: str | None, suffix: str | N
     (``objects/ab/<sha256><suffix>``, or the same under a space's prefix
     ``spaces/<uid>/``): a row whose ``object_key`` was made to point anywhere
     else (``lineage.db``, another artifact's folder, an object registered in
-    place) never deletes that.
+    place) never deletes that; nor does an artifact registered in place
+    (``kind="external"``), whatever its key.
     """
     from lineage.errors import ValidationError
     from lineage.storage.keys import SPACES_PREFIX, object_key_for
 
-    if not object_key or not sha256:
-        return None
+    if not object_key or not sha256 or kind == "external":
+        return None  # an object registered in place is never lineage's to delete
     try:
         expected = object_key_for(sha256, "" if kind == "folder" else (suffix or ""))
     except ValidationError:

@@ -4,7 +4,8 @@ Engines know paths, not artifacts: `record_file` turns a path into the
 artifact with that content (saved on first sight, found by hash after
 that) and links it to the run as an input or an output. A file written by
 one engine and read by another, or by a tracked script, is therefore one
-artifact and one node of the lineage graph.
+artifact and one node of the lineage graph. An ``s3://bucket/key`` URI is
+registered in place (hashed, not copied; `lineage.artifacts.external`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def record_file(run: Run, path: str | os.PathLike[str], *, role: Role, key: str 
 
     Args:
         run: The engine run that read or wrote it.
-        path: A local file or folder.
+        path: A local file or folder, or an ``s3://bucket/key`` URI (the
+            object is registered in place: hashed by streaming it once,
+            never copied, moved or deleted by lineage).
         role: ``"output"``: `run` becomes the artifact's creating run (an
             earlier creator moves to ``previous_runs``); ``"input"``: the
             artifact is an input of `run` (saved without a creating run when
@@ -40,7 +43,10 @@ def record_file(run: Run, path: str | os.PathLike[str], *, role: Role, key: str 
 
     Returns:
         The artifact, or None when nothing is at `path` (a temporary output
-        removed before it could be read, say).
+        removed before it could be read, say, or no such S3 object).
+
+    Raises:
+        StorageError: An S3 bucket is missing or cannot be reached.
     """
     from lineage.lifecycle.runs import activate, deactivate, record_input, record_output
 
@@ -48,26 +54,36 @@ def record_file(run: Run, path: str | os.PathLike[str], *, role: Role, key: str 
         from lineage.errors import ValidationError
 
         raise ValidationError(f"role must be 'input' or 'output', got {role!r}.")
-    location = Path(os.fspath(path))
-    if not location.exists():
-        return None
+    from lineage.artifacts.external import is_remote_uri
+
+    if is_remote_uri(path):
+        location: Any = path
+    else:
+        location = Path(os.fspath(path))
+        if not location.exists():
+            return None
     if role == "output":
         activation = activate(run, set_context=True)
         try:
             artifact = _saved(location, key, description)
+        except FileNotFoundError:
+            return None
         finally:
             deactivate(activation)
         if artifact.run_id != run.id:
             record_output(run, artifact)
         return artifact
-    with context.detached():
-        artifact = _saved(location, key, description)
+    try:
+        with context.detached():
+            artifact = _saved(location, key, description)
+    except FileNotFoundError:
+        return None
     if artifact.run_id != run.id:
         record_input(run, artifact)
     return artifact
 
 
-def _saved(path: Path, key: str | None, description: str | None) -> Artifact:
+def _saved(path: Any, key: str | None, description: str | None) -> Artifact:
     """The saved artifact with the content at `path` (saved now if new)."""
     from lineage.artifact import Artifact
 
@@ -76,7 +92,7 @@ def _saved(path: Path, key: str | None, description: str | None) -> Artifact:
         try:
             artifact = Artifact(path, key=key, description=description)
         except FileExistsError:  # upon_artifact_create_if_hash_exists = "error"
-            return _existing(path)
+            return _existing(Path(path))
         return artifact.save()
 
 

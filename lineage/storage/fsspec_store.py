@@ -418,6 +418,55 @@ class FsspecStore(ObjectStore):
         with self._location_errors():
             return self._fs.open(self._path(self._object_key(key)), mode, **kwargs)
 
+    # Objects registered in place (`lineage.artifacts.external`): any key of
+    # the bucket, read where it lives, never written.
+    def head_object(self, bucket_key: str, version_id: str | None = None) -> dict[str, Any]:
+        """Size, ETag and version id of the S3 object at `bucket_key` (a key of the bucket).
+
+        Returns:
+            ``{"size": int, "etag": str | None, "version_id": str | None}``;
+            the version id is None on a bucket without versioning.
+
+        Raises:
+            FileNotFoundError: No such object (or no such version).
+            StorageError: Missing bucket, unreachable endpoint, bad credentials.
+        """
+        if not self._is_s3:
+            raise ValidationError(f"objects can be registered in place on S3 only, not {self._root}.")
+        extra = {"VersionId": version_id} if version_id else {}
+        with self._location_errors():
+            try:
+                head = self._fs.call_s3("head_object", Bucket=self._bucket, Key=bucket_key, **extra)
+            except FileNotFoundError:
+                raise
+            except Exception as exc:
+                if _error_code(exc) in ("NoSuchKey", "NoSuchVersion", "404", "400") and version_id:
+                    raise FileNotFoundError(errno.ENOENT, str(exc), bucket_key) from exc
+                raise
+        version = head.get("VersionId")
+        return {"size": int(head.get("ContentLength", 0)), "etag": head.get("ETag"),
+                "version_id": None if version in (None, "null") else str(version)}
+
+    def read_object(self, bucket_key: str, size: int, version_id: str | None = None,
+                    block_size: int = 8 << 20) -> Iterator[bytes]:
+        """The bytes of the S3 object at `bucket_key` as ranged reads of `block_size`.
+
+        With `version_id` every read asks for that version, so an overwrite
+        in between cannot mix two contents.
+
+        Raises:
+            FileNotFoundError: The object (or version) is gone.
+            StorageError: Missing bucket, unreachable endpoint, bad credentials.
+        """
+        path = f"{self._bucket}/{bucket_key}"
+        for start in range(0, size, block_size):
+            end = min(start + block_size, size)
+            with self._location_errors():
+                chunk = self._fs.cat_file(path, version_id=version_id, start=start, end=end)
+            if not chunk:
+                return
+            yield chunk
+
     def fetch(
         self,
         key: str,

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,3 +235,19 @@ def digest_listed_files(
     else:
         entries = [one(f) for f in files]
     return folder_digest_from_manifest(entries)
+
+
+def hash_chunks(chunks: Iterable[bytes], sink: Callable[[bytes], object] | None = None) -> FileDigest:
+    """Digest of content read as a stream of chunks (a remote object), in one pass.
+
+    The same SHA-256 and size as `hash_file` of the same bytes. Each chunk
+    is also given to `sink` (a file's ``write``, say) when one is set.
+    """
+    h = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        h.update(chunk)
+        size += len(chunk)
+        if sink is not None:
+            sink(chunk)
+    return FileDigest(h.hexdigest(), size)
