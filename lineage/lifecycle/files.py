@@ -54,9 +54,7 @@ def record_file(run: Run, path: str | os.PathLike[str], *, role: Role, key: str 
         from lineage.errors import ValidationError
 
         raise ValidationError(f"role must be 'input' or 'output', got {role!r}.")
-    from lineage.artifacts.external import is_remote_uri
-
-    if is_remote_uri(path):
+    if isinstance(path, str) and path[:5].lower() == "s3://":
         location: Any = path
     else:
         location = Path(os.fspath(path))
