@@ -148,3 +148,21 @@ def test_the_lifecycle_records_objects_in_place(s3, s3_client, bucket):
     assert out.run_id == writer.id and out.kind == "external"
     assert [r.id for r in ln.Artifact.get(id=out.id).input_of_runs.all()] == [reader.id]
     assert lifecycle.record_file(reader, f"s3://{bucket}/missing.txt", role="input") is None
+
+
+def test_moving_to_another_space_moves_the_record_never_the_object(s3, s3_client, bucket):
+    from lineage.storage.keys import object_key_for
+
+    # At the very key lineage would use for this content: still not lineage's.
+    key = object_key_for(hashlib.sha256(b"here").hexdigest(), ".txt")
+    put(s3_client, bucket, key, b"here")
+    artifact = ln.Artifact(f"s3://{bucket}/{key}").save()
+    lifecycle.create_space("elsewhere")
+    lifecycle.move_to_space(artifact, "elsewhere")
+    moved = ln.Artifact.get(id=artifact.id)
+    assert (moved.object_key, moved.storage.root) == (key, f"s3://{bucket}")
+    assert bucket_keys(s3_client, bucket) == [key]
+    assert moved.cache().read_bytes() == b"here"
+    moved.delete()
+    run_doctor(fix=True, grace_seconds=0)
+    assert bucket_keys(s3_client, bucket) == [key]
