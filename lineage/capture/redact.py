@@ -75,6 +75,22 @@ _OPTION_VALUE = re.compile(
     r"""(?P<lead>(?:^|(?<=\s))-{1,2}(?P<name>[A-Za-z][\w.\-]*))(?P<sep>\s+)"""
     r"""(?P<value>'[^']*'|"[^"]*"|[^\s'"-][^\s'";&|)]*)"""
 )
+_SPACE_DASH = re.compile(r"\s-")
+
+
+def _may_hold_option(text: str) -> bool:
+    """A cheap necessary condition for `_OPTION_VALUE` to match `text`.
+
+    The option regex needs a ``-`` at the start or after whitespace, and
+    whitespace before the value: hyphenated words, dates, UUIDs and paths
+    (no whitespace at all) skip it. ``str.split`` and ``\\s`` agree on what
+    whitespace is (Unicode's), so nothing the regex would redact is skipped.
+    """
+    if " -" in text:
+        return True
+    if len(text.split(None, 1)) < 2:  # no whitespace
+        return False
+    return text.startswith("-") or _SPACE_DASH.search(text) is not None
 
 
 def _words(name: str) -> list[str]:
@@ -281,7 +297,7 @@ def redact_text(text: str) -> str:
         text = _URL.sub(lambda m: redact_url(m[0]), text)
     if "=" in text or ":" in text:
         text = _ASSIGNMENT.sub(_redact_assignment, text)
-    if "-" in text:
+    if "-" in text and _may_hold_option(text):
         text = _OPTION_VALUE.sub(_redact_option_value, text)
     return text
 

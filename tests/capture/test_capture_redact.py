@@ -193,3 +193,52 @@ def test_redact_argv_single_dash(argv: list[str], expected: list[str]) -> None:
 )
 def test_redact_text_options_in_a_command_line(text: str, expected: str) -> None:
     assert redact_text(text) == expected
+
+
+OPTION_TEXTS = [
+    "mytool --password hunter2 --out x.txt", "java -jar t.jar -token abc", 'x --api-key "a b" y',
+    "--password hunter2", "-token abc", "a\t--password x", "a\n-token x", "a\u00a0--password x",
+    "a\u2003--token x", "a\x1c--password x", "a --password\u00a0x", "a -- --token x",
+    "run-1 --secret s3cr3t", "x\r\n--password p",
+]
+
+
+@pytest.mark.parametrize("text", OPTION_TEXTS)
+def test_option_pre_check_keeps_every_form_the_regex_redacts(text: str) -> None:
+    """The pre-check never skips a text that holds an option with a secret value."""
+    from lineage.capture.redact import _OPTION_VALUE, _may_hold_option
+
+    assert _OPTION_VALUE.search(text) is not None
+    assert _may_hold_option(text)
+    assert REDACTED in redact_text(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-01-01", "my-run-name", "3f2a9c1e-7b4d-4e21-9a3b-0c8d7e6f5a41",
+             "/data/raw/sample-001.csv", "resnet-50 baseline", "a-b c-d"])
+def test_option_pre_check_skips_hyphenated_words(text: str) -> None:
+    """Hyphens inside words (no ``-`` after whitespace) do not run the option regex."""
+    from lineage.capture.redact import _OPTION_VALUE, _may_hold_option
+
+    assert not _may_hold_option(text)
+    assert _OPTION_VALUE.search(text) is None
+    assert redact_text(text) == text
+
+
+def test_option_pre_check_is_a_necessary_condition_on_random_text() -> None:
+    """Wherever the option regex matches random text (every whitespace kind), the pre-check holds."""
+    import random
+    import sys
+
+    from lineage.capture.redact import _OPTION_VALUE, _may_hold_option
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    alphabet = spaces + list("--ab=:'\"x") + ["pw", "password", "token"]
+    rng = random.Random(18)
+    matched = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        if _OPTION_VALUE.search(text) is not None:
+            matched += 1
+            assert _may_hold_option(text), repr(text)
+    assert matched > 50  # the regex did match: the check was exercised
