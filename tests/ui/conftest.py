@@ -1,104 +1,21 @@
 """Fixtures of the UI tests: one instance and one real `lineage ui` server per module.
 
 The server is the real command (``python -m lineage ui --port 0``) in its own
-process, on an ephemeral loopback port; tests talk HTTP to it.
+process, on an ephemeral loopback port; tests talk HTTP to it. Helpers the
+tests import by name live in `ui_helpers` (a conftest is not importable by
+name once two test folders with a conftest are collected together).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
+from ui_helpers import UIServer, start_ui
 
 import lineage.instance as instance_module
-
-
-@dataclass
-class Reply:
-    """One HTTP answer."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-
-class UIServer:
-    """A running ``lineage ui`` process."""
-
-    def __init__(self, proc: subprocess.Popen[str], url: str) -> None:
-        self.proc = proc
-        self.url = url.rstrip("/")
-        self.output: list[str] = []
-
-    def get(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
-        request = urllib.request.Request(self.url + path, headers=headers or {}, method=method)
-        opener = urllib.request.build_opener(_NoRedirect)
-        try:
-            with opener.open(request, timeout=30) as response:
-                return Reply(response.status, {k.lower(): v for k, v in response.headers.items()},
-                             response.read())
-        except urllib.error.HTTPError as exc:
-            return Reply(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
-
-    def api(self, path: str) -> Any:
-        reply = self.get(path)
-        assert reply.status == 200, (path, reply.status, reply.body[:500])
-        return reply.json()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def start_ui(target: str, *args: str, env: dict[str, str] | None = None,
-             timeout: float = 60) -> UIServer:
-    """Start ``lineage ui --port 0 --instance TARGET ARGS`` and wait until it serves."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lineage", "ui", "--port", "0", "--instance", target, *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, **(env or {})})
-    deadline = time.monotonic() + timeout
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "lineage ui: serving" in line:
-            url = line.split(" at ", 1)[1].split(" ", 1)[0]
-            server = UIServer(proc, url)
-            server.output = lines
-            threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-            return server
-    proc.kill()
-    raise RuntimeError("lineage ui did not start:\n" + "".join(lines))
 
 
 @pytest.fixture(scope="session")
@@ -133,8 +50,3 @@ def server(ui_data: tuple[str, dict[str, Any]], tmp_path_factory: pytest.TempPat
 def ids(ui_data: tuple[str, dict[str, Any]]) -> dict[str, Any]:
     """Uids of the records `ui_data` made."""
     return ui_data[1]
-
-
-def here() -> Path:
-    """This folder."""
-    return Path(__file__).parent

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from browser import INTERNAL, Browser, available
-from conftest import here
+from ui_helpers import here
 
 pytestmark = pytest.mark.skipif(not available(), reason="chromium and chromium-driver missing")
 

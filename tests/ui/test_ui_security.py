@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import start_ui
+from ui_helpers import start_ui
 
 from lineage.errors import ValidationError
 from lineage.ui.security import check_bind, is_loopback
