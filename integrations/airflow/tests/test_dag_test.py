@@ -110,14 +110,19 @@ def test_xcom_values_passed_between_tasks_are_run_dependencies(run_dag, out):
     assert extract.upstream_runs.count() == 0
 
 
-def test_outlets_and_hook_lineage_assets_become_artifacts(run_dag, out):
+def test_outlets_and_hook_lineage_assets_become_artifacts(run_dag, out, moto_server, monkeypatch):
+    from conftest import use_endpoint
+
+    use_endpoint(monkeypatch, moto_server)  # where S3 outlets are looked up (no bucket there)
     dag_run = run_dag("assets")
     write, convert = task_run(dag_run, "write"), task_run(dag_run, "convert")
     assert write.params["bash_command"].startswith("printf")
-    raw = write.output_artifacts.one()
+    raw = write.output_artifacts.filter(kind="file").one()
     assert raw.hash and raw.size == (out / "raw.csv").stat().st_size
-    # an s3 outlet is listed, not downloaded
+    # an s3 outlet that cannot be read (here: no such bucket) is listed and a reference
     assert write.details["outlets"] == [f"file://{out}/raw.csv", "s3://bucket/never-written.csv"]
+    never = write.output_artifacts.filter(kind="reference").one()
+    assert (never.storage.root, never.object_key) == ("s3://bucket", "never-written.csv")
     # ObjectStoragePath reads and writes reach Airflow's hook-lineage collector
     assert [a.id for a in convert.input_artifacts.all()] == [raw.id]
     clean = convert.output_artifacts.one()
