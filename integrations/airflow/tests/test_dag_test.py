@@ -111,7 +111,7 @@ def test_xcom_values_passed_between_tasks_are_run_dependencies(run_dag, out):
 
 
 def test_outlets_and_hook_lineage_assets_become_artifacts(run_dag, out, moto_server, monkeypatch):
-    from conftest import use_endpoint
+    from s3_server import use_endpoint
 
     use_endpoint(monkeypatch, moto_server)  # where S3 outlets are looked up (no bucket there)
     dag_run = run_dag("assets")

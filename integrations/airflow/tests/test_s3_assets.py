@@ -17,7 +17,7 @@ from pathlib import Path
 import lineage as ln
 import pytest
 
-from conftest import use_endpoint
+from s3_server import use_endpoint
 from test_dag_test import task_run
 
 @pytest.fixture
