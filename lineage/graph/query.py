@@ -206,7 +206,10 @@ def version_neighbors_sql() -> str:
     Parameters: key, space id, key, space id, version, key, space id, version.
     """
     cols = ", ".join(ARTIFACT_COLUMNS)
-    visible = "FROM artifact WHERE key = ? AND space_id = ? AND NOT storage_ongoing"
+    # ``space_id + 0``: without ANALYZE statistics SQLite otherwise walks the
+    # space_id index (every artifact of the space: 50 ms at 100,000 artifacts)
+    # instead of the key index (the versions of one key).
+    visible = "FROM artifact WHERE key = ? AND space_id + 0 = ? AND NOT storage_ongoing"
     return (
         f"SELECT {cols} {visible} AND version IN ("
         f"(SELECT MAX(version) {visible} AND version < ?), "
