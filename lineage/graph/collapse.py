@@ -128,15 +128,18 @@ def _refine(graph: nx.DiGraph, rounds: int, keep: frozenset[str] | set[str]) -> 
     colour = {n: palette.setdefault(_initial_colour(n, d, keep), len(palette))
               for n, d in graph.nodes(data=True)}
     classes = len(set(colour.values()))
+    # Each node's (direction, edge kind, neighbour) once, from the adjacency
+    # dicts: edge views cost a lookup per edge per round.
+    neighbours = {
+        node: [("in", _edge_kind(data), pred) for pred, data in graph.pred[node].items()]
+        + [("out", _edge_kind(data), succ) for succ, data in graph.succ[node].items()]
+        for node in graph.nodes
+    }
     for _ in range(rounds):
         palette = {}
         new = {}
-        for node in graph.nodes:
-            around = Counter()
-            for pred in graph.predecessors(node):
-                around[("in", _edge_kind(graph.edges[pred, node]), colour[pred])] += 1
-            for succ in graph.successors(node):
-                around[("out", _edge_kind(graph.edges[node, succ]), colour[succ])] += 1
+        for node, around_node in neighbours.items():
+            around = Counter((way, kind, colour[other]) for way, kind, other in around_node)
             signature = (colour[node], tuple(sorted(around.items())))
             new[node] = palette.setdefault(signature, len(palette))
         colour = new
@@ -176,10 +179,9 @@ def _groups(graph: nx.DiGraph, threshold: int, rounds: int,
         for members in groups:
             parts: dict[frozenset, list[str]] = defaultdict(list)
             for node in members:
-                edges, before, after = graph.edges, graph.predecessors, graph.successors
                 anchors = frozenset(
-                    [("in", _edge_kind(edges[p, node]), label[p]) for p in before(node)]
-                    + [("out", _edge_kind(edges[node, s]), label[s]) for s in after(node)]
+                    [("in", _edge_kind(d), label[p]) for p, d in graph.pred[node].items()]
+                    + [("out", _edge_kind(d), label[s]) for s, d in graph.succ[node].items()]
                 )
                 parts[anchors].append(node)
             if len(parts) > 1 and all(len(p) > threshold for p in parts.values()):
