@@ -232,27 +232,34 @@ class QuerySet(Generic[R]):
         """Whether any record matches."""
         return self.first() is not None
 
-    def to_dataframe(self) -> Any:
+    def to_dataframe(self, include: list[str] | tuple[str, ...] | None = None) -> Any:
         """Matching records as a pandas DataFrame indexed by uid.
 
-        Built column by column from the decoded rows (the values the records
-        would hold), without making a record per row.
+        Foreign keys show names, not ids (``transform`` is the transform's
+        key, ``created_by`` the user's handle, a run its uid); run params and
+        features are expanded as ``params.<name>`` and ``features.<name>``
+        columns. ``include`` adds relations (``"input_artifacts"``,
+        ``"projects"``: a list of names per row) or a foreign key's field
+        (``"transform__version"``). Related rows are read in batches, never
+        one query per row.
         """
-        import pandas as pd
+        from lineage.db.frame import to_dataframe
 
-        db = self._db()
-        sql, params = self.compile_select(db)
-        rows = db.query(sql, params)
-        decode = db.dialect.decode
-        data = {}
-        for i, (name, spec) in enumerate(self.model.columns().items()):
-            kind = spec.kind
-            data[name] = [None if row[i] is None else decode(kind, row[i]) for row in rows]
-        uids = data.pop("uid", [None] * len(rows))
-        return pd.DataFrame(data, columns=list(data), index=pd.Index(uids, name="uid"))
+        return to_dataframe(self, include)
+
+    def _repr_html_(self) -> str:
+        from lineage.db.frame import preview_html
+
+        return preview_html(self)
 
     def __repr__(self) -> str:
         lookups = ", ".join(f"{k}={v!r}" for k, v in self._lookups)
-        return f"<QuerySet {self.model.__name__}.filter({lookups})>"
+        head = f"<QuerySet {self.model.__name__}.filter({lookups})>"
+        from lineage.db.frame import preview_text
+
+        try:
+            return f"{head}\n{preview_text(self)}"
+        except Exception:  # noqa: BLE001 - a repr never raises (no instance open, closed database)
+            return head
 
 

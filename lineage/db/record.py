@@ -192,9 +192,9 @@ class Record:
         return cls.filter(**lookups).get_one(lookups)
 
     @classmethod
-    def to_dataframe(cls, **lookups: Any) -> Any:
-        """All (or matching) records as a pandas DataFrame."""
-        return cls.filter(**lookups).to_dataframe()
+    def to_dataframe(cls, include: list[str] | tuple[str, ...] | None = None, **lookups: Any) -> Any:
+        """All (or matching) records as a pandas DataFrame (see `QuerySet.to_dataframe`)."""
+        return cls.filter(**lookups).to_dataframe(include=include)
 
     @classmethod
     def extra_lookup(cls, alias: str, head: str, rest: list[str], op: str, value: Any,

@@ -119,7 +119,7 @@ def test_unknown_fields_and_bad_lookups_are_clear(runs):
 def test_to_dataframe(runs):
     frame = ln.Run.filter(params__preprocess__downsample=True).to_dataframe()
     assert list(frame.index) == [runs[0].uid, runs[2].uid]
-    assert frame.loc[runs[0].uid, "params"]["learning_rate"] == 0.01
+    assert frame.loc[runs[0].uid, "params.learning_rate"] == 0.01
 
 
 def test_to_dataframe_holds_what_the_records_hold(runs):
@@ -128,11 +128,16 @@ def test_to_dataframe_holds_what_the_records_hold(runs):
     frame = query.to_dataframe()
     records = query.all()
     assert list(frame.index) == [r.uid for r in records]
-    assert list(frame.columns) == [c for c in ln.Run.columns() if c != "uid"]
+    plain = [c for c in ln.Run.columns() if c != "uid" and not c.endswith("_id") and c != "params"]
+    assert set(plain) <= set(frame.columns)
     for record in records:
-        for column in frame.columns:
+        for column in plain:
             cell, value = frame.loc[record.uid, column], getattr(record, column)
             assert cell == value or (value is None and cell != cell), (column, cell, value)
+        assert frame.loc[record.uid, "transform"] == record.transform.key
+        for name, value in (record.params or {}).items():
+            cell = frame.loc[record.uid, f"params.{name}"]
+            assert cell == value or (value is None and cell != cell), (name, cell, value)
     assert ln.Run.filter(id=-1).to_dataframe().empty
 
 
