@@ -41,8 +41,9 @@ def list_runs(
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    """A page of runs, newest first by default, with `total` matching runs and the
-    param and feature `columns` present on the page. Each run has `params` (nested
+    """A page of runs, newest first by default, with `total` matching runs (with a text
+    search or a `where` filter counted up to 10,000: `total_exact` false means more),
+    `more` (a next page exists) and the param and feature `columns` present on the page. Each run has `params` (nested
     params flattened to dotted names) and `features`."""
     from lineage.ui.read.runs_table import RunQuery, runs_page
 

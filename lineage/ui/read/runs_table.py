@@ -4,7 +4,9 @@ Filters compile through the query layer (`lineage.db.query`), so they mean
 what ``ln.Run.filter(...)`` means. Sorting by a param or a feature, and the
 free-text search, are the two pieces of SQL this module adds. One page costs
 four statements whatever the size of the instance: the page, the count, the
-feature values of the page and (through the join) its transforms.
+feature values of the page and (through the join) its transforms. A text
+search or a param/feature filter is tested row by row, so its count stops
+at `COUNT_LIMIT` (``total_exact`` is then false and the page says "10,000+").
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from lineage.ui.read.values import display, flatten, iso, reference_link, second
 
 #: Most runs one page may hold.
 MAX_LIMIT = 500
+#: Runs counted at most when a search or filter tests each row (``"10,000+"``).
+COUNT_LIMIT = 10_000
 #: Most param (and feature) columns a page shows.
 MAX_COLUMNS = 40
 # Exact to the microsecond (julianday() is not): whole seconds plus the stored fraction.
@@ -72,24 +76,37 @@ def runs_page(query: RunQuery) -> dict[str, Any]:
     join = " JOIN transform ON transform.id = run.transform_id" if "transform." in order else ""
     # The page's ids first (an index walk, even deep into the table), then their rows.
     ids_sql = (f"SELECT run.id FROM run{join} WHERE {where} ORDER BY {order} "
-               f"LIMIT {int(query.limit)} OFFSET {int(query.offset)}")
+               f"LIMIT {int(query.limit) + 1} OFFSET {int(query.offset)}")  # one more: a next page?
     rows_sql = (f"SELECT {cols}, transform.key, transform.uid, transform.version FROM run "
                 "JOIN transform ON transform.id = run.transform_id WHERE run.id IN ({marks})")
 
     def work(conn: Any) -> tuple[list[tuple], int]:
         ids = [row[0] for row in conn.fetchall(ids_sql, [*params, *order_params])]
+        more[0] = len(ids) > query.limit
+        ids = ids[:query.limit]
         rows = conn.fetchall(rows_sql.format(marks=", ".join("?" for _ in ids)), ids) if ids else []
         position = {run_id: i for i, run_id in enumerate(ids)}
         rows.sort(key=lambda row: position[row[0]])
-        total = conn.scalar(f"SELECT COUNT(*) FROM run WHERE {where}", params)
+        if scanning:  # stop counting at the cap: the count alone would scan every run
+            total = conn.scalar(f"SELECT COUNT(*) FROM (SELECT 1 FROM run WHERE {where} "
+                                f"LIMIT {COUNT_LIMIT + 1}) capped", params)
+        else:
+            total = conn.scalar(f"SELECT COUNT(*) FROM run WHERE {where}", params)
         return rows, int(total)
 
+    # Text search and param/feature filters are tested row by row: count them up to a cap.
+    scanning = bool(query.q.strip() or query.where.strip())
+    more = [False]
     rows, total = db.read(work)
+    exact = not scanning or total <= COUNT_LIMIT
+    if not exact:  # more than the cap, and at least what the pages so far hold
+        total = max(COUNT_LIMIT, query.offset + len(rows) + int(more[0]))
     runs = [(Run.from_row(row[:n], db.dialect), row[n:]) for row in rows]
     features = _features_of([run.id for run, _ in runs], db)
     items = [_row(run, transform, features.get(run.id, {})) for run, transform in runs]
     return {
-        "total": total, "offset": query.offset, "limit": query.limit, "sort": query.sort,
+        "total": total, "total_exact": exact, "more": more[0], "offset": query.offset,
+        "limit": query.limit, "sort": query.sort,
         "columns": _columns(items, query.sort), "runs": items,
     }
 
