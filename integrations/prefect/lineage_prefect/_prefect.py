@@ -1,9 +1,10 @@
-"""What the adapter reads from Prefect objects, in one place.
+"""What the adapter reads from Prefect objects (and adds to one), in one place.
 
 Everything here depends on the shape of Prefect's objects (measured on
-Prefect 3.9): the task run context, futures, ``task_inputs`` and the data
-of a failed state. When Prefect changes, this is the module to adapt; the
-rest of the adapter only sees plain values.
+Prefect 3.9): the task run context, futures, ``task_inputs``, the data
+of a failed state, and the process-pool task runner's ``submit``. When
+Prefect changes, this is the module to adapt; the rest of the adapter
+only sees plain values.
 """
 
 from __future__ import annotations

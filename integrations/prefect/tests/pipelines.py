@@ -158,6 +158,11 @@ def plain(n: int = 2) -> int:
     return plain_flaky.submit(plain_extract.submit(n)).result()
 
 
+@prefect.flow(task_runner=ProcessPoolTaskRunner(max_workers=2), **lineage_prefect.hooks())
+def plain_in_processes(n: int = 2) -> int:
+    return plain_flaky.submit(plain_extract.submit(n)).result()
+
+
 #: What `hand_over` does mid-flow (set by a test): cut lineage off its database.
 mid_flow: list = []
 

@@ -122,6 +122,23 @@ def test_process_pool_tasks_link_to_their_flow_run_and_upstream_task_runs(instan
     assert {r.pid for r in tasks["extract"] + tasks["total"]} - {os.getpid()}  # other processes
 
 
+def test_process_pool_tasks_of_prefects_own_flow_with_hooks_record_upstream_runs(instance):
+    from prefect.task_runners import ProcessPoolTaskRunner
+
+    assert pipelines.plain_in_processes(2) == 2
+
+    tasks = runs_of(flow_run_of("plain_in_processes"))
+    (extract,) = tasks["plain_extract"]
+    flaky = tasks["plain_flaky"]
+    # A worker process retries the task: each attempt received extract's result.
+    assert [r.status for r in flaky] == ["errored", "completed"]
+    assert all([u.id for u in r.upstream_runs] == [extract.id] for r in flaky)
+    assert extract.pid != os.getpid()
+    # The flow keeps a process-pool runner of its own configuration.
+    runner = pipelines.plain_in_processes.task_runner
+    assert isinstance(runner, ProcessPoolTaskRunner) and runner._max_workers == 2
+
+
 def test_steps_in_and_under_tasks_link_to_the_task_run(instance):
     assert pipelines.with_steps(3) == 30 + 3
 
