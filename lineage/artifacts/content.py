@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 STAGE_THRESHOLD = 1 << 20
 """Files from this size on are staged or verified at construction (smaller: hashed)."""
 
+_COMPARE_BLOCK = 1 << 20
+_COMPARE_BUFFERS = 4
+
 
 @dataclass
 class Content:
@@ -124,58 +127,76 @@ def _hash_beside(path: Path, instance: Instance, candidate: tuple[int | None, st
 def hash_and_compare(path: Path, other: Path) -> tuple[FileDigest, bool]:
     """The digest of `path`, and whether `other` holds exactly the same bytes.
 
-    One read of `path`: each block is hashed on this thread (hashlib
-    releases the GIL) while a second thread reads the same range of `other`
-    and compares it with that very block, so the comparison costs a read
-    and a ``memcmp``, not a second hash.
+    One read of `path`, into a few reused buffers (no allocation, page fault
+    or copy per block): a second thread reads each block of `path` and the
+    same range of `other` and compares them (a ``memcmp``), while this thread
+    hashes that very block (hashlib releases the GIL). Reading and comparing
+    thus overlap the hash, so this costs about one hash pass.
     """
     import hashlib
     import queue
     import threading
 
-    from lineage.storage.hashing import BLOCK_SIZE
-
-    blocks: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=8)
+    block_size = _COMPARE_BLOCK
+    free: queue.Queue[bytearray] = queue.Queue()
+    for _ in range(_COMPARE_BUFFERS):
+        free.put(bytearray(block_size))
+    filled: queue.Queue[tuple[bytearray, int] | BaseException | None] = queue.Queue()
+    stop = threading.Event()
     result = {"same": True}
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
 
-    def compare() -> None:
+    def read_and_compare() -> None:
+        theirs = bytearray(block_size)
         try:
-            fd = os.open(other, os.O_RDONLY)
+            ofd = os.open(other, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError:
-            result["same"] = False
-            fd = -1
+            result["same"], ofd = False, -1
         try:
-            while (item := blocks.get()) is not None:
+            offset = 0
+            while not stop.is_set():
+                mine = free.get()
+                n = os.preadv(fd, [mine], offset)
+                if not n:
+                    break
                 if result["same"]:
-                    offset, block = item
-                    result["same"] = os.pread(fd, len(block), offset) == block
-        except OSError:
+                    m = os.preadv(ofd, [theirs], offset)
+                    if n == block_size:
+                        result["same"] = m == n and mine == theirs
+                    else:  # the last, short block
+                        result["same"] = m == n and mine[:n] == theirs[:n]
+                filled.put((mine, n))
+                offset += n
+            filled.put(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the hashing thread
             result["same"] = False
+            filled.put(exc)
         finally:
-            if fd >= 0:
-                os.close(fd)
+            if ofd >= 0:
+                os.close(ofd)
 
-    comparer = threading.Thread(target=compare, name="lineage-verify", daemon=True)
-    comparer.start()
+    reader = threading.Thread(target=read_and_compare, name="lineage-verify", daemon=True)
     sha = hashlib.sha256()
-    offset = 0
+    size = 0
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        try:
-            while block := os.pread(fd, BLOCK_SIZE * 4, offset):
-                sha.update(block)
-                blocks.put((offset, block))
-                offset += len(block)
-        finally:
-            os.close(fd)
+        reader.start()
+        while (item := filled.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            block, n = item
+            sha.update(memoryview(block)[:n])
+            size += n
+            free.put(block)
     finally:
-        blocks.put(None)
-        comparer.join()
+        stop.set()
+        free.put(bytearray(0))  # wakes a reader waiting for a buffer
+        reader.join()
+        os.close(fd)
     try:
-        same = result["same"] and os.stat(other).st_size == offset
+        same = result["same"] and os.stat(other).st_size == size
     except OSError:
         same = False
-    return FileDigest(sha.hexdigest(), offset), same
+    return FileDigest(sha.hexdigest(), size), same
 
 
 def attach(artifact: Any, content: Content) -> None:

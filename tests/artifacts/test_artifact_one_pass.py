@@ -190,3 +190,30 @@ def test_resaving_repairs_a_corrupt_folder_member(instance, tmp_path: Path):
     member.write_bytes(b"BRAVO")
     ln.Artifact(folder, key="folder").save()
     assert member.read_bytes() == b"bravo"
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 5 * (1 << 19) + 7])
+def test_hash_and_compare_digests_every_byte_and_finds_any_difference(tmp_path, size):
+    """Reused buffers: each block's digest and comparison use that block's bytes only."""
+    import hashlib
+    import os
+
+    from lineage.artifacts.content import hash_and_compare
+
+    data = os.urandom(size)
+    path, other = tmp_path / "f.bin", tmp_path / "o.bin"
+    path.write_bytes(data)
+    other.write_bytes(data)
+    digest, same = hash_and_compare(path, other)
+    assert (digest.sha256, digest.size, same) == (hashlib.sha256(data).hexdigest(), size, True)
+    if size:
+        changed = bytearray(data)
+        changed[-1] ^= 1  # in the last (short or full) block
+        other.write_bytes(bytes(changed))
+        assert hash_and_compare(path, other) == (digest, False)
+        other.write_bytes(data[:-1])
+        assert hash_and_compare(path, other) == (digest, False)
+    other.write_bytes(data + b"x")
+    assert hash_and_compare(path, other) == (digest, False)
+    other.unlink()
+    assert hash_and_compare(path, other) == (digest, False)
