@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lineage.db.dialect import utcnow
-from lineage.db.fields import Field, ForeignKey, Index, ManyToMany
+from lineage.db.fields import Field, ForeignKey, Index, ManyToMany, Reverse
 from lineage.db.record import Record
 from lineage.db.space_column import space_field
 
@@ -96,6 +96,7 @@ class Artifact(Record):
         "previous_runs": ManyToMany("artifact_previous_run", "artifact_id", "run_id", "Run"),
         "projects": ManyToMany("project_artifact", "artifact_id", "project_id", "Project", editable=True),
         "labels": ManyToMany("artifact_label", "artifact_id", "label_id", "Label", editable=True),
+        "feature_values": Reverse("ArtifactFeatureValue", "artifact_id"),
     }
     indexes = (Index(
         # Each space versions its own keys (migration 0007).
@@ -307,6 +308,21 @@ class Artifact(Record):
         if self.key is None:
             return Artifact.filter(id=self.id)
         return Artifact.filter(key=self.key, space_id=self.space_id).order_by("version")
+
+    @property
+    def features(self) -> Any:
+        """Feature values of this artifact (``artifact.features.add_values({...})``, ``.get_values()``)."""
+        from lineage.models.feature import Features
+
+        return Features(self)
+
+    @classmethod
+    def extra_lookup(cls, alias: str, head: str, rest: list[str], op: str, value: Any,
+                     dialect: Any) -> tuple[str, list[Any]] | None:
+        """``Artifact.filter(<feature name>=value)`` looks up feature values."""
+        from lineage.models.feature import feature_lookup
+
+        return feature_lookup(alias, head, rest, op, value, dialect, table="artifact")
 
     def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
                      **kwargs: Any) -> Any:

@@ -65,3 +65,59 @@ def test_recorded_lineage_and_bad_arguments_are_refused_clearly(artifact) -> Non
     with pytest.raises(ValidationError, match=r"save Label\(.*\) first"):
         artifact.labels.add(ln.Label(name="unsaved"))
     lifecycle.finish_run(run)
+
+
+def _run(key: str = "t.py", source: str = "print(1)\n") -> ln.Run:
+    run = lifecycle.start_run(lifecycle.get_or_create_transform(key, source, "script"))
+    lifecycle.finish_run(run)
+    return ln.Run.get(run.uid)
+
+
+def test_run_labels_add_remove_and_filter(instance) -> None:
+    good, bad = ln.Label(name="good").save(), ln.Label(name="bad").save()
+    first, second = _run(), _run()
+    first.labels.add(good, bad)
+    first.labels.add(good)  # already linked: kept once
+    second.labels.add([bad])
+    assert sorted(label.name for label in first.labels) == ["bad", "good"]
+    assert [r.uid for r in ln.Run.filter(labels=good)] == [first.uid]
+    assert sorted(r.uid for r in ln.Run.filter(labels=bad)) == sorted([first.uid, second.uid])
+    assert [r.uid for r in good.runs] == [first.uid]  # the other side sees it
+    first.labels.remove(bad)
+    assert [label.name for label in ln.Run.get(first.uid).labels] == ["good"]
+    bad.runs.remove(second)  # from either side
+    assert not ln.Run.filter(labels=bad).exists()
+
+
+def test_transform_labels_add_remove_and_filter(instance) -> None:
+    reviewed = ln.Label(name="reviewed").save()
+    _run("a.py"), _run("b.py")
+    a = ln.Transform.get(key="a.py")
+    a.labels.add(reviewed)
+    assert [t.key for t in ln.Transform.filter(labels=reviewed)] == ["a.py"]
+    assert [t.key for t in reviewed.transforms] == ["a.py"]
+    assert [label.name for label in a.labels] == ["reviewed"]
+    a.labels.remove(reviewed)
+    assert not ln.Transform.filter(labels=reviewed).exists()
+
+
+def test_run_and_transform_labels_refuse_bad_input_clearly(instance) -> None:
+    run = _run()
+    with pytest.raises(ValidationError, match="run.labels.add\\(\\) takes Label records; got str"):
+        run.labels.add("good")
+    with pytest.raises(ValidationError, match=r"save Label\(.*\) first"):
+        run.transform.labels.add(ln.Label(name="unsaved"))
+    with pytest.raises(ValidationError, match="takes Label records; got Project"):
+        run.labels.add(ln.Project(name="P").save())
+    unsaved = ln.Run(transform_id=run.transform_id)
+    with pytest.raises(ValidationError, match=r"save the Run first"):
+        unsaved.labels.add(ln.Label(name="x").save())
+    with pytest.raises(ValidationError, match="takes Label records or their ids, got a Project"):
+        ln.Run.filter(labels=ln.Project.get(name="P")).all()
+
+
+def test_deleting_an_artifact_removes_its_feature_values(artifact) -> None:
+    ln.Feature(name="accuracy", dtype=float).save()
+    artifact.features.add_values({"accuracy": 0.5})
+    artifact.delete()
+    assert not ln.Artifact.filter(accuracy=0.5).exists()

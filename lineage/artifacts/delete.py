@@ -48,6 +48,7 @@ def delete_artifact(artifact: Artifact) -> None:
         object_key = owned_object_key(object_key, sha256, suffix, kind)
         if key != artifact.key:
             lock_key(conn, key)
+        conn.execute("DELETE FROM artifact_feature_value WHERE artifact_id = ?", [artifact_id])
         delete_rows(conn, ArtifactClass, artifact_id)
         if key is not None and d.decode("bool", is_latest):
             newest = conn.fetchone(

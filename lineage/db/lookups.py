@@ -229,6 +229,17 @@ def _string_condition(column: str, op: str, value: Any, dialect: Dialect) -> Con
     raise ValidationError(f"unknown lookup operator {op!r}; use one of {', '.join(sorted(OPERATORS))}")
 
 
+def json_lookup(lookup: str, column: str, path: tuple[str, ...], op: str, value: Any,
+                dialect: Dialect) -> Condition:
+    """`value` checked and compared with the JSON at `path` in `column`, as ``params__...`` lookups do.
+
+    Feature values (``Run.filter(accuracy__gt=0.9)``) use it too, so both
+    mean the same on both backends: comparisons with a number match numbers
+    only, with a string strings only; text lookups match strings only.
+    """
+    return _json_condition(column, path, op, _json_value(lookup, op, value), dialect)
+
+
 def _json_value(lookup: str, op: str, value: Any) -> Any:
     """`value` checked for a lookup inside a JSON field (``params__lr__gt=0.1``)."""
     from lineage.db.dialect import encode_json

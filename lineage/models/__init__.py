@@ -8,11 +8,11 @@ from lineage.models.transform import Transform
 from lineage.models.run import Run
 from lineage.models.project import Project
 from lineage.models.label import Label
-from lineage.models.feature import Feature, FeatureValue
+from lineage.models.feature import ArtifactFeatureValue, Feature, FeatureValue
 from lineage.models.change import RecordChange
 from lineage.artifact import Artifact
 
 __all__ = [
-    "Artifact", "Environment", "Feature", "FeatureValue", "Label", "Project", "RecordChange",
+    "Artifact", "ArtifactFeatureValue", "Environment", "Feature", "FeatureValue", "Label", "Project", "RecordChange",
     "Run", "Space", "SpaceMember", "Storage", "Transform", "User",
 ]

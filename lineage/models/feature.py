@@ -115,18 +115,55 @@ class FeatureValue(Record):
         return str(self.id)
 
 
-class RunFeatures:
-    """``run.features``: read and add feature values of one run."""
+class ArtifactFeatureValue(Record):
+    """The value of one feature for one artifact (``artifact.features.add_values``)."""
 
-    def __init__(self, run: Run) -> None:
-        self.run = run
+    __tablename__ = "artifact_feature_value"
+    fields = {
+        "artifact_id": Field("bigint", nullable=False, references="artifact", index=True),
+        "feature_id": Field("bigint", nullable=False, references="feature", index=True),
+        "value": Field("json"),
+        "label_id": Field("bigint", references="label"),
+    }
+    system_fields = frozenset({"artifact_id", "feature_id", "label_id", "value"})
+    relations = {
+        "artifact": ForeignKey("artifact_id", "Artifact"),
+        "feature": ForeignKey("feature_id", "Feature"),
+        "label": ForeignKey("label_id", "Label"),
+    }
+    indexes = (
+        Index("uq_artifact_feature", ("artifact_id", "feature_id"), unique=True),
+        Index("ix_artifact_feature_value_value", ("value",), postgresql_gin="jsonb_path_ops"),
+    )
+
+    @property
+    def uid(self) -> str:  # type: ignore[override]
+        """Feature values have no uid of their own; their id stands in."""
+        return str(self.id)
+
+
+#: Registry table -> (its feature value table, the column pointing at the record).
+VALUE_TABLES = {
+    "run": ("run_feature_value", "run_id"),
+    "artifact": ("artifact_feature_value", "artifact_id"),
+}
+
+
+class Features:
+    """``run.features`` / ``artifact.features``: read and add feature values of one record."""
+
+    def __init__(self, record: Record) -> None:
+        self.record = record
+        self._table, self._column = VALUE_TABLES[record.__tablename__]
 
     def get_values(self) -> dict[str, Any]:
         """Feature name -> value."""
+        if self.record.id is None:
+            return {}
         rows = current_db().query(
-            "SELECT f.name, v.value FROM run_feature_value v JOIN feature f ON f.id = v.feature_id "
-            "WHERE v.run_id = ? ORDER BY f.name",
-            [self.run.id],
+            f"SELECT f.name, v.value FROM {self._table} v JOIN feature f ON f.id = v.feature_id "
+            f"WHERE v.{self._column} = ? ORDER BY f.name",
+            [self.record.id],
         )
         dialect = current_db().dialect
         # psycopg returns jsonb already decoded: a JSON string arrives as a str
@@ -136,21 +173,38 @@ class RunFeatures:
         return {name: dialect.decode("json", value) for name, value in rows}
 
     def add_values(self, values: dict[str, Any]) -> None:
-        """Validate and store feature values (replacing earlier values).
+        """Validate and store feature values (replacing earlier values of the same features).
 
         Raises:
-            ValidationError: An unknown feature name or a value of the wrong type.
+            ValidationError: The record is not saved, an unknown feature name or
+                a value of the wrong type; nothing is stored then.
         """
+        kind = type(self.record).__name__
+        if self.record.id is None:
+            raise ValidationError(
+                f"{kind.lower()}.features.add_values(): save the {kind} first (.save()), "
+                "then add feature values.")
+        if not isinstance(values, dict):
+            raise ValidationError(
+                f"{kind.lower()}.features.add_values() takes a dict of feature name -> value, "
+                f"got {type(values).__name__} {values!r}.")
         resolved = validate_features(values)
-        db = current_db()
+        record_id, table, column = self.record.id, self._table, self._column
 
         def work(conn: Any) -> None:
             for feature, (value, label_id) in resolved:
-                conn.execute("DELETE FROM run_feature_value WHERE run_id = ? AND feature_id = ?",
-                             [self.run.id, feature.id])
-                insert_feature_value(conn, self.run.id, feature.id, value, label_id)
+                conn.execute(f"DELETE FROM {table} WHERE {column} = ? AND feature_id = ?",
+                             [record_id, feature.id])
+                conn.execute(
+                    f"INSERT INTO {table} ({column}, feature_id, value, label_id) "
+                    "VALUES (?, ?, ?, ?)",
+                    [record_id, feature.id, conn.dialect.encode("json", value), label_id])
 
-        db.write(work)
+        current_db().write(work)
+
+
+#: ``run.features`` (the name earlier code imports).
+RunFeatures = Features
 
 
 def insert_feature_value(conn: Any, run_id: int, feature_id: int, value: Any,
@@ -178,23 +232,33 @@ def validate_features(values: dict[str, Any]) -> list[tuple[Feature, tuple[Any, 
 
 
 def feature_lookup(alias: str, head: str, rest: list[str], op: str, value: Any,
-                   dialect: Any) -> tuple[str, list[Any]] | None:
-    """SQL for ``Run.filter(<feature>=value)``, or None if no such feature."""
+                   dialect: Any, table: str = "run") -> tuple[str, list[Any]] | None:
+    """SQL for ``Run.filter(<feature>=value)`` (or ``Artifact.filter``), or None if no such feature.
+
+    The value lookups of JSON fields apply (`lineage.db.lookups`), so
+    ``accuracy__gt=0.9`` compares numbers only (a text value never
+    compares as a number) and ``__startswith`` / ``__contains`` match text
+    only, exactly as ``params__accuracy__gt=0.9`` does.
+    """
+    from lineage.db.lookups import json_lookup
+
     if rest:
         return None
     feature = Feature.filter(name=head).first()
     if feature is None:
         return None
-    if op not in ("exact", "in"):
-        raise ValidationError(f"features support exact and __in lookups, not __{op}")
-    values = value if op == "in" else [value]
-    conditions, params = [], []
-    for v in values:
-        sql, p = dialect.json_equals("value", (), getattr(v, "name", v))
-        conditions.append(sql)
-        params.extend(p)
-    where = " OR ".join(conditions) or "1 = 0"
-    return (f"{alias}.id IN (SELECT run_id FROM run_feature_value WHERE feature_id = ? AND ({where}))",
+    if op in ("isnull", "ne"):
+        raise ValidationError(
+            f"feature {head!r} cannot be looked up with __{op}; features take exact, __in, "
+            "__gt, __gte, __lt, __lte, __startswith, __contains and __endswith lookups "
+            "(and their case-insensitive __i... forms).")
+    if isinstance(value, (list, tuple, set, frozenset)) and op == "in":
+        value = [getattr(v, "name", v) for v in value]
+    else:
+        value = getattr(value, "name", value)
+    where, params = json_lookup(f"{head}__{op}", "value", (), op, value, dialect)
+    value_table, column = VALUE_TABLES[table]
+    return (f"{alias}.id IN (SELECT {column} FROM {value_table} WHERE feature_id = ? AND {where})",
             [feature.id, *params])
 
 

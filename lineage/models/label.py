@@ -31,6 +31,8 @@ class Label(NamedRecord):
         "type": ForeignKey("type_id", "Label"),
         "records": Reverse("Label", "type_id"),
         "artifacts": ManyToMany("artifact_label", "label_id", "artifact_id", "Artifact", editable=True),
+        "runs": ManyToMany("run_label", "label_id", "run_id", "Run", editable=True),
+        "transforms": ManyToMany("transform_label", "label_id", "transform_id", "Transform", editable=True),
     }
 
     def __init__(self, name: str, is_type: bool = False, type: Label | None = None,  # noqa: A002

@@ -21,10 +21,12 @@ RUN_UPSTREAM = LinkTable(
     extra={"created_at": Field("datetime", nullable=False, default=utcnow)},
 )
 ARTIFACT_LABEL = LinkTable("artifact_label", ("artifact_id", "artifact"), ("label_id", "label"))
+RUN_LABEL = LinkTable("run_label", ("run_id", "run"), ("label_id", "label"))
+TRANSFORM_LABEL = LinkTable("transform_label", ("transform_id", "transform"), ("label_id", "label"))
 
 LINK_TABLES = (
     RUN_INPUT, ARTIFACT_PREVIOUS_RUN, PROJECT_ARTIFACT, PROJECT_RUN, PROJECT_TRANSFORM,
-    ARTIFACT_LABEL, RUN_UPSTREAM,
+    ARTIFACT_LABEL, RUN_UPSTREAM, RUN_LABEL, TRANSFORM_LABEL,
 )
 
 

@@ -74,6 +74,7 @@ class Run(Record):
         "input_artifacts": ManyToMany("run_input", "run_id", "artifact_id", "Artifact"),
         "recreated_artifacts": ManyToMany("artifact_previous_run", "run_id", "artifact_id", "Artifact"),
         "projects": ManyToMany("project_run", "run_id", "project_id", "Project", editable=True),
+        "labels": ManyToMany("run_label", "run_id", "label_id", "Label", editable=True),
         "feature_values": Reverse("FeatureValue", "run_id"),
         "upstream_runs": ManyToMany("run_upstream", "run_id", "upstream_run_id", "Run"),
         "downstream_runs": ManyToMany("run_upstream", "upstream_run_id", "run_id", "Run"),
@@ -113,9 +114,9 @@ class Run(Record):
     @property
     def features(self) -> Any:
         """Feature values of this run (``run.features.get_values()``)."""
-        from lineage.models.feature import RunFeatures
+        from lineage.models.feature import Features
 
-        return RunFeatures(self)
+        return Features(self)
 
     @classmethod
     def extra_lookup(cls, alias: str, head: str, rest: list[str], op: str, value: Any,

@@ -51,6 +51,7 @@ class Transform(Record):
     relations = {
         "runs": Reverse("Run", "transform_id"),
         "projects": ManyToMany("project_transform", "transform_id", "project_id", "Project", editable=True),
+        "labels": ManyToMany("transform_label", "transform_id", "label_id", "Label", editable=True),
     }
     indexes = (
         Index("uq_transform_key_hash", ("key", "hash"), unique=True),
