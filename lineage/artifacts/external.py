@@ -221,7 +221,8 @@ def save_external(artifact: Artifact) -> Artifact:
     concurrent save) is adopted; the current run becomes the creator.
     """
     from lineage.artifact import Artifact as ArtifactClass
-    from lineage.artifacts.save import _INSERT_COLUMNS, Context, _apply_run, link_recreated
+    from lineage.artifacts.save import (_INSERT_COLUMNS, Context, _apply_run, _update_changed,
+                                        link_recreated)
     from lineage.artifacts.stores import lock_key
     from lineage.db.uids import STEM_LENGTH, versioned_uid
     from lineage.models.links import PROJECT_ARTIFACT, link_rows_sql
@@ -230,6 +231,7 @@ def save_external(artifact: Artifact) -> Artifact:
     if artifact.id is not None:
         ctx.db.write(lambda conn: link_recreated(conn, artifact, ctx))
         _apply_run(artifact, ctx)
+        _update_changed(artifact)  # the user's fields (description, key) changed meanwhile
         return artifact
     location: Location = artifact._external  # type: ignore[attr-defined]
     storage_id = _storage_id(ctx.instance, location.root)

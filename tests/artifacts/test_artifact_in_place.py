@@ -166,3 +166,16 @@ def test_moving_to_another_space_moves_the_record_never_the_object(s3, s3_client
     moved.delete()
     run_doctor(fix=True, grace_seconds=0)
     assert bucket_keys(s3_client, bucket) == [key]
+
+
+def test_registering_again_in_a_run_links_it_and_keeps_edits(s3, s3_client, bucket, make_run):
+    uri = f"s3://{bucket}/edit.txt"
+    put(s3_client, bucket, "edit.txt", b"same")
+    first = ln.Artifact(uri).save()
+    with make_run() as run:
+        again = ln.Artifact(uri)
+        again.description = "checked"
+        ln.save([again])
+    stored = ln.Artifact.get(id=first.id)
+    assert (stored.description, stored.run_id) == ("checked", run.id)
+    assert ln.Artifact.filter(kind="external").count() == 1
