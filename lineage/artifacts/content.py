@@ -26,12 +26,14 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.errors import ValidationError
 from lineage.storage.hashing import FileDigest, FolderDigest, hash_file, hash_folder
+from lineage.storage.progress import PROGRESS_THRESHOLD, progress_bar
 
 if TYPE_CHECKING:
     from lineage.instance import Instance
@@ -85,18 +87,26 @@ def read_content(path: Path, instance: Instance) -> Content:
             f"{path} is not a regular file or folder (a FIFO, socket or device); "
             "copy its content to a file and save that."
         )
-    if st.st_size < STAGE_THRESHOLD or "://" in instance.storage_root:
-        return Content(hash_file(path), "file")
-    candidates = _stored_of_size(instance, st.st_size)
+    if st.st_size < PROGRESS_THRESHOLD:
+        return _read_file(path, st.st_size, instance, None)
+    with progress_bar(f"hashing {path.name}", st.st_size) as advance:
+        return _read_file(path, st.st_size, instance, advance)
+
+
+def _read_file(path: Path, size: int, instance: Instance, progress: Callable[[int], None] | None) -> Content:
+    """`read_content` of a regular file; `progress` is told the bytes hashed."""
+    if size < STAGE_THRESHOLD or "://" in instance.storage_root:
+        return Content(hash_file(path, progress), "file")
+    candidates = _stored_of_size(instance, size)
     if not candidates:
         store = instance.store()
         if store.can_stage:
-            staged = store.stage(path)
+            staged = store.stage(path, progress)
             return Content(staged.digest, "file", staged=staged)
-        return Content(hash_file(path), "file")
+        return Content(hash_file(path, progress), "file")
     if len(candidates) == 1:
         return _hash_beside(path, instance, candidates[0])
-    return Content(hash_file(path), "file")
+    return Content(hash_file(path, progress), "file")
 
 
 def _stored_of_size(instance: Instance, size: int) -> list[tuple[int | None, str]]:

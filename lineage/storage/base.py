@@ -211,7 +211,7 @@ class ObjectStore(ABC):
             ValueError: ``key`` does not name a temporary.
         """
 
-    def stage(self, src: str | os.PathLike[str]) -> Any:
+    def stage(self, src: str | os.PathLike[str], progress: ProgressCallback | None = None) -> Any:
         """Copy a file or folder into the store's temporary area while hashing it.
 
         Only stores with `can_stage`; see `lineage.storage.local.LocalStore.stage`.

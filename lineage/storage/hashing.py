@@ -101,10 +101,11 @@ def pread_into(fd: int, view: memoryview, offset: int) -> int:
     return len(data)
 
 
-def hash_fd(fd: int, offset: int = 0) -> FileDigest:
+def hash_fd(fd: int, offset: int = 0, progress: Callable[[int], object] | None = None) -> FileDigest:
     """Digest of an open file descriptor's content from ``offset`` to its end.
 
     Reads at explicit offsets, so the descriptor's position is left unchanged.
+    ``progress`` is called with the number of bytes of each block hashed.
     """
     h = hashlib.sha256()
     view = memoryview(bytearray(BLOCK_SIZE))
@@ -115,11 +116,13 @@ def hash_fd(fd: int, offset: int = 0) -> FileDigest:
             break
         h.update(view[:n])
         pos += n
+        if progress is not None:
+            progress(n)
     return FileDigest(h.hexdigest(), pos - offset)
 
 
-def hash_file(path: str | os.PathLike[str]) -> FileDigest:
-    """Digest of a file's full content.
+def hash_file(path: str | os.PathLike[str], progress: Callable[[int], object] | None = None) -> FileDigest:
+    """Digest of a file's full content (``progress`` as for `hash_fd`).
 
     Raises:
         FileNotFoundError, PermissionError, IsADirectoryError: as `open` does.
@@ -128,7 +131,7 @@ def hash_file(path: str | os.PathLike[str]) -> FileDigest:
     try:
         if stat.S_ISDIR(os.fstat(fd).st_mode):
             raise IsADirectoryError(21, "Is a directory; use hash_folder()", str(path))
-        return hash_fd(fd)
+        return hash_fd(fd, progress=progress)
     finally:
         os.close(fd)
 

@@ -197,8 +197,8 @@ class LocalStore(ObjectStore):
 
     # Staging: one read that hashes and stores (see `lineage.storage.staging`).
 
-    def stage(self, src: str | os.PathLike[str]) -> StagedCopy:
-        """Copy a file or folder into ``.tmp/`` while hashing the copy.
+    def stage(self, src: str | os.PathLike[str], progress: ProgressCallback | None = None) -> StagedCopy:
+        """Copy a file or folder into ``.tmp/`` while hashing the copy (``progress``: bytes copied, files only).
 
         Raises:
             ValidationError: The source changed while it was copied, is not a
@@ -207,7 +207,7 @@ class LocalStore(ObjectStore):
         src = Path(src)
         if src.is_dir():
             return staging.stage_folder(src, self._tmp, self.root)
-        return staging.stage_file(src, self._tmp, self.root, durable=self.durable)
+        return staging.stage_file(src, self._tmp, self.root, durable=self.durable, progress=progress)
 
     def commit_staged(self, staged: StagedCopy, object_key: str) -> None:
         """Rename a staged copy into place under ``object_key`` (made durable first).

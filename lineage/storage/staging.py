@@ -61,7 +61,8 @@ class StagedCopy:
         return f"StagedCopy({str(self.path)!r}, {self.digest.sha256[:12]}...)"
 
 
-def stage_file(src: Path, tmp_dir: Path, store_root: str, *, durable: bool) -> StagedCopy:
+def stage_file(src: Path, tmp_dir: Path, store_root: str, *, durable: bool,
+               progress: _fileio.Progress = None) -> StagedCopy:
     """Copy a file into `tmp_dir`, hashing the copy while the kernel writes it.
 
     With `durable`, writeback starts as the copy goes, so the ``fsync`` at
@@ -75,7 +76,7 @@ def stage_file(src: Path, tmp_dir: Path, store_root: str, *, durable: bool) -> S
     try:
         fd, path = _fileio.create_temporary(tmp_dir, STAGE_PREFIX)
         try:
-            digest = _fileio.copy_and_hash_fd(sfd, fd, st.st_size, flush=durable)
+            digest = _fileio.copy_and_hash_fd(sfd, fd, st.st_size, progress, flush=durable)
             if digest.size != st.st_size or not _fileio.same_content_stat(st, os.fstat(sfd)):
                 raise _fileio.source_changed_error(src)
             if durable and st.st_size <= _fileio.PIPELINE_THRESHOLD:
