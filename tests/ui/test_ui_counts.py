@@ -11,7 +11,7 @@ import pytest
 import lineage as ln
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 def test_filtered_count_stops_at_the_cap_and_says_so(instance: Any,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from lineage.ui.read import runs_table
