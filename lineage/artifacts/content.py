@@ -105,7 +105,7 @@ def _read_file(path: Path, size: int, instance: Instance, progress: Callable[[in
             return Content(staged.digest, "file", staged=staged)
         return Content(hash_file(path, progress), "file")
     if len(candidates) == 1:
-        return _hash_beside(path, instance, candidates[0])
+        return _hash_beside(path, instance, candidates[0], progress)
     return Content(hash_file(path, progress), "file")
 
 
@@ -119,7 +119,8 @@ def _stored_of_size(instance: Instance, size: int) -> list[tuple[int | None, str
     return [(r[0], r[1]) for r in rows]
 
 
-def _hash_beside(path: Path, instance: Instance, candidate: tuple[int | None, str]) -> Content:
+def _hash_beside(path: Path, instance: Instance, candidate: tuple[int | None, str],
+                 progress: Callable[[int], None] | None = None) -> Content:
     """Hash the file and compare the stored object that may hold it, in one pass."""
     from lineage.artifacts.stores import store_of
 
@@ -129,12 +130,13 @@ def _hash_beside(path: Path, instance: Instance, candidate: tuple[int | None, st
     except Exception:  # noqa: BLE001 - an unusable location: verified at save instead
         local = None
     if local is None:
-        return Content(hash_file(path), "file")
-    digest, same = hash_and_compare(path, local)
+        return Content(hash_file(path, progress), "file")
+    digest, same = hash_and_compare(path, local, progress)
     return Content(digest, "file", verified=candidate if same else None)
 
 
-def hash_and_compare(path: Path, other: Path) -> tuple[FileDigest, bool]:
+def hash_and_compare(path: Path, other: Path,
+                     progress: Callable[[int], None] | None = None) -> tuple[FileDigest, bool]:
     """The digest of `path`, and whether `other` holds exactly the same bytes.
 
     One read of `path`, into a few reused buffers (no allocation, page fault
@@ -197,6 +199,8 @@ def hash_and_compare(path: Path, other: Path) -> tuple[FileDigest, bool]:
             sha.update(memoryview(block)[:n])
             size += n
             free.put(block)
+            if progress is not None:
+                progress(n)
     finally:
         stop.set()
         free.put(bytearray(0))  # wakes a reader waiting for a buffer

@@ -33,12 +33,16 @@ def test_hash_file_reports_every_byte(tmp_path: Path) -> None:
     assert digest == hash_file(path)
 
 
-@pytest.mark.parametrize("storage", ["local", "remote-like"])
+@pytest.mark.parametrize("storage", ["local", "beside", "remote-like"])
 def test_large_file_shows_a_hashing_bar_at_a_terminal(sqlite_instance, tmp_path, monkeypatch, storage) -> None:
     """Staged (local storage) and plain hashing both draw the bar, named after the file."""
     path = _big_file(tmp_path / "big.bin")
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
+    if storage == "beside":
+        ln.Artifact(path, key="first.bin").save()  # the same content stored: hashed and compared beside it
+        terminal.seek(0)
+        terminal.truncate()
     if storage == "remote-like":
         # an existing object of the same size: hashed beside it (no staging); two make it a plain hash
         for i in range(2):
