@@ -98,6 +98,7 @@ class Artifact(Record):
         "labels": ManyToMany("artifact_label", "artifact_id", "label_id", "Label", editable=True),
         "feature_values": Reverse("ArtifactFeatureValue", "artifact_id"),
     }
+    feature_table = ("artifact_feature_value", "artifact_id")
     indexes = (Index(
         # Each space versions its own keys (migration 0007).
         "uq_artifact_latest_key", ("space_id", "key"), unique=True, where="is_latest",
@@ -322,7 +323,7 @@ class Artifact(Record):
         """``Artifact.filter(<feature name>=value)`` looks up feature values."""
         from lineage.models.feature import feature_lookup
 
-        return feature_lookup(alias, head, rest, op, value, dialect, table="artifact")
+        return feature_lookup(alias, head, rest, op, value, dialect, model=cls)
 
     def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
                      **kwargs: Any) -> Any:

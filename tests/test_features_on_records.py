@@ -134,3 +134,37 @@ def test_bad_feature_lookups_name_the_problem(features) -> None:
         ln.Run.filter(accuracy__isnull=True).all()
     with pytest.raises(ValidationError, match="no field or relation 'acuracy'"):
         ln.Artifact.filter(acuracy__gt=0.5).all()
+
+
+def test_artifact_features_in_to_dataframe_and_labels_and_features_in_describe(features,
+                                                                               tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from lineage.graph.describe import describe
+
+    a, b = _artifact(tmp_path, "a.csv"), _artifact(tmp_path, "b.csv")
+    a.features.add_values({"accuracy": 0.9, "experiment": "E1"})
+    b.features.add_values({"accuracy": 0.7})
+    frame = ln.Artifact.filter(key__startswith="raw/").order_by("key").to_dataframe()
+    assert list(frame["features.accuracy"]) == [0.9, 0.7]
+    assert frame["features.experiment"].iloc[0] == "E1"
+    assert frame["features.experiment"].isna().tolist() == [False, True]
+
+    reviewed = ln.Label(name="reviewed").save()
+    run = _run({"accuracy": 0.5})
+    ln.Run.get(run.uid).labels.add(reviewed)
+    ln.Transform.get(key="train.py").labels.add(reviewed)
+    a.labels.add(reviewed)
+
+    def text_of(record) -> str:
+        buffer = io.StringIO()
+        describe(record, console=Console(file=buffer, width=250, color_system=None))
+        return buffer.getvalue()
+
+    artifact_text = text_of(ln.Artifact.get(key="raw/a.csv"))
+    assert "features" in artifact_text and "accuracy" in artifact_text and "E1" in artifact_text
+    assert "labels: reviewed" in artifact_text
+    assert "labels: reviewed" in text_of(ln.Run.get(run.uid))
+    assert "labels: reviewed" in text_of(ln.Transform.get(key="train.py"))

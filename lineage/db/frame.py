@@ -2,7 +2,7 @@
 
 Foreign keys are shown by name (``transform`` as its key, ``created_by`` as
 the user's handle, a run as its uid), joined in the main statement; JSON
-params and run features are expanded as ``params.<name>`` and
+params and the features of runs and artifacts are expanded as ``params.<name>`` and
 ``features.<name>`` columns (one batched statement for the features);
 ``include=[...]`` adds related records (many-to-many and reverse relations:
 a list of names per row, in batches) or a field of a foreign key
@@ -176,12 +176,13 @@ def _related(db: Database, model: type[Record], relation: str, ids: list[int]) -
 
 
 def _features(query: QuerySet[Any], db: Database) -> dict[int, dict[str, Any]]:
-    """Run id -> feature name -> value for the runs of `query`, in one statement."""
+    """Record id -> feature name -> value for the runs (artifacts) of `query`, in one statement."""
     table = query.model.__tablename__
+    values, column = query.model.feature_table  # type: ignore[misc]
     where, params = query.compile_where(db)
     sql = (
-        "SELECT v.run_id, f.name, v.value FROM run_feature_value v JOIN feature f ON f.id = v.feature_id "
-        f"WHERE v.run_id IN (SELECT {table}.id FROM {table} WHERE {where}{query._tail()})"
+        f"SELECT v.{column}, f.name, v.value FROM {values} v JOIN feature f ON f.id = v.feature_id "
+        f"WHERE v.{column} IN (SELECT {table}.id FROM {table} WHERE {where}{query._tail()})"
     )
     found: dict[int, dict[str, Any]] = {}
     decode = db.dialect.decode
@@ -196,7 +197,7 @@ def to_dataframe(query: QuerySet[Any], include: list[str] | tuple[str, ...] | No
 
     names, data = rows(query, include or ())
     columns: dict[str, list[Any]] = {name: [row[i] for row in data] for i, name in enumerate(names)}
-    if query.model.__tablename__ == "run":
+    if query.model.feature_table is not None:
         ids = columns["id"]
         if "params" in columns:
             columns = _expand(columns, "params")

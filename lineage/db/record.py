@@ -66,6 +66,8 @@ class Record:
         uid_length: Length of random uids.
         hidden_flag: A boolean column whose true rows default queries hide.
         system_fields: Fields only lineage sets (read-only to users).
+        feature_table: (table, column) holding the registry's feature values
+            (``run_feature_value``, ``run_id``), or None if it has no features.
     """
 
     __tablename__: ClassVar[str]
@@ -75,6 +77,7 @@ class Record:
     indexes: ClassVar[tuple[Index, ...]] = ()
     uid_length: ClassVar[int] = 12
     hidden_flag: ClassVar[str | None] = None
+    feature_table: ClassVar[tuple[str, str] | None] = None
 
     id: int | None
     uid: str

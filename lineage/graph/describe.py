@@ -75,7 +75,7 @@ def describe_renderable(record: Record, full: bool = False) -> RenderableType:
         if isinstance(record, Run):
             return run_tree(record, full)
         if isinstance(record, Artifact):
-            return artifact_tree(record)
+            return artifact_tree(record, full)
         if isinstance(record, Transform):
             return transform_tree(record, full)
     return field_table(record, full)
@@ -122,6 +122,9 @@ def run_tree(run: Any, full: bool = False) -> Any:
     projects = [p.name for p in run.projects]
     if projects:
         tree.add("projects: " + _e(", ".join(projects)))
+    labels = [label.name for label in run.labels]
+    if labels:
+        tree.add("labels: " + _e(", ".join(labels)))
     if run.report_id is not None:
         report = run.report
         tree.add(f"report: {artifact_line(report) if report is not None else run.report_id}")
@@ -160,8 +163,8 @@ def _add_git(tree: Any, git: dict[str, Any] | None, full: bool = False) -> None:
 
 
 # --- artifacts --------------------------------------------------------------------------
-def artifact_tree(artifact: Any) -> Any:
-    """A tree: content facts, creating run, earlier creators, users, versions, projects."""
+def artifact_tree(artifact: Any, full: bool = False) -> Any:
+    """A tree: content facts, creating run, earlier creators, users, versions, projects, labels, features."""
     from rich.tree import Tree
 
     latest = "latest" if artifact.is_latest else "[yellow]not latest[/]"
@@ -206,6 +209,9 @@ def artifact_tree(artifact: Any) -> Any:
     labels = [label.name for label in artifact.labels]
     if labels:
         tree.add("labels: " + _e(", ".join(labels)))
+    features = artifact.features.get_values()
+    if features:
+        add_mapping(tree.add("features"), features, full)
     return tree
 
 
@@ -245,6 +251,9 @@ def transform_tree(transform: Any, full: bool = False) -> Any:
     projects = [p.name for p in transform.projects]
     if projects:
         tree.add("projects: " + _e(", ".join(projects)))
+    labels = [label.name for label in transform.labels]
+    if labels:
+        tree.add("labels: " + _e(", ".join(labels)))
     return tree
 
 

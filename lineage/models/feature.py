@@ -142,19 +142,12 @@ class ArtifactFeatureValue(Record):
         return str(self.id)
 
 
-#: Registry table -> (its feature value table, the column pointing at the record).
-VALUE_TABLES = {
-    "run": ("run_feature_value", "run_id"),
-    "artifact": ("artifact_feature_value", "artifact_id"),
-}
-
-
 class Features:
     """``run.features`` / ``artifact.features``: read and add feature values of one record."""
 
     def __init__(self, record: Record) -> None:
         self.record = record
-        self._table, self._column = VALUE_TABLES[record.__tablename__]
+        self._table, self._column = type(record).feature_table  # type: ignore[misc]
 
     def get_values(self) -> dict[str, Any]:
         """Feature name -> value."""
@@ -232,7 +225,7 @@ def validate_features(values: dict[str, Any]) -> list[tuple[Feature, tuple[Any, 
 
 
 def feature_lookup(alias: str, head: str, rest: list[str], op: str, value: Any,
-                   dialect: Any, table: str = "run") -> tuple[str, list[Any]] | None:
+                   dialect: Any, model: Any = None) -> tuple[str, list[Any]] | None:
     """SQL for ``Run.filter(<feature>=value)`` (or ``Artifact.filter``), or None if no such feature.
 
     The value lookups of JSON fields apply (`lineage.db.lookups`), so
@@ -257,7 +250,9 @@ def feature_lookup(alias: str, head: str, rest: list[str], op: str, value: Any,
     else:
         value = getattr(value, "name", value)
     where, params = json_lookup(f"{head}__{op}", "value", (), op, value, dialect)
-    value_table, column = VALUE_TABLES[table]
+    from lineage.models.run import Run
+
+    value_table, column = (model or Run).feature_table
     return (f"{alias}.id IN (SELECT {column} FROM {value_table} WHERE feature_id = ? AND {where})",
             [feature.id, *params])
 

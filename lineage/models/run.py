@@ -33,6 +33,7 @@ class Run(Record):
 
     __tablename__ = "run"
     uid_length = 16
+    feature_table = ("run_feature_value", "run_id")
     fields = {
         "uid": Field("str", nullable=False, unique=True, length=16),
         "transform_id": Field("bigint", nullable=False, references="transform"),
