@@ -22,7 +22,7 @@ marks the graph truncated: 10,000 boxes are never drawn.
 from __future__ import annotations
 
 import os
-from collections import Counter, defaultdict, deque
+from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -103,7 +103,12 @@ def cap(graph: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES) -> nx.DiGraph:
                 seen.add(neighbor)
                 queue.append(neighbor)
     kept = set(order)
-    out = graph.subgraph(kept).copy()
+    # Built directly: copying a subgraph view filters every adjacency twice.
+    out = graph.__class__()
+    out.graph.update(graph.graph)
+    out.add_nodes_from((n, dict(d)) for n, d in graph.nodes(data=True) if n in kept)
+    out.add_edges_from((u, v, dict(d)) for u, v, d in graph.edges(data=True)
+                       if u in kept and v in kept)
     for node in kept:
         if any(n not in kept for n in (*graph.predecessors(node), *graph.successors(node))):
             out.nodes[node]["truncated"] = True
@@ -130,17 +135,20 @@ def _refine(graph: nx.DiGraph, rounds: int, keep: frozenset[str] | set[str]) -> 
     classes = len(set(colour.values()))
     # Each node's (direction, edge kind, neighbour) once, from the adjacency
     # dicts: edge views cost a lookup per edge per round.
+    # (networkx's own dicts: its read-only views wrap every lookup.)
+    pred, succ = graph._pred, graph._succ
     neighbours = {
-        node: [("in", _edge_kind(data), pred) for pred, data in graph.pred[node].items()]
-        + [("out", _edge_kind(data), succ) for succ, data in graph.succ[node].items()]
+        node: [("in", _edge_kind(data), p) for p, data in pred[node].items()]
+        + [("out", _edge_kind(data), s) for s, data in succ[node].items()]
         for node in graph.nodes
     }
     for _ in range(rounds):
         palette = {}
         new = {}
         for node, around_node in neighbours.items():
-            around = Counter((way, kind, colour[other]) for way, kind, other in around_node)
-            signature = (colour[node], tuple(sorted(around.items())))
+            # The multiset of (direction, edge kind, neighbour colour), as a sorted tuple.
+            around = tuple(sorted((way, kind, colour[other]) for way, kind, other in around_node))
+            signature = (colour[node], around)
             new[node] = palette.setdefault(signature, len(palette))
         colour = new
         if len(palette) == classes:

@@ -105,8 +105,8 @@ def _count_hidden(graph: Any) -> None:
     artifacts = {d["uid"]: n for n, d in graph.nodes(data=True) if d["kind"] == "artifact"}
     stored = current_db().read(lambda conn: _stored_degrees(conn, list(runs), list(artifacts)))
     for node, data in graph.nodes(data=True):
-        shown_up = sum(1 for d in graph.pred[node].values() if d.get("relation") != "version")
-        shown_down = sum(1 for d in graph.succ[node].values() if d.get("relation") != "version")
+        shown_up = sum(1 for d in graph._pred[node].values() if d.get("relation") != "version")
+        shown_down = sum(1 for d in graph._succ[node].values() if d.get("relation") != "version")
         up, down = stored.get((data["kind"], data["uid"]), (0, 0))
         data["more_up"] = max(0, up - shown_up)
         data["more_down"] = max(0, down - shown_down)
