@@ -325,6 +325,13 @@ class Artifact(Record):
 
         return feature_lookup(alias, head, rest, op, value, dialect, model=cls)
 
+    @classmethod
+    def lookup_hint(cls, name: str) -> str:
+        """The features there are (`lineage.models.feature.feature_hint`)."""
+        from lineage.models.feature import feature_hint
+
+        return feature_hint(name)
+
     def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
                      **kwargs: Any) -> Any:
         """Draw this artifact's lineage with Graphviz; see `lineage.graph.render.view_lineage`."""

@@ -132,8 +132,11 @@ def test_bad_feature_lookups_name_the_problem(features) -> None:
         ln.Run.filter(experiment__contains=3).all()
     with pytest.raises(ValidationError, match="feature 'accuracy' cannot be looked up with __isnull"):
         ln.Run.filter(accuracy__isnull=True).all()
-    with pytest.raises(ValidationError, match="no field or relation 'acuracy'"):
+    with pytest.raises(ValidationError, match="no field or relation 'acuracy'.*Features: accuracy, "
+                       r"epochs.*ln.Feature\(name='acuracy', dtype=...\).save\(\)"):
         ln.Artifact.filter(acuracy__gt=0.5).all()
+    with pytest.raises(ValidationError, match="Features: accuracy"):
+        ln.Run.filter(acuracy=0.5).all()
 
 
 def test_artifact_features_in_to_dataframe_and_labels_and_features_in_describe(features,

@@ -65,7 +65,7 @@ def compile_lookup(model: type[Record], alias: str, lookup: str, value: Any, dia
     available = sorted({"id", *model.columns(), *model.relations})
     raise ValidationError(
         f"{model.__name__} has no field or relation {head!r} (in lookup {lookup!r}). "
-        f"Available: {', '.join(available)}."
+        f"Available: {', '.join(available)}.{model.lookup_hint(head)}"
     )
 
 

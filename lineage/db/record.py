@@ -205,6 +205,11 @@ class Record:
         """Hook for lookups that are neither columns nor relations (features)."""
         return None
 
+    @classmethod
+    def lookup_hint(cls, name: str) -> str:
+        """More for the error of a lookup of an unknown `name` (registries with features list them)."""
+        return ""
+
     # --- writing ----------------------------------------------------------------
     def changed_fields(self) -> dict[str, Any]:
         """Fields whose value differs from what was loaded or last saved."""

@@ -257,6 +257,13 @@ def feature_lookup(alias: str, head: str, rest: list[str], op: str, value: Any,
             [feature.id, *params])
 
 
+def feature_hint(name: str) -> str:
+    """The features there are, for the error of a lookup of an unknown `name`."""
+    known = [f.name for f in Feature.filter().order_by("name")[:30]]
+    return (f" Features: {', '.join(known) or 'none'}; a feature {name!r} is created with "
+            f"ln.Feature(name={name!r}, dtype=...).save().")
+
+
 def _dtype_string(dtype: Any) -> str:
     if dtype in _SIMPLE:
         return _SIMPLE[dtype]
