@@ -8,6 +8,7 @@ JSON-path expressions.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -23,6 +24,21 @@ def utcnow() -> datetime:
 def dumps(value: Any) -> str:
     """Serialize JSON compactly (no NaN: callers make values JSON-safe first)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _number_text(value: float) -> str | None:
+    """The text every JSON number equal to `value` contains, as lineage writes JSON; or None.
+
+    Only for a finite float with a fraction and no exponent (``0.01``): the
+    JSON text of any number equal to it is Python's shortest repr, the same
+    digits SQLite's own JSON writer prints. Integers (``1`` equals ``1.0``)
+    and exponents (``1e-05``, which SQLite writes ``1.0e-05``) get no
+    search: they have more than one spelling.
+    """
+    if not isinstance(value, float) or not math.isfinite(value) or value.is_integer():
+        return None
+    text = repr(value)
+    return None if "e" in text else text
 
 
 class Dialect:
@@ -107,8 +123,15 @@ class Dialect:
         # The value first: SQLite stops at the first false term, so the type (a
         # second read of the JSON) is checked only on rows whose value matched.
         if isinstance(value, (int, float)):
-            return target.select(f"({value_sql} = ? AND {type_sql} IN ('integer', 'real'))",
-                                 [*vp, self.encode_param(value), *tp])
+            sql, params = target.select(f"({value_sql} = ? AND {type_sql} IN ('integer', 'real'))",
+                                        [*vp, self.encode_param(value), *tp])
+            digits = _number_text(value)
+            if digits is None:
+                return sql, params
+            # A string search before the JSON parse: lineage writes JSON with
+            # Python's json, whose text of such a number is its repr, so a row
+            # without that text cannot hold the number (half the CPU at 1M runs).
+            return f"(instr({column}, ?) > 0 AND {sql})", [digits, *params]
         if isinstance(value, str):
             return target.select(f"({value_sql} = ? AND {type_sql} = 'text')", [*vp, value, *tp])
         # An object or list equals member by member, as jsonb does (key order aside).

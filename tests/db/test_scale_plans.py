@@ -142,3 +142,38 @@ def test_an_expression_index_on_a_param_serves_sqlite_filters_and_sorts(sqlite_i
     assert [r.uid for r in ln.Run.filter(params__lr=0.01)] == [runs[0].uid]
     assert [r.uid for r in ln.Run.filter(params__lr=True)] == [runs[3].uid]
     assert [r.uid for r in ln.Run.filter(params__lr__in=[0.1, "0.01"])] == [runs[1].uid, runs[2].uid]
+
+
+def test_number_equality_with_the_text_search_keeps_its_types(instance):
+    """The SQLite string search in front of a float equality changes no result (both backends)."""
+    transform = ln.Transform(key="n.py", hash="n", source_code="").save()
+    lr, near, one, one_float, flag, text, tiny, nested, negative = _runs(transform, [
+        {"lr": 0.01}, {"lr": 0.015}, {"lr": 1}, {"lr": 1.0}, {"lr": True}, {"lr": "0.01"},
+        {"lr": 1e-05}, {"lr": 0.02, "model": {"dropout": 0.01}}, {"lr": -0.01},
+    ])
+
+    def uids(**lookup: Any) -> set[str]:
+        return {r.uid for r in ln.Run.filter(**lookup)}
+
+    assert uids(params__lr=0.01) == {lr.uid}
+    assert uids(params__lr=0.010) == {lr.uid}
+    assert uids(params__lr=0.015) == {near.uid}
+    assert uids(params__lr=-0.01) == {negative.uid}
+    assert uids(params__lr=1.0) == uids(params__lr=1) == {one.uid, one_float.uid}
+    assert uids(params__lr=1e-05) == {tiny.uid}
+    assert uids(params__model__dropout=0.01) == {nested.uid}
+    assert uids(params__lr__in=[0.01, 0.015]) == {lr.uid, near.uid}
+    assert uids(params__lr="0.01") == {text.uid}
+    assert uids(params__lr=True) == {flag.uid}
+    assert uids(params__lr__ne=0.01) == {r.uid for r in (near, one, one_float, flag, text, tiny,
+                                                         nested, negative)}
+
+
+def test_a_float_equality_searches_the_text_before_parsing_json_on_sqlite(sqlite_instance):
+    """``instr`` first; none for numbers with several spellings (integers, exponents)."""
+    db = current_db()
+    sql, params = ln.Run.filter(params__lr=0.01).compile_select(db)
+    assert "instr(run.params, ?) > 0 AND" in sql and "0.01" in params
+    for value in (1, 1.0, 1e-05, True):
+        sql, _ = ln.Run.filter(params__lr=value).compile_select(db)
+        assert "instr(" not in sql, value
