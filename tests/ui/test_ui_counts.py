@@ -34,3 +34,18 @@ def test_filtered_count_stops_at_the_cap_and_says_so(instance: Any,
     assert (few["total"], few["total_exact"], few["more"]) == (2, True, False)
     plain = runs_page(RunQuery(limit=2))  # no row-by-row test: an exact count
     assert (plain["total"], plain["total_exact"], plain["more"]) == (7, True, True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sorting_by_a_param_walks_the_documented_expression_index(instance: Any) -> None:
+    # docs/queries.md and docs/ui.md: CREATE INDEX ... ON run (json_extract(params, '$."lr"'))
+    # turns a sort by params.lr from a scan of every run into an index walk, both ways.
+    from lineage.ui.read.runs_table import _order
+
+    instance.db.write(lambda conn: conn.execute(
+        """CREATE INDEX ix_run_params_lr ON run (json_extract(params, '$."lr"'))"""))
+    for sort in ("-params.lr", "params.lr"):
+        order, params = _order(sort, instance.db)
+        plan = " | ".join(row[3] for row in instance.db.read(lambda conn: conn.fetchall(
+            f"EXPLAIN QUERY PLAN SELECT run.id FROM run ORDER BY {order} LIMIT 51", params)))
+        assert "ix_run_params_lr" in plan and "TEMP B-TREE" not in plan, (sort, plan)
