@@ -162,12 +162,14 @@ class Artifact(Record):
                 "it takes a path, key= and description=."
             )
         from lineage.artifacts.create import build
-        from lineage.artifacts.external import build_external, is_remote_uri
 
         super().__init__()
-        if is_remote_uri(data):
-            build_external(self, data, key, description)
-            return
+        if isinstance(data, str) and "://" in data:  # a URL: imported only then (exit-time saves)
+            from lineage.artifacts.external import build_external, is_remote_uri
+
+            if is_remote_uri(data):
+                build_external(self, data, key, description)
+                return
         if hasattr(data, "to_parquet") and not isinstance(data, (str, os.PathLike)):
             self._init_dataframe(data, key, description)
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pandas as pd
 import pytest
@@ -86,10 +85,12 @@ def test_repr_without_an_open_instance_does_not_raise():
     assert repr(ln.Run.filter(status="completed")).startswith("<QuerySet Run.filter(status='completed')>")
 
 
-def test_ten_thousand_runs_in_under_a_second(instance):
-    """The benchmark's figure as a guarantee: names joined, features batched, no query per row."""
+def test_ten_thousand_runs_take_a_bounded_number_of_queries(instance, monkeypatch):
+    """Names joined, features batched, no query per row (the timing is benchmarks/scale_bench.py's)."""
     import sys
     from pathlib import Path
+
+    from lineage.db.database import Connection
 
     sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
     try:
@@ -98,10 +99,12 @@ def test_ten_thousand_runs_in_under_a_second(instance):
         sys.path.pop(0)
     scale_store.grow(instance, 10_000, log=lambda *a, **k: None)
     query = ln.Run.filter().order_by("-started_at")[:10000]
-    query.to_dataframe()  # warm caches (registries, statements) as in the benchmark
-    start = time.perf_counter()
+    query.to_dataframe()  # warm caches (registries, statements)
+    statements = []
+    real_execute = Connection.execute
+    monkeypatch.setattr(Connection, "execute",
+                        lambda self, sql, params=(): statements.append(sql) or real_execute(self, sql, params))
     frame = query.to_dataframe()
-    elapsed = time.perf_counter() - start
     assert len(frame) == 10_000 and "params.lr" in frame.columns and "features.experiment" in frame.columns
     assert frame["transform"].notna().all()
-    assert elapsed < 1.0, elapsed
+    assert 1 <= len(statements) <= 10, statements
