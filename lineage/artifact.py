@@ -59,7 +59,7 @@ class Artifact(Record):
     hidden_flag = "storage_ongoing"
     fields = {
         "uid": Field("str", nullable=False, unique=True, length=16),
-        "key": Field("text", index=True, normalize=_normal_key, normalize_prefix=_normal_prefix),
+        "key": Field("text", normalize=_normal_key, normalize_prefix=_normal_prefix),
         "description": Field("text"),
         "suffix": Field("str", nullable=False, default="", length=64),
         "kind": Field("str", nullable=False, default="file", length=32),
@@ -104,7 +104,10 @@ class Artifact(Record):
         "uq_artifact_latest_key", ("space_id", "key"), unique=True, where="is_latest",
         hint="A key has one latest version: to add a version to that key, save the file with "
              "ln.Artifact(path, key=...).save(); to rename, choose a key no artifact uses.",
-    ),)
+    ), Index(
+        # Lookups by key, and a key's versions in a space read in order (migration 0011).
+        "ix_artifact_key_space_version", ("key", "space_id", "version"),
+    ))
 
     # Set on artifacts built from a file, folder or data frame (not columns):
     # the path, its digest, the staged copy `save()` renames into place, and a

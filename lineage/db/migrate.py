@@ -15,7 +15,7 @@ from lineage.db.database import Connection, Database
 from lineage.errors import SchemaVersionError
 
 #: Schema version this client writes; one step per migration.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _sqlite_template: Path | None = None

@@ -177,3 +177,22 @@ def test_a_float_equality_searches_the_text_before_parsing_json_on_sqlite(sqlite
     for value in (1, 1.0, 1e-05, True):
         sql, _ = ln.Run.filter(params__lr=value).compile_select(db)
         assert "instr(" not in sql, value
+
+
+def test_an_artifacts_versions_walk_the_key_index_without_sorting(instance, tmp_path):
+    # Before migration 0011 SQLite (no ANALYZE) took ix_artifact_space_id here:
+    # every artifact of the space per artifact page.
+    for i in range(3):
+        path = tmp_path / f"v{i}.txt"
+        path.write_text(f"version {i}")
+        artifact = ln.Artifact(path, key="versions/a.txt").save()
+    (tmp_path / "other.txt").write_text("another key")
+    ln.Artifact(tmp_path / "other.txt", key="versions/other.txt").save()
+    plan = _plan(artifact.versions)
+    assert "ix_artifact_key_space_version" in plan, plan
+    assert "ix_artifact_space_id" not in plan, plan
+    if instance.db.is_sqlite:
+        assert "TEMP B-TREE" not in plan, plan
+    else:
+        assert "Sort" not in plan, plan
+    assert [a.version for a in artifact.versions] == [1, 2, 3]
