@@ -3,7 +3,11 @@
 Python (``python``/``py``) and shell (``bash``/``sh``/``shell``/``console``)
 blocks run; other fences (``text``, ``json``, ``yaml``, ``sql``, untagged ...)
 are not code to run. ``<!-- snippet: skip (reason) -->`` on the line right
-before a block skips it, and the reason is required. In ``console`` blocks
+before a block skips it, and the reason is required.
+``<!-- snippet: needs (prefect) -->`` marks a block that needs a workflow
+engine: the core suite skips it ("runs in integrations/prefect's suite") and
+the integration's own suite runs it (``run_document(path, engines={"prefect"})``).
+In ``console`` blocks
 only the ``$ `` lines run; the rest is output.
 
 ``python -m tests.docs.doc_snippets [FILE ...]`` runs documents from the command
@@ -38,6 +42,7 @@ class Block:
     lang: str
     code: str
     skip_reason: str | None
+    needs: str | None = None
 
     @property
     def runnable(self) -> bool:
@@ -67,15 +72,22 @@ def blocks(path: Path) -> list[Block]:
     for match in _FENCE.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
         before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        skip_reason = None
+        skip_reason = needs = None
         marker = _MARKER.search(before)
         if marker:
-            if marker.group(1) != "skip" or not (marker.group(2) or "").strip():
-                raise ValueError(f"{path.name}:{line}: write the marker as <!-- snippet: skip (reason) -->")
-            skip_reason = marker.group(2).strip()
+            kind, arg = marker.group(1), (marker.group(2) or "").strip()
+            if kind == "needs" and re.fullmatch(r"[a-z0-9_-]+", arg):
+                needs = arg
+                skip_reason = f"runs in integrations/{arg}'s suite"
+            elif kind != "skip" or not arg:
+                raise ValueError(
+                    f"{path.name}:{line}: write the marker as <!-- snippet: skip (reason) --> or <!-- snippet: needs (engine) -->"
+                )
+            else:
+                skip_reason = arg
         elif "snippet:" in before:
             raise ValueError(f"{path.name}:{line}: malformed marker {before.strip()!r}")
-        found.append(Block(path, line, match.group(1).lower(), match.group(2), skip_reason))
+        found.append(Block(path, line, match.group(1).lower(), match.group(2), skip_reason, needs))
     return found
 
 
@@ -108,14 +120,18 @@ with open(sys.argv[2], "w") as out:
 """
 
 
-def run_document(path: Path, env: dict[str, str] | None = None) -> tuple[list[Block], list[str | None]]:
+def run_document(
+    path: Path, env: dict[str, str] | None = None, engines: frozenset[str] | set[str] = frozenset(), timeout: float = 120
+) -> tuple[list[Block], list[str | None]]:
     """Run the runnable, unskipped blocks of ``path`` in order in a fresh dir.
 
     Python blocks share one interpreter; shell blocks run in bash from the
-    same working directory. Returns the blocks run and their errors
-    (None where a block passed).
+    same working directory. Blocks marked ``needs (engine)`` run too when
+    ``engine`` is in ``engines`` (an integration's suite, where it is
+    installed). Returns the blocks run and their errors (None where a
+    block passed).
     """
-    to_run = [b for b in blocks(path) if b.runnable and b.skip_reason is None]
+    to_run = [b for b in blocks(path) if b.runnable and (b.skip_reason is None or b.needs in engines)]
     for block in to_run:
         if _INSTALLS.search(block.code):
             raise ValueError(f"{block.where}: a block that installs packages must be marked <!-- snippet: skip (installs ...) -->")
@@ -145,12 +161,26 @@ def run_document(path: Path, env: dict[str, str] | None = None) -> tuple[list[Bl
             env=run_env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
         )
         out = Path(tmp, "out.json")
         if not out.exists():
             raise RuntimeError(f"{path.name}: the snippet process died ({done.returncode}):\n{done.stderr[-3000:]}")
         return to_run, json.loads(out.read_text())
+
+
+def check_engine_page(page: str, engine: str, at_least: int, env: dict[str, str] | None = None) -> None:
+    """Run ``docs/<page>`` with ``engine``'s blocks; what an integration's suite calls.
+
+    Raises:
+        AssertionError: a block failed, or fewer than ``at_least`` ``needs
+            (engine)`` blocks ran (markers dropped or mistyped).
+    """
+    run, errors = run_document(ROOT / "docs" / page, env=env, engines={engine}, timeout=300)
+    failures = [f"{b.where}\n{e}" for b, e in zip(run, errors) if e]
+    assert not failures, "doc blocks fail:\n\n" + "\n\n".join(failures)
+    ran = sum(1 for b in run if b.needs == engine)
+    assert ran >= at_least, f"docs/{page}: {ran} 'needs ({engine})' blocks ran, expected at least {at_least}"
 
 
 def main(argv: list[str]) -> int:

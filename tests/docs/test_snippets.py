@@ -15,16 +15,20 @@ from doc_snippets import ROOT, Block, blocks, documents, run_document
 
 def test_every_unmarked_block_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """Runs every document; fails on any unmarked block that fails."""
-    ran = skipped = 0
+    ran = skipped = elsewhere = 0
     failures = []
     for path in documents():
         found = blocks(path)
-        skipped += sum(1 for b in found if b.runnable and b.skip_reason)
+        skipped += sum(1 for b in found if b.runnable and b.skip_reason and not b.needs)
+        elsewhere += sum(1 for b in found if b.runnable and b.needs)
         run, errors = run_document(path)
         ran += len(run)
         failures += [f"{b.where}\n{e}" for b, e in zip(run, errors) if e]
     with capsys.disabled():
-        print(f"\ndocs snippets: {ran} blocks run, {skipped} skipped (marked), {len(failures)} failed")
+        print(
+            f"\ndocs snippets: {ran} blocks run, {skipped} skipped (marked), "
+            f"{elsewhere} run in an integration's suite (needs), {len(failures)} failed"
+        )
     assert ran > 0
     assert not failures, "doc blocks fail (fix them, or mark them <!-- snippet: skip (reason) -->):\n\n" + "\n\n".join(failures)
 
@@ -68,3 +72,15 @@ def test_console_blocks_run_only_their_prompt_lines() -> None:
 
     block = Block(ROOT / "README.md", 1, "console", "$ echo hi\nhi\n$ true\n", None)
     assert shell_code(block) == "echo hi\ntrue"
+
+
+def test_a_needs_block_runs_only_for_its_engine(tmp_path: Path) -> None:
+    """``needs (engine)`` is skipped in the core suite and runs where the engine is given."""
+    doc = tmp_path / "engine.md"
+    doc.write_text("```python\nx = 1\n```\n\n<!-- snippet: needs (prefect) -->\n```python\nraise ValueError('ran')\n```\n", encoding="utf-8")
+    found = blocks(doc)
+    assert found[1].needs == "prefect" and found[1].skip_reason == "runs in integrations/prefect's suite"
+    assert [b.line for b in run_document(doc)[0]] == [1]
+    assert [b.line for b in run_document(doc, engines={"dagster"})[0]] == [1]
+    run, errors = run_document(doc, engines={"prefect"})
+    assert [b.line for b in run] == [1, 6] and "ValueError: ran" in errors[1]
