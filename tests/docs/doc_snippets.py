@@ -10,8 +10,8 @@ the integration's own suite runs it (``run_document(path, engines={"prefect"})``
 In ``console`` blocks
 only the ``$ `` lines run; the rest is output.
 
-``python -m tests.docs.doc_snippets [FILE ...]`` runs documents from the command
-line; ``run_document`` is what tests/docs/test_snippets.py calls.
+``python -m tests.docs.doc_snippets [--engine NAME] [FILE ...]`` runs documents
+from the command line (``--engine prefect`` runs the ``needs (prefect)`` blocks too); ``run_document`` is what tests/docs/test_snippets.py calls.
 """
 
 from __future__ import annotations
@@ -185,12 +185,16 @@ def check_engine_page(page: str, engine: str, at_least: int, env: dict[str, str]
 
 def main(argv: list[str]) -> int:
     """Run the given documents (all by default) and print a summary."""
+    engines = set()
+    while len(argv) >= 2 and argv[0] == "--engine":
+        engines.add(argv[1])
+        argv = argv[2:]
     paths = [Path(a).resolve() for a in argv] or documents()
     ran = skipped = failed = 0
     for path in paths:
         all_blocks = blocks(path)
-        skipped += sum(1 for b in all_blocks if b.runnable and b.skip_reason)
-        run, errors = run_document(path)
+        skipped += sum(1 for b in all_blocks if b.runnable and b.skip_reason and b.needs not in engines)
+        run, errors = run_document(path, engines=engines, timeout=300 if engines else 120)
         for block, error in zip(run, errors):
             ran += 1
             if error:
