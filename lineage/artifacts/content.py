@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 STAGE_THRESHOLD = 1 << 20
 """Files from this size on are staged or verified at construction (smaller: hashed)."""
 
-_COMPARE_BLOCK = 1 << 20
-_COMPARE_BUFFERS = 4
+_COMPARE_BLOCK = 4 << 20
+"""Bytes hashed and compared per block when re-saving (`hash_and_compare`)."""
 
 
 @dataclass
@@ -139,78 +139,58 @@ def hash_and_compare(path: Path, other: Path,
                      progress: Callable[[int], None] | None = None) -> tuple[FileDigest, bool]:
     """The digest of `path`, and whether `other` holds exactly the same bytes.
 
-    One read of `path`, into a few reused buffers (no allocation, page fault
-    or copy per block): a second thread reads each block of `path` and the
-    same range of `other` and compares them (a ``memcmp``), while this thread
-    hashes that very block (hashlib releases the GIL). Reading and comparing
-    thus overlap the hash, so this costs about one hash pass.
+    One read of `path`: each block is hashed on this thread (hashlib
+    releases the GIL) while a second thread reads the same range of `other`
+    and compares it with that very block, so the comparison costs a read
+    and a ``memcmp``, not a second hash. `progress` is told the bytes hashed.
     """
     import hashlib
     import queue
     import threading
 
-    block_size = _COMPARE_BLOCK
-    free: queue.Queue[bytearray] = queue.Queue()
-    for _ in range(_COMPARE_BUFFERS):
-        free.put(bytearray(block_size))
-    filled: queue.Queue[tuple[bytearray, int] | BaseException | None] = queue.Queue()
-    stop = threading.Event()
+    blocks: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=8)
     result = {"same": True}
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
 
-    def read_and_compare() -> None:
-        theirs = bytearray(block_size)
+    def compare() -> None:
         try:
-            ofd = os.open(other, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(other, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError:
-            result["same"], ofd = False, -1
-        try:
-            offset = 0
-            while not stop.is_set():
-                mine = free.get()
-                n = os.preadv(fd, [mine], offset)
-                if not n:
-                    break
-                if result["same"]:
-                    m = os.preadv(ofd, [theirs], offset)
-                    if n == block_size:
-                        result["same"] = m == n and mine == theirs
-                    else:  # the last, short block
-                        result["same"] = m == n and mine[:n] == theirs[:n]
-                filled.put((mine, n))
-                offset += n
-            filled.put(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the hashing thread
             result["same"] = False
-            filled.put(exc)
+            fd = -1
+        try:
+            while (item := blocks.get()) is not None:
+                if result["same"]:
+                    offset, block = item
+                    result["same"] = os.pread(fd, len(block), offset) == block
+        except OSError:
+            result["same"] = False
         finally:
-            if ofd >= 0:
-                os.close(ofd)
+            if fd >= 0:
+                os.close(fd)
 
-    reader = threading.Thread(target=read_and_compare, name="lineage-verify", daemon=True)
+    comparer = threading.Thread(target=compare, name="lineage-verify", daemon=True)
+    comparer.start()
     sha = hashlib.sha256()
-    size = 0
+    offset = 0
     try:
-        reader.start()
-        while (item := filled.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            block, n = item
-            sha.update(memoryview(block)[:n])
-            size += n
-            free.put(block)
-            if progress is not None:
-                progress(n)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            while block := os.pread(fd, _COMPARE_BLOCK, offset):
+                sha.update(block)
+                blocks.put((offset, block))
+                offset += len(block)
+                if progress is not None:
+                    progress(len(block))
+        finally:
+            os.close(fd)
     finally:
-        stop.set()
-        free.put(bytearray(0))  # wakes a reader waiting for a buffer
-        reader.join()
-        os.close(fd)
+        blocks.put(None)
+        comparer.join()
     try:
-        same = result["same"] and os.stat(other).st_size == size
+        same = result["same"] and os.stat(other).st_size == offset
     except OSError:
         same = False
-    return FileDigest(sha.hexdigest(), size), same
+    return FileDigest(sha.hexdigest(), offset), same
 
 
 def attach(artifact: Any, content: Content) -> None:

@@ -192,9 +192,12 @@ def test_resaving_repairs_a_corrupt_folder_member(instance, tmp_path: Path):
     assert member.read_bytes() == b"bravo"
 
 
-@pytest.mark.parametrize("size", [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 5 * (1 << 19) + 7])
+_BLOCK = 4 << 20  # lineage.artifacts.content._COMPARE_BLOCK
+
+
+@pytest.mark.parametrize("size", [0, 1, _BLOCK - 1, _BLOCK, _BLOCK + 1, 2 * _BLOCK + 7])
 def test_hash_and_compare_digests_every_byte_and_finds_any_difference(tmp_path, size):
-    """Reused buffers: each block's digest and comparison use that block's bytes only."""
+    """Each block's digest and comparison use that block's bytes only, at every block edge."""
     import hashlib
     import os
 
