@@ -9,9 +9,12 @@ content probably is, which the size tells before a byte is read:
   copy (`lineage.storage.staging`); `save()` only makes the copy durable and
   renames it into place;
 - content that may exist (artifacts of this size; the usual re-save): the file
-  is hashed while a second thread compares the one stored object of that size
-  with the very blocks being hashed, so a re-save knows the stored object is
-  intact (not just the right size) for the price of one hash pass;
+  is hashed, and the one stored object of that size must be shown intact
+  (not just the right size). If the store sealed it (`lineage.storage.seal`:
+  untouched since lineage wrote or verified it, proven by one ``stat``), the
+  hash alone does: equal to the recorded hash, the new file is that content.
+  Otherwise a second thread compares the stored object with the very blocks
+  being hashed, and seals it when they match;
 - small files (under `STAGE_THRESHOLD`), folders and remote stores: the
   content is hashed; `save()` then copies or uploads it once more, hashing
   again while it does and refusing bytes that differ from the construction
@@ -105,34 +108,45 @@ def _read_file(path: Path, size: int, instance: Instance, progress: Callable[[in
             return Content(staged.digest, "file", staged=staged)
         return Content(hash_file(path, progress), "file")
     if len(candidates) == 1:
-        return _hash_beside(path, instance, candidates[0], progress)
+        return _hash_beside(path, size, instance, candidates[0], progress)
     return Content(hash_file(path, progress), "file")
 
 
-def _stored_of_size(instance: Instance, size: int) -> list[tuple[int | None, str]]:
-    """``(storage_id, object_key)`` of up to two stored objects of complete files of `size`."""
+def _stored_of_size(instance: Instance, size: int) -> list[tuple[int | None, str, str]]:
+    """``(storage_id, object_key, hash)`` of up to two stored objects of complete files of `size`."""
     false = instance.db.dialect.encode("bool", False)
     rows = instance.db.query(
-        "SELECT DISTINCT storage_id, object_key FROM artifact WHERE size = ? AND kind = ? "
+        "SELECT DISTINCT storage_id, object_key, hash FROM artifact WHERE size = ? AND kind = ? "
         "AND storage_ongoing = ? AND object_key IS NOT NULL LIMIT 2",
         [size, "file", false])
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
-def _hash_beside(path: Path, instance: Instance, candidate: tuple[int | None, str],
+def _hash_beside(path: Path, size: int, instance: Instance, candidate: tuple[int | None, str, str],
                  progress: Callable[[int], None] | None = None) -> Content:
-    """Hash the file and compare the stored object that may hold it, in one pass."""
+    """Hash the file, and show the stored object that may hold it intact: sealed, or compared."""
     from lineage.artifacts.stores import store_of
 
-    storage_id, object_key = candidate
+    storage_id, object_key, sha256 = candidate
     try:
-        local = store_of(instance, storage_id).local_path(object_key)
+        store = store_of(instance, storage_id)
+        local = store.local_path(object_key)
     except Exception:  # noqa: BLE001 - an unusable location: verified at save instead
         local = None
     if local is None:
         return Content(hash_file(path, progress), "file")
+    stored = FileDigest(sha256, size) if sha256 else None
+    if stored is not None and store.trusted(object_key, stored):
+        digest = hash_file(path, progress)
+        return Content(digest, "file", verified=(storage_id, object_key) if digest == stored else None)
+    try:
+        before = os.stat(local)
+    except OSError:
+        before = None
     digest, same = hash_and_compare(path, local, progress)
-    return Content(digest, "file", verified=candidate if same else None)
+    if same and digest == stored and before is not None:
+        store.seal(object_key, digest, since=before)
+    return Content(digest, "file", verified=(storage_id, object_key) if same else None)
 
 
 def hash_and_compare(path: Path, other: Path,

@@ -59,7 +59,8 @@ from lineage.db.database import is_unique_violation
 from lineage.db.dialect import utcnow
 from lineage.db.uids import STEM_LENGTH, random_base62, versioned_uid
 from lineage.errors import BulkSaveError, LineageError
-from lineage.storage.hashing import FolderDigest
+from lineage.storage.hashing import FileDigest, FolderDigest
+from lineage.storage.seal import SEAL_MIN_SIZE
 from lineage.storage.progress import PROGRESS_THRESHOLD, progress_bar
 
 if TYPE_CHECKING:
@@ -644,6 +645,11 @@ def _sync_deferred(items: list[Item], originals: dict[int, ObjectStore], pool: T
     if paths:
         list(pool.map(_fsync_path, sorted(paths)))
         list(pool.map(_fsync_path, sorted(folders)))
+    for item in items:  # durable now: large files are sealed as a durable store seals its writes
+        digest = item.artifact._digest
+        if (id(item) in originals and item.uploaded and not item.object_existed
+                and isinstance(digest, FileDigest) and digest.size >= SEAL_MIN_SIZE):
+            item.store.seal(item.object_key, digest)
 
 
 def _fsync_path(path: str) -> None:

@@ -225,11 +225,23 @@ class ObjectStore(ABC):
     def holds(self, key: str, digest: FileDigest | FolderDigest) -> bool:
         """Whether the object under ``key`` has exactly the content ``digest`` names.
 
-        Local stores re-hash the object; S3 compares the checksum S3 verified
-        when the object was uploaded (no download). Used before trusting an
-        existing object on a re-save.
+        Local stores trust a sealed file (`lineage.storage.seal`) and re-hash
+        anything else; S3 compares the checksum S3 verified when the object
+        was uploaded (no download). Used before trusting an existing object
+        on a re-save.
         """
         return self.verify(key, digest)
+
+    def trusted(self, key: str, digest: FileDigest) -> bool:
+        """Whether the file under ``key`` is proven to hold ``digest`` without reading it.
+
+        Only local stores can tell (a sealed file); others answer False.
+        """
+        return False
+
+    def seal(self, key: str, digest: FileDigest, *, since: os.stat_result | None = None) -> bool:
+        """Mark a file just found to hold ``digest`` as intact (local stores); False if not sealed."""
+        return False
 
     def verify(self, key: str, digest: FileDigest | FolderDigest) -> bool:
         """Re-hash a stored object and compare it with ``digest``.

@@ -9,6 +9,11 @@ half-written; an interrupted process leaves at most a file in ``.tmp/``, which
 Stored objects are made read-only (mode 0444): `local_path` hands out the
 stored file itself and it must not be edited. Objects are never hard-linked
 to the user's files, for the same reason.
+
+A durable store seals each file object of 1 MiB or more once it is written,
+hashed and fsynced, and each one it finds intact by reading it
+(`lineage.storage.seal`): `trusted` then proves from one ``stat`` that it
+was not modified since, so a re-save need not read it again.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lineage.errors import StorageError
-from lineage.storage import _fileio, staging
+from lineage.storage import _fileio, seal, staging
 from lineage.storage.base import (
     TEMPORARY_PREFIX,
     ObjectStore,
@@ -105,8 +110,9 @@ class LocalStore(ObjectStore):
         """Store a file; see `ObjectStore.put_file`.
 
         The file is always hashed while it is copied; with ``digest`` the copy
-        must match it. An object already under the key is kept only if its
-        content hashes right (a same-size corrupt object is replaced).
+        must match it. An object already under the key is kept only if it is
+        sealed or its content hashes right (a same-size corrupt object is
+        replaced). The new object is sealed once durable.
         """
         final = self._root / self._object_key(object_key)
         src = Path(src)
@@ -116,7 +122,7 @@ class LocalStore(ObjectStore):
             if _is_file_of_size(final, st.st_size):
                 if digest is None:
                     digest = _fileio.digest_of_stored_source(sfd, st, src, None)
-                if _hashes_to(final, digest):
+                if self._holds_file(final, digest):
                     if progress is not None:
                         progress(st.st_size)
                     return digest
@@ -135,6 +141,7 @@ class LocalStore(ObjectStore):
         finally:
             os.close(sfd)
         assert written is not None
+        self._seal(final, written)
         return written
 
     def put_folder(
@@ -234,6 +241,7 @@ class LocalStore(ObjectStore):
                 finally:
                     os.close(fd)
             _fileio.move_into_place(staged.path, final, durable=self.durable)
+            self._seal(final, staged.digest)
         staged.done = True
 
     # Reading.
@@ -305,16 +313,80 @@ class LocalStore(ObjectStore):
         return self._root / self._object_key(key)
 
     def verify(self, key: str, digest: FileDigest | FolderDigest) -> bool:
-        """Re-hash a stored object and compare it with ``digest``."""
+        """Re-hash a stored object and compare it with ``digest``.
+
+        A file sealed for ``digest`` that does not match (bit rot) loses its
+        seal, so that saving the original file again replaces it.
+        """
         path = self._root / self._object_key(key)
         try:
             if isinstance(digest, FolderDigest):
                 return hash_folder(path) == digest
-            return hash_file(path) == digest
+            same = hash_file(path) == digest
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return False
         except ValueError:  # an empty folder or a non-regular file
             return False
+        if not same:
+            seal.break_seal(path, digest.sha256, digest.size)
+        return same
+
+    def holds(self, key: str, digest: FileDigest | FolderDigest) -> bool:
+        """Whether the object has exactly this content: sealed for it, else re-hashed (and sealed)."""
+        path = self._root / self._object_key(key)
+        if isinstance(digest, FolderDigest):
+            return self.verify(key, digest)
+        return self._holds_file(path, digest)
+
+    def trusted(self, key: str, digest: FileDigest) -> bool:
+        """Whether the file under ``key`` is sealed for ``digest``: intact since verified, unread."""
+        try:
+            st = os.stat(self._root / self._object_key(key))
+        except OSError:
+            return False
+        return seal.is_sealed(st, digest.sha256, digest.size)
+
+    def seal(self, key: str, digest: FileDigest, *, since: os.stat_result | None = None) -> bool:
+        """Seal a file known to hold ``digest`` (written and hashed, or compared) if unchanged since ``since``.
+
+        It is fsynced first. Only durable stores seal, and only files of
+        `seal.SEAL_MIN_SIZE` or more.
+
+        Returns:
+            Whether the file is sealed now.
+        """
+        return self._seal(self._root / self._object_key(key), digest, since)
+
+    def _holds_file(self, path: Path, digest: FileDigest) -> bool:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if seal.is_sealed(st, digest.sha256, digest.size):
+            return True
+        if not stat.S_ISREG(st.st_mode) or st.st_size != digest.size:
+            return False
+        if not _hashes_to(path, digest):
+            return False
+        self._seal(path, digest, st)
+        return True
+
+    def _seal(self, path: Path, digest: FileDigest | FolderDigest,
+              since: os.stat_result | None = None) -> bool:
+        """Make a verified file durable and seal it; see `seal`."""
+        if not self.durable or isinstance(digest, FolderDigest) or digest.size < seal.SEAL_MIN_SIZE:
+            return False
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return False
+        try:
+            os.fsync(fd)
+            return seal.seal_fd(fd, digest.sha256, digest.size, since)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
 
     # Housekeeping.
 
