@@ -17,7 +17,10 @@ Checks, per storage location registered with the instance:
 - complete rows whose object is missing, or (``verify``: every object is
   hashed; otherwise local files by size) whose content no longer matches:
   reported, since only the original file can repair them (saving it again
-  restores the object).
+  restores the object). ``verify`` also breaks the seal of a local object
+  that does not match (`lineage.storage.seal`: bit rot keeps a seal), so
+  that the re-save replaces it instead of trusting it; this touches only its
+  mtime and is the one change a dry run makes.
 
 The grace period (default one hour) must exceed the longest save, so a
 save in progress is never touched. A dry run changes nothing. Running the
@@ -106,7 +109,8 @@ class DoctorReport:
             ("orphaned objects", self.orphans, "deleted" if fix else ""),
             ("temporary files", self.temporaries, "removed" if fix else ""),
             ("missing objects (save the original file again to restore)", self.missing, ""),
-            ("objects whose content does not match", self.corrupt, ""),
+            ("objects whose content does not match (save the original file again to replace)",
+             self.corrupt, ""),
             ("storage locations not checked", self.errors, ""),
         ]
         lines = []

@@ -87,7 +87,8 @@ def _save_transform(path: str, key: str | None, description: str | None) -> None
 @click.option("--fix", is_flag=True, help="Repair what can be repaired (default: report only).")
 @click.option("--grace", type=float, default=3600.0, show_default=True,
               help="Seconds: leave rows, objects and temporary files younger than this alone.")
-@click.option("--verify", is_flag=True, help="Hash every stored object and compare.")
+@click.option("--verify", is_flag=True,
+              help="Hash every stored object and compare (a mismatching one loses its seal).")
 def doctor(fix: bool, grace: float, verify: bool) -> None:
     """Find (and with --fix repair) interrupted saves, orphaned and broken objects.
 
