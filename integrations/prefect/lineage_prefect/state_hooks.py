@@ -18,10 +18,19 @@ the flow object the first time it runs, with Prefect's public
 ``flow.on_crashed`` / ``flow.on_cancellation``. Every hook runs inside
 `lineage.lifecycle.guarded`: an adapter failure is logged once on the
 logger ``lineage.prefect`` and Prefect goes on unaffected.
+
+Prefect logs two INFO lines around every hook call ("Running hook ...",
+"Hook ... finished running successfully"), which its API log handler
+ships to the server: four records per task run, which cost Prefect more
+CPU than lineage's recording itself (measured in
+``benchmarks/engines/prefect_bench.py``). `hooks` drops those two lines
+for lineage's own hooks (`QuietHookLogs`); Prefect's lines for other
+hooks, and its error line when a hook raises, stay.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from lineage import lifecycle
@@ -39,10 +48,11 @@ def hooks() -> dict[str, list[Any]]:
         lineage's hook. Combine with hooks of your own by concatenating the
         lists (``on_failure=[notify, *lineage_prefect.hooks()["on_failure"]]``).
     """
+    QuietHookLogs.install()
     return {
-        "on_running": [on_running],
-        "on_completion": [on_completion],
-        "on_failure": [on_failure],
+        "on_running": [lineage_on_running],
+        "on_completion": [lineage_on_completion],
+        "on_failure": [lineage_on_failure],
     }
 
 
@@ -50,7 +60,7 @@ def merged(options: dict[str, Any], *, flow: bool) -> dict[str, Any]:
     """`options` of a Prefect decorator with lineage's hooks added after the user's."""
     added = dict(hooks())
     if flow:
-        added.update(on_crashed=[on_crashed], on_cancellation=[on_cancellation])
+        added.update(on_crashed=[lineage_on_crashed], on_cancellation=[lineage_on_cancellation])
     merged_options = dict(options)
     for name, ours in added.items():
         theirs = list(merged_options.get(name) or ())
@@ -58,7 +68,7 @@ def merged(options: dict[str, Any], *, flow: bool) -> dict[str, Any]:
     return merged_options
 
 
-def on_running(obj: Any, run: Any, state: Any) -> None:
+def lineage_on_running(obj: Any, run: Any, state: Any) -> None:
     """A flow or task run entered Running (also a retry)."""
     with lifecycle.guarded("prefect", _WHAT):
         if _is_flow_run(run):
@@ -68,29 +78,52 @@ def on_running(obj: Any, run: Any, state: Any) -> None:
             recorder.task_started(obj, run)
 
 
-def on_completion(obj: Any, run: Any, state: Any) -> None:
+def lineage_on_completion(obj: Any, run: Any, state: Any) -> None:
     """A flow or task run completed (a task maybe from its cache)."""
     with lifecycle.guarded("prefect", _WHAT):
         status = "cached" if _prefect.is_cached(state) else "completed"
         _ended(run, status)
 
 
-def on_failure(obj: Any, run: Any, state: Any) -> None:
+def lineage_on_failure(obj: Any, run: Any, state: Any) -> None:
     """A flow or task run failed for good (no retry left)."""
     with lifecycle.guarded("prefect", _WHAT):
         _ended(run, "errored", _prefect.state_error(state))
 
 
-def on_crashed(obj: Any, run: Any, state: Any) -> None:
+def lineage_on_crashed(obj: Any, run: Any, state: Any) -> None:
     """A flow run crashed (an interrupt, a killed process): aborted, with the reason."""
     with lifecycle.guarded("prefect", _WHAT):
         recorder.flow_ended(run, "aborted", f"crashed: {_prefect.state_error(state)}")
 
 
-def on_cancellation(obj: Any, run: Any, state: Any) -> None:
+def lineage_on_cancellation(obj: Any, run: Any, state: Any) -> None:
     """A flow run is being cancelled: aborted, with the reason."""
     with lifecycle.guarded("prefect", _WHAT):
         recorder.flow_ended(run, "aborted", f"cancelled: {_prefect.state_error(state)}")
+
+
+class QuietHookLogs(logging.Filter):
+    """Drops Prefect's routine INFO lines about calls of lineage's hooks."""
+
+    #: Loggers Prefect's task and flow engines log hook calls on.
+    LOGGERS = ("prefect.task_runs", "prefect.flow_runs")
+    #: How those lines start when the hook is one of lineage's (``lineage_on_*``).
+    PREFIXES = ("Running hook 'lineage_on_", "Hook 'lineage_on_")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for "running hook" / "finished running" lines of lineage's hooks."""
+        msg = record.msg
+        return not (record.levelno == logging.INFO and isinstance(msg, str)
+                    and msg.startswith(self.PREFIXES))
+
+    @classmethod
+    def install(cls) -> None:
+        """Add the filter to Prefect's run loggers, once per process."""
+        for name in cls.LOGGERS:
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, cls) for f in logger.filters):
+                logger.addFilter(cls())
 
 
 def _ended(run: Any, status: str, error: Any = None) -> None:
@@ -113,7 +146,7 @@ def _add_flow_end_hooks(flow: Any) -> None:
     each run after this hook, so the run starting now has it already.
     """
     flow.task_runner = _prefect.linking_task_runner(flow.task_runner)
-    if on_crashed not in flow.on_crashed_hooks:
-        flow.on_crashed(on_crashed)
-    if on_cancellation not in flow.on_cancellation_hooks:
-        flow.on_cancellation(on_cancellation)
+    if lineage_on_crashed not in flow.on_crashed_hooks:
+        flow.on_crashed(lineage_on_crashed)
+    if lineage_on_cancellation not in flow.on_cancellation_hooks:
+        flow.on_cancellation(lineage_on_cancellation)

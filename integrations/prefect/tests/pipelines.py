@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefect.cache_policies import INPUTS, RUN_ID
 from prefect.task_runners import ProcessPoolTaskRunner
 
@@ -210,3 +212,18 @@ async def gather(n: int = 3) -> int:
 @flow
 def mapped(n: int = 3) -> int:
     return sum(f.result() for f in fetch.map(range(n)))
+
+
+# --- a task with a hook of the user's own beside lineage's --------------------------
+def users_hook(task: Any, task_run: Any, state: Any) -> None:
+    """A state hook of the user's own: Prefect's lines about it must stay."""
+
+
+@lineage_prefect.task(on_completion=[users_hook])
+def hooked(x: int) -> int:
+    return x + 1
+
+
+@lineage_prefect.flow
+def logged(n: int) -> int:
+    return hooked(n)
