@@ -28,7 +28,9 @@ from ever breaking the pipeline (see `lineage.lifecycle.engines`)::
     record_file(run, "out/table.csv", role="output")
     finish_run(run, "cached")
 
-Costs: one write transaction to start a run and one to finish it. The
+Costs: one write transaction to start a run and one to finish it (one in
+all for an engine task run started with ``defer=True``: see
+`lineage.lifecycle.deferred`). The
 environment row is computed and written once per process, the transform
 once per (key, source hash), project ids once per name; all are cached per
 instance. Everything that can fail validation (features, parameters that

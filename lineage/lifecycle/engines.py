@@ -73,6 +73,7 @@ def engine_run(
     error: str | BaseException | None = None,
     uid: str | None = None,
     space: Any = None,
+    defer: bool = False,
 ) -> Run:
     """The run of one attempt of an engine task or workflow, created if new.
 
@@ -111,9 +112,13 @@ def engine_run(
             run exists, or when another run has that uid.
         space: An `ln.Space`, its name or id for a new run; None: the
             parent's space, else ``ln.settings.space``, else ``all``.
+        defer: For a ``started`` task run of this process: write it once,
+            with its end (`finish_run`), unless something needs it on disk
+            sooner (`lineage.lifecycle.deferred` lists when). Saves one
+            write transaction per task.
 
     Returns:
-        The run as stored after this call.
+        The run as stored after this call (with `defer`, as it will be stored).
 
     Raises:
         ValidationError: An empty external id or source, an attempt below 1,
@@ -157,7 +162,8 @@ def engine_run(
         run._assign(uid=uid)
     project_ids = resolve_projects(projects) if projects else []
     input_ids = [a if isinstance(a, int) else a.id for a in inputs]
-    upstream_ids = _run_ids(upstream)
+    upstream = list(upstream)
+    upstream_ids: list[int] = []  # read when the run is written: a deferred upstream run then
     cache = _cache(instance)
 
     def work(conn: Connection) -> tuple[Run, bool, str | None]:
@@ -175,14 +181,31 @@ def engine_run(
             _insert_upstream(conn, current.id, upstream_ids)
         return current, stored is None, before
 
-    # An open run's start need not be on disk at once (see `durable_finish`).
-    stored, created, before = instance.db.write(work, durable=final and durable_finish(run))
-    cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
-    stored._db = instance.db
-    # A new run's projects are known; an existing one's load on first use.
-    stored._project_ids = list(project_ids) if created else None
-    _notify_transitions(stored, None if created else before)
-    return stored
+    def store() -> Run:
+        upstream_ids[:] = _run_ids(upstream)  # before the transaction: writes pending ones
+        # An open run's start need not be on disk at once (see `durable_finish`).
+        final_now = run.status in FINAL_STATUSES
+        stored, created, before = instance.db.write(work, durable=final_now and durable_finish(run))
+        cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
+        stored._db = instance.db
+        # A new run's projects are known; an existing one's load on first use.
+        stored._project_ids = list(project_ids) if created else None
+        _notify_transitions(stored, None if created else before)
+        return stored
+
+    if not (defer and status == "started"):
+        return store()
+    from lineage.lifecycle import deferred
+
+    run._db = instance.db
+    run._project_ids = list(project_ids)
+
+    def write_pending() -> None:
+        stored = store()
+        if stored is not run:  # another process wrote this attempt first
+            run.__dict__.update(stored.__dict__)
+
+    return deferred.defer(run, write_pending)
 
 
 def new_run_uid() -> str:

@@ -216,6 +216,11 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
         raise ValidationError(f"status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}.")
     error = error_text(error)
     now = finished_at or utcnow()
+    if getattr(run, "deferred", False):
+        from lineage.lifecycle import deferred
+
+        if deferred.is_pending(run) and deferred.finish(run, status, error, now):
+            return True  # written once, start and end together
     db = getattr(run, "_db", None) or _instance().db
     d = db.dialect
     values = {"status": status, "finished_at": now, "error": error}

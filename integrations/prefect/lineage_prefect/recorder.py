@@ -61,7 +61,9 @@ class _Open:
 _lock = threading.Lock()
 _flows: dict[str, _Open] = {}
 _tasks: dict[str, _Open] = {}
-_known: OrderedDict[str, int] = OrderedDict()  # Prefect run id -> lineage run id (latest attempt)
+# Prefect run id -> lineage run id (latest attempt); the run itself while it is open, as a
+# task run is written only when something needs its id (`lifecycle.engine_run(defer=True)`).
+_known: OrderedDict[str, Run | int] = OrderedDict()
 
 
 # --- flows ---------------------------------------------------------------------------
@@ -141,14 +143,16 @@ def task_started(task: Any, task_run: Any) -> None:
     params = _prefect.task_parameters()
     artifact_params = {name for name, value in params.items() if _artifact_ids([value])}
     flow_run_id = str(task_run.flow_run_id) if task_run.flow_run_id else None
-    upstream = [i for i in map(_lineage_id, _prefect.upstream_ids(task_run, artifact_params)) if i]
+    # The runs themselves, not their ids: an upstream task run still pending is written
+    # with this one (or before it), not now.
+    upstream = [r for r in map(_lineage_run, _prefect.upstream_ids(task_run, artifact_params)) if r]
     source = lifecycle.function_transform(task.fn, KIND)
     run = lifecycle.engine_run(
         source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
         parent=_parent_id(task_run, flow_run_id), inherit_parent=flow_run_id is None,
         params=params, entrypoint=_qualname(task.fn), name=task_run.name,
         details=_details(task_run), inputs=_artifact_ids(params.values()), upstream=upstream,
-        git=source.git)
+        git=source.git, defer=True)
     _open(_tasks, key, _Open(run, attempt, lifecycle.activate(run), flow_run_id))
 
 
@@ -164,7 +168,7 @@ def task_ended(task_run: Any, status: str, error: Any = None) -> None:
 def _open(registry: dict[str, _Open], key: str, entry: _Open) -> None:
     with _lock:
         registry[key] = entry
-        _known[key] = entry.run.id
+        _known[key] = entry.run
         _known.move_to_end(key)
         while len(_known) > _KNOWN_LIMIT:
             _known.popitem(last=False)
@@ -182,7 +186,11 @@ def _finish(entry: _Open, status: str, error: Any = None) -> None:
     if entry.finished:
         return
     entry.finished = True
-    lifecycle.finish_run(entry.run, status, error if status != "completed" else None)
+    run = entry.run
+    lifecycle.finish_run(run, status, error if status != "completed" else None)
+    with _lock:  # keep the id, not the record, of a finished run (the key is Prefect's id)
+        if _known.get(run.external_id) is run:
+            _known[run.external_id] = run.id
 
 
 def _retried_error(entry: _Open, kind: str) -> BaseException | str:
@@ -201,6 +209,12 @@ def _retried_error(entry: _Open, kind: str) -> BaseException | str:
 
 def _lineage_id(prefect_id: str) -> int | None:
     """The lineage run id of a Prefect task or flow run (its latest attempt)."""
+    run = _lineage_run(prefect_id)
+    return run if run is None or isinstance(run, int) else run.id  # writes an open task run
+
+
+def _lineage_run(prefect_id: str) -> Run | int | None:
+    """The lineage run (or its id) of a Prefect task or flow run (its latest attempt)."""
     with _lock:
         known = _known.get(prefect_id)
     if known is not None:
