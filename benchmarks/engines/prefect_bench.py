@@ -77,7 +77,8 @@ class HookClock:
     def install(self) -> None:
         from lineage_prefect import state_hooks as hooks
 
-        for name in ("lineage_on_running", "lineage_on_completion", "lineage_on_failure"):
+        for name in ("running", "completion", "failure"):
+            name = f"lineage_on_{name}" if hasattr(hooks, f"lineage_on_{name}") else f"on_{name}"
             setattr(hooks, name, self._timed(getattr(hooks, name), hooks._is_flow_run))
 
     def _timed(self, hook: Callable[..., None], is_flow_run: Callable[[Any], bool]) -> Callable[..., None]:

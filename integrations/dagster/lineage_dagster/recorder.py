@@ -293,7 +293,7 @@ class Recorder:
 
     def _new_step_run(self, run_id: str, step_key: str, instance: Any, attempt: int,
                       handle_path: Sequence[str], started_at: datetime | None,
-                      status: str = "started") -> Any:
+                      status: str = "started", defer: bool = False) -> Any:
         job_run = self.job_run(run_id, instance)
         info = self._dagster_run_info(run_id, instance)
         dagster_run = info.run
@@ -310,7 +310,7 @@ class Recorder:
             external_id=step_external_id(run_id, step_key), attempt=attempt, parent=job_run,
             params=_op_config(dagster_run.run_config, handle_path), entrypoint=entrypoint,
             name=step_key, details=details, git=source.git, started_at=started_at,
-            status=status)
+            status=status, defer=defer)
 
     def _step_started(self, entry: Any, event: Any, instance: Any) -> None:
         run_id, step_key = entry.run_id, event.step_key
@@ -318,7 +318,10 @@ class Recorder:
         if event.event_type_value == _T.STEP_RESTARTED.value:
             attempt = internals.restart_attempt(event.message) or self._next_attempt(run_id, step_key)
         path = list(event.node_handle.path) if event.node_handle is not None else [step_key]
-        run = self._new_step_run(run_id, step_key, instance, attempt, path, _utc(entry.timestamp))
+        # Written once, at the step's end, unless an output or input needs it sooner
+        # (`lifecycle.engine_run(defer=True)`): an op step without assets costs one write.
+        run = self._new_step_run(run_id, step_key, instance, attempt, path, _utc(entry.timestamp),
+                                 defer=True)
         previous = self._steps.get((run_id, step_key))
         if previous is not None:
             lifecycle.deactivate(previous.activation)
