@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from lineage.db.record import Record
 
-__all__ = ["output_target", "render", "simplify", "to_dot", "view_lineage"]
+__all__ = ["dot_source", "output_target", "render", "simplify", "to_dot", "view_lineage"]
 
 #: Output formats `render` accepts (``dot`` needs no Graphviz program).
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -148,7 +148,7 @@ def render(graph: nx.DiGraph, path: str | os.PathLike[str], format: str = "svg")
 
 
 def to_dot(graph: nx.DiGraph, node_attributes: Callable[[str, dict[str, Any]], dict[str, str]]
-           | None = None) -> graphviz.Digraph:
+           | None = None) -> graphviz.Source:
     """The Graphviz drawing of a lineage graph (collapsed or not).
 
     Args:
@@ -156,19 +156,33 @@ def to_dot(graph: nx.DiGraph, node_attributes: Callable[[str, dict[str, Any]], d
         node_attributes: Extra Graphviz attributes of a node (such as ``id``,
             ``URL``, ``class`` for SVG), given the node id and its data. The
             ``⋯`` marker of a truncated node gets the id ``<id>-more``.
+
+    Returns:
+        A ``graphviz.Source`` of `dot_source` (``.source`` is the text,
+        ``.pipe()`` draws it).
     """
     import graphviz
 
-    dot = graphviz.Digraph(
+    return graphviz.Source(dot_source(graph, node_attributes))
+
+
+def dot_source(graph: nx.DiGraph, node_attributes: Callable[[str, dict[str, Any]], dict[str, str]]
+               | None = None) -> str:
+    """The DOT text of `to_dot`, written in one pass (see `lineage.graph.dot`)."""
+    from lineage.graph.dot import DotWriter
+
+    dot = DotWriter(
         "lineage",
         graph_attr={"rankdir": "LR", "fontname": FONT, "fontsize": "10", "nodesep": "0.25",
                     "ranksep": "0.45", "labelloc": "b", "labeljust": "l"},
         node_attr={"fontname": FONT, "fontsize": "10", "margin": "0.12,0.06"},
         edge_attr={"fontname": FONT, "fontsize": "8", "arrowsize": "0.7", "fontcolor": "#666666"},
     )
-    names = {node: f"n{i}" for i, node in enumerate(sorted(graph.nodes))}
-    for node in sorted(graph.nodes):
-        data = graph.nodes[node]
+    order = sorted(graph.nodes)
+    names = {node: f"n{i}" for i, node in enumerate(order)}
+    nodes = graph.nodes
+    for node in order:
+        data = nodes[node]
         extra = node_attributes(node, data) if node_attributes is not None else {}
         attributes = {"tooltip": _tooltip(node, data), **_style(data), **extra}
         dot.node(names[node], label=_label(data), **attributes)
@@ -183,8 +197,8 @@ def to_dot(graph: nx.DiGraph, node_attributes: Callable[[str, dict[str, Any]], d
         dot.edge(names[source], names[target], **_EDGES.get(kind, {}))
     note = _note(graph)
     if note:
-        dot.attr(label=note)
-    return dot
+        dot.graph_label(note)
+    return dot.source()
 
 
 # --- labels and styles ----------------------------------------------------------------

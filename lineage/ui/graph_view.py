@@ -182,18 +182,19 @@ def graph_data(query: GraphQuery) -> dict[str, Any]:
 def graph_svg(query: GraphQuery) -> str:
     """The graph drawn by Graphviz as SVG, nodes linked to their pages."""
     from lineage.errors import GraphvizNotInstalled
-    from lineage.graph.render import INSTALL_HINT, to_dot
+    import graphviz
+
+    from lineage.graph.render import INSTALL_HINT, dot_source
 
     graph = build(query)
-    dot = to_dot(graph, node_attributes=_svg_attributes)
-    source = dot.source
+    source = dot_source(graph, node_attributes=_svg_attributes)
     with _SVG_LOCK:
         cached = _SVG_CACHE.get(source)
         if cached is not None:
             _SVG_CACHE.move_to_end(source)
             return cached
     try:
-        svg = dot.pipe(format="svg", encoding="utf-8")
+        svg = graphviz.pipe_string("dot", "svg", source, encoding="utf-8")
     except Exception as exc:  # graphviz.ExecutableNotFound, without importing graphviz here
         if type(exc).__name__ == "ExecutableNotFound":
             raise GraphvizNotInstalled(f"the lineage graph needs Graphviz: {INSTALL_HINT}") from exc
