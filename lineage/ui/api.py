@@ -138,10 +138,14 @@ def get_graph(
 ) -> dict[str, Any]:
     """Nodes and edges (as in `ln.lineage_graph`, collapsed as in `view_lineage`), each node
     with `url` (its page) and `more_up`/`more_down` (lineage beyond what is shown)."""
-    from lineage.ui.graph_view import GraphQuery, graph_data
+    from fastapi.responses import Response
 
-    return graph_data(GraphQuery(uid, up, down, _split(expand), collapse, _split(open_groups),
-                                 max_nodes))
+    from lineage.ui.graph_view import GraphQuery, graph_json
+
+    # JSON text made once and kept (FastAPI's encoder takes ~50 ms on 1,000 nodes).
+    return Response(graph_json(GraphQuery(uid, up, down, _split(expand), collapse,
+                                          _split(open_groups), max_nodes)),
+                    media_type="application/json")
 
 
 @router.get("/graph/{uid}/svg", summary="The lineage graph drawn as SVG")

@@ -9,25 +9,33 @@ relation); such nodes get a ``⋯`` handle that expands them. The drawing is
 Graphviz SVG whose nodes link to their pages and carry ids the page's
 script uses: ``node-<node id>``, ``node-<node id>-more``, ``group-<first
 member id>``.
+
+Built graphs and their answers (JSON, DOT) are kept per query under the
+store's write stamp (`lineage.ui.read.stamp`): while no transaction has
+changed the store, a repeated query is answered from memory; after any
+write the next request builds anew. Drawings are kept by their DOT text
+(`lineage.ui.drawings`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from lineage.errors import ValidationError
 from lineage.ui.read.values import iso
 
 #: Most nodes one `expand` list may name.
 MAX_EXPAND = 200
-#: Drawings kept, keyed by their DOT source (which fixes the SVG): Graphviz lays
-#: out 1,000 nodes in about 300 ms, the graph query and DOT take a third of that.
-SVG_CACHE_SIZE = 32
-_SVG_CACHE: OrderedDict[str, str] = OrderedDict()
-_SVG_LOCK = threading.Lock()
+#: Built graphs kept (with their JSON and DOT answers), all under one write stamp.
+GRAPH_CACHE_SIZE = 16
+_GRAPHS: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+_GRAPHS_STAMP: list[Any] = [None]
+_GRAPHS_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,6 +49,47 @@ class GraphQuery:
     collapse: bool = True
     open: list[str] = field(default_factory=list)
     max_nodes: int = 1000
+
+
+def from_cache(query: GraphQuery, product: str, make: Callable[[Any], T]) -> T:
+    """`make(graph)` of the graph of `query`, kept until the store changes.
+
+    `product` names what `make` makes (``"json"``, ``"dot"``); the built
+    graph itself is kept too, so the JSON and the drawing of one query build
+    it once. The write stamp is read before building: see
+    `lineage.ui.read.stamp` for why this never serves an answer older than
+    the last committed write.
+    """
+    from lineage.db.record import current_db
+    from lineage.ui.read.stamp import write_stamp
+
+    stamp = write_stamp(current_db())
+    key = (query.uid, query.up, query.down, tuple(query.expand), query.collapse,
+           tuple(query.open), query.max_nodes)
+    entry: dict[str, Any] = {}
+    if stamp is not None:
+        with _GRAPHS_LOCK:
+            if _GRAPHS_STAMP[0] != stamp:  # the store changed: nothing kept is valid
+                _GRAPHS.clear()
+                _GRAPHS_STAMP[0] = stamp
+            entry = dict(_GRAPHS.get(key, {}))
+            if product in entry:
+                _GRAPHS.move_to_end(key)
+                return entry[product]
+    graph = entry.get("graph")
+    if graph is None:
+        graph = build(query)
+    value = make(graph)
+    if stamp is not None:
+        with _GRAPHS_LOCK:
+            if _GRAPHS_STAMP[0] == stamp:
+                kept = _GRAPHS.setdefault(key, {})
+                kept.update(graph=graph)
+                kept[product] = value
+                _GRAPHS.move_to_end(key)
+                while len(_GRAPHS) > GRAPH_CACHE_SIZE:
+                    _GRAPHS.popitem(last=False)
+    return value
 
 
 def build(query: GraphQuery) -> Any:
@@ -158,9 +207,23 @@ def node_url(node: str, data: dict[str, Any]) -> str | None:
     return f"/{'runs' if data['kind'] == 'run' else 'artifacts'}/{data['uid']}"
 
 
+def graph_json(query: GraphQuery) -> bytes:
+    """`graph_data` as JSON text (UTF-8), kept until the store changes (see `from_cache`)."""
+    import json
+
+    def make(graph: Any) -> bytes:
+        return json.dumps(_data(graph), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8")
+
+    return from_cache(query, "json", make)
+
+
 def graph_data(query: GraphQuery) -> dict[str, Any]:
     """Nodes and edges of the graph as JSON-ready data."""
-    graph = build(query)
+    return _data(build(query))
+
+
+def _data(graph: Any) -> dict[str, Any]:
     nodes = []
     for node, data in graph.nodes(data=True):
         item = {k: (iso(v) if hasattr(v, "isoformat") else v) for k, v in data.items()
@@ -181,29 +244,11 @@ def graph_data(query: GraphQuery) -> dict[str, Any]:
 
 def graph_svg(query: GraphQuery) -> str:
     """The graph drawn by Graphviz as SVG, nodes linked to their pages."""
-    from lineage.errors import GraphvizNotInstalled
-    import graphviz
+    from lineage.graph.render import dot_source
+    from lineage.ui.drawings import draw_svg
 
-    from lineage.graph.render import INSTALL_HINT, dot_source
-
-    graph = build(query)
-    source = dot_source(graph, node_attributes=_svg_attributes)
-    with _SVG_LOCK:
-        cached = _SVG_CACHE.get(source)
-        if cached is not None:
-            _SVG_CACHE.move_to_end(source)
-            return cached
-    try:
-        svg = graphviz.pipe_string("dot", "svg", source, encoding="utf-8")
-    except Exception as exc:  # graphviz.ExecutableNotFound, without importing graphviz here
-        if type(exc).__name__ == "ExecutableNotFound":
-            raise GraphvizNotInstalled(f"the lineage graph needs Graphviz: {INSTALL_HINT}") from exc
-        raise
-    with _SVG_LOCK:
-        _SVG_CACHE[source] = svg
-        while len(_SVG_CACHE) > SVG_CACHE_SIZE:
-            _SVG_CACHE.popitem(last=False)
-    return svg
+    return draw_svg(from_cache(query, "dot",
+                               lambda graph: dot_source(graph, node_attributes=_svg_attributes)))
 
 
 def _svg_attributes(node: str, data: dict[str, Any]) -> dict[str, str]:
