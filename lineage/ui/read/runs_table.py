@@ -11,6 +11,7 @@ at `COUNT_LIMIT` (``total_exact`` is then false and the page says "10,000+").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ _SQLITE_DURATION = (
     "AS INTEGER) + CAST(substr(run.finished_at, 20, 7) AS REAL) - CAST(substr(run.started_at, "
     "20, 7) AS REAL))")
 _NOT_NULL = {"started_at", "status", "uid", "id", "transform"}
+#: Param keys inlined as SQL literals (letters, digits, ``_``, ``-``; no quote, ``?`` or ``%``).
+_PLAIN_KEY = re.compile(r"\w[\w\-]*")
 _PLAIN_SORTS = {"started_at", "finished_at", "status", "entrypoint", "name", "uid", "id",
                 "attempt", "host"}
 
@@ -166,7 +169,7 @@ def _order(sort: str, db: Any) -> tuple[str, list[Any]]:
         if db.is_sqlite:
             expr, params = db.dialect.json_value("run.params", path)
         else:  # jsonb order: numbers as numbers, then strings
-            expr, params = "(run.params #> CAST(? AS text[]))", [list(path)]
+            expr, params = _pg_param(path)
     elif name.startswith("features.") and len(name) > 9:
         expr = ("(SELECT v.value FROM run_feature_value v JOIN feature f ON f.id = v.feature_id "
                 "WHERE v.run_id = run.id AND f.name = ?)")
@@ -180,6 +183,24 @@ def _order(sort: str, db: Any) -> tuple[str, list[Any]]:
     if name in _NOT_NULL:  # plain, so an index on the column serves the order
         return f"{expr} {direction}, run.id {direction}", params
     return f"{expr} {direction} NULLS LAST, run.id {direction}", params
+
+
+def _pg_param(path: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The jsonb at `path` of ``run.params``, with the keys inlined when they are plain.
+
+    ``params -> 'a' -> 'b'`` with literal keys: PostgreSQL reads it at about
+    half the cost of ``params #> $1`` (no text array to walk per row), and an
+    expression index such as ``CREATE INDEX ON run ((params -> 'lr'))``
+    serves it (a parameter never matches an index). Both say the same for
+    object keys; a key that could be an array index (``0``), or holds
+    characters a literal would need escaped, keeps the parameter form.
+    """
+    from lineage.db.json_path import array_index, check_segments
+
+    check_segments(path)
+    if all(_PLAIN_KEY.fullmatch(k) and array_index(k) is None for k in path):
+        return "(run.params" + "".join(f" -> '{k}'" for k in path) + ")", []
+    return "(run.params #> CAST(? AS text[]))", [list(path)]
 
 
 def _features_of(run_ids: list[int], db: Any) -> dict[int, dict[str, Any]]:
