@@ -19,22 +19,18 @@ write the next request builds anew. Drawings are kept by their DOT text
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from lineage.errors import ValidationError
+from lineage.ui.read.kept import Kept
 from lineage.ui.read.values import iso
 
 #: Most nodes one `expand` list may name.
 MAX_EXPAND = 200
 #: Built graphs kept (with their JSON and DOT answers), all under one write stamp.
-GRAPH_CACHE_SIZE = 16
-_GRAPHS: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
-_GRAPHS_STAMP: list[Any] = [None]
-_GRAPHS_LOCK = threading.Lock()
+GRAPHS = Kept(16)
 T = TypeVar("T")
 
 
@@ -56,40 +52,23 @@ def from_cache(query: GraphQuery, product: str, make: Callable[[Any], T]) -> T:
 
     `product` names what `make` makes (``"json"``, ``"dot"``); the built
     graph itself is kept too, so the JSON and the drawing of one query build
-    it once. The write stamp is read before building: see
-    `lineage.ui.read.stamp` for why this never serves an answer older than
-    the last committed write.
+    it once. See `lineage.ui.read.kept` for why this never serves an answer
+    older than the last committed write.
     """
-    from lineage.db.record import current_db
-    from lineage.ui.read.stamp import write_stamp
+    from lineage.ui.read.kept import MISSING, current_stamp
 
-    stamp = write_stamp(current_db())
+    stamp = current_stamp()
     key = (query.uid, query.up, query.down, tuple(query.expand), query.collapse,
            tuple(query.open), query.max_nodes)
-    entry: dict[str, Any] = {}
-    if stamp is not None:
-        with _GRAPHS_LOCK:
-            if _GRAPHS_STAMP[0] != stamp:  # the store changed: nothing kept is valid
-                _GRAPHS.clear()
-                _GRAPHS_STAMP[0] = stamp
-            entry = dict(_GRAPHS.get(key, {}))
-            if product in entry:
-                _GRAPHS.move_to_end(key)
-                return entry[product]
-    graph = entry.get("graph")
-    if graph is None:
-        graph = build(query)
-    value = make(graph)
-    if stamp is not None:
-        with _GRAPHS_LOCK:
-            if _GRAPHS_STAMP[0] == stamp:
-                kept = _GRAPHS.setdefault(key, {})
-                kept.update(graph=graph)
-                kept[product] = value
-                _GRAPHS.move_to_end(key)
-                while len(_GRAPHS) > GRAPH_CACHE_SIZE:
-                    _GRAPHS.popitem(last=False)
-    return value
+    entry = GRAPHS.get(stamp, key)
+    entry = {} if entry is MISSING else dict(entry)
+    if product in entry:
+        return entry[product]
+    if "graph" not in entry:
+        entry["graph"] = build(query)
+    entry[product] = make(entry["graph"])
+    GRAPHS.put(stamp, key, entry)
+    return entry[product]
 
 
 def build(query: GraphQuery) -> Any:

@@ -26,8 +26,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """Calls of graph building and of ``dot`` layouts, with every kept answer forgotten."""
     from lineage.ui import drawings, graph_view
 
-    monkeypatch.setattr(graph_view, "_GRAPHS", type(graph_view._GRAPHS)())
-    monkeypatch.setattr(graph_view, "_GRAPHS_STAMP", [None])
+    graph_view.GRAPHS.clear()
     monkeypatch.setattr(drawings, "_MEMORY", type(drawings._MEMORY)())
     calls: dict[str, list[Any]] = {"build": [], "layout": []}
     real_build, real_layout = graph_view.build, drawings.layout

@@ -94,13 +94,18 @@ def test_postgres_param_sort_can_walk_an_expression_index(instance: Any) -> None
     instance.db.write(lambda conn: [conn.execute(sql) for sql in (
         "CREATE INDEX ix_run_params_lr_desc ON run ((params -> 'lr') DESC NULLS LAST)",
         "CREATE INDEX ix_run_params_lr ON run ((params -> 'lr'))")])
-    for sort, index in (("-params.lr", "ix_run_params_lr_desc"), ("params.lr", "ix_run_params_lr")):
-        order, params = _order(sort, instance.db)
+    try:  # the session's PostgreSQL schema is shared (tables truncated, indexes kept): drop them
+        for sort, index in (("-params.lr", "ix_run_params_lr_desc"),
+                            ("params.lr", "ix_run_params_lr")):
+            order, params = _order(sort, instance.db)
 
-        def plan(conn: Any, order: str = order, params: list = params) -> str:
-            conn.execute("SET LOCAL enable_seqscan = off")  # a small table: make the choice plain
-            return " | ".join(row[0] for row in conn.fetchall(
-                f"EXPLAIN SELECT run.id FROM run ORDER BY {order} LIMIT 51", params))
+            def plan(conn: Any, order: str = order, params: list = params) -> str:
+                conn.execute("SET LOCAL enable_seqscan = off")  # a small table: a plain choice
+                return " | ".join(row[0] for row in conn.fetchall(
+                    f"EXPLAIN SELECT run.id FROM run ORDER BY {order} LIMIT 51", params))
 
-        text = instance.db.read(plan)
-        assert index in text, (sort, text)
+            text = instance.db.read(plan)
+            assert index in text, (sort, text)
+    finally:
+        instance.db.write(lambda conn: [conn.execute(f"DROP INDEX IF EXISTS {name}") for name in (
+            "ix_run_params_lr_desc", "ix_run_params_lr")])

@@ -7,6 +7,9 @@ four statements whatever the size of the instance: the page, the count, the
 feature values of the page and (through the join) its transforms. A text
 search or a param/feature filter is tested row by row, so its count stops
 at `COUNT_LIMIT` (``total_exact`` is then false and the page says "10,000+").
+A page's ids and count are kept until the store changes
+(`lineage.ui.read.kept`): a sort by a param reads every run's params once
+per change of the store, not once per request.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from typing import Any
 
 from lineage.errors import ValidationError
 from lineage.ui.read.filters import parse_filter
+from lineage.ui.read.kept import MISSING, Kept, current_stamp
 from lineage.ui.read.values import display, flatten, iso, reference_link, seconds_between
 
 #: Most runs one page may hold.
 MAX_LIMIT = 500
 #: Runs counted at most when a search or filter tests each row (``"10,000+"``).
 COUNT_LIMIT = 10_000
+#: Page orders (ids, next page, count) kept until the store changes.
+RUN_ORDERS = Kept(64)
 #: Most param (and feature) columns a page shows.
 MAX_COLUMNS = 40
 # Exact to the microsecond (julianday() is not): whole seconds plus the stored fraction.
@@ -83,32 +89,47 @@ def runs_page(query: RunQuery) -> dict[str, Any]:
     rows_sql = (f"SELECT {cols}, transform.key, transform.uid, transform.version FROM run "
                 "JOIN transform ON transform.id = run.transform_id WHERE run.id IN ({marks})")
 
-    def work(conn: Any) -> tuple[list[tuple], int]:
+    # Text search and param/feature filters are tested row by row: count them up to a cap.
+    scanning = bool(query.q.strip() or query.where.strip())
+    if scanning:  # stop counting at the cap: the count alone would scan every run
+        count_sql = (f"SELECT COUNT(*) FROM (SELECT 1 FROM run WHERE {where} "
+                     f"LIMIT {COUNT_LIMIT + 1}) capped")
+    else:
+        count_sql = f"SELECT COUNT(*) FROM run WHERE {where}"
+
+    def order_and_count(conn: Any) -> tuple[list[int], bool, int]:
         ids = [row[0] for row in conn.fetchall(ids_sql, [*params, *order_params])]
-        more[0] = len(ids) > query.limit
-        ids = ids[:query.limit]
+        return ids[:query.limit], len(ids) > query.limit, int(conn.scalar(count_sql, params))
+
+    def page_rows(conn: Any, ids: list[int]) -> list[tuple]:
         rows = conn.fetchall(rows_sql.format(marks=", ".join("?" for _ in ids)), ids) if ids else []
         position = {run_id: i for i, run_id in enumerate(ids)}
         rows.sort(key=lambda row: position[row[0]])
-        if scanning:  # stop counting at the cap: the count alone would scan every run
-            total = conn.scalar(f"SELECT COUNT(*) FROM (SELECT 1 FROM run WHERE {where} "
-                                f"LIMIT {COUNT_LIMIT + 1}) capped", params)
-        else:
-            total = conn.scalar(f"SELECT COUNT(*) FROM run WHERE {where}", params)
-        return rows, int(total)
+        return rows
 
-    # Text search and param/feature filters are tested row by row: count them up to a cap.
-    scanning = bool(query.q.strip() or query.where.strip())
-    more = [False]
-    rows, total = db.read(work)
+    def work(conn: Any) -> tuple[list[int], bool, int, list[tuple]]:
+        ids, more, total = order_and_count(conn)
+        return ids, more, total, page_rows(conn, ids)
+
+    # The order and count (a scan of every run's params for a param sort) are kept
+    # until the store changes; the rows themselves are read every time.
+    stamp = current_stamp()
+    key = (ids_sql, count_sql, repr(params), repr(order_params))
+    kept = RUN_ORDERS.get(stamp, key)
+    if kept is MISSING:
+        ids, more, total, rows = db.read(work)
+        RUN_ORDERS.put(stamp, key, (ids, more, total))
+    else:
+        ids, more, total = kept
+        rows = db.read(lambda conn: page_rows(conn, ids))
     exact = not scanning or total <= COUNT_LIMIT
     if not exact:  # more than the cap, and at least what the pages so far hold
-        total = max(COUNT_LIMIT, query.offset + len(rows) + int(more[0]))
+        total = max(COUNT_LIMIT, query.offset + len(ids) + int(more))
     runs = [(Run.from_row(row[:n], db.dialect), row[n:]) for row in rows]
     features = _features_of([run.id for run, _ in runs], db)
     items = [_row(run, transform, features.get(run.id, {})) for run, transform in runs]
     return {
-        "total": total, "total_exact": exact, "more": more[0], "offset": query.offset,
+        "total": total, "total_exact": exact, "more": more, "offset": query.offset,
         "limit": query.limit, "sort": query.sort,
         "columns": _columns(items, query.sort), "runs": items,
     }
