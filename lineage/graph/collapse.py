@@ -66,29 +66,36 @@ def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD,
     out.graph.update(graph.graph)
     if groups:
         out.graph["collapsed"] = (sum(len(m) for m in groups), len(groups))
-    for node, data in graph.nodes(data=True):
-        if node not in owner:
-            out.add_node(node, **data, collapsed=False)
-    for index, members in enumerate(groups):
-        out.add_node(f"group:{index}", **_group_attributes(graph, members))
+    # Nodes and edges gathered first and added in one call each: networkx
+    # checks and clears its caches per call, not per node.
+    nodes = [(node, {**data, "collapsed": False}) for node, data in graph.nodes(data=True)
+             if node not in owner]
+    nodes.extend((f"group:{index}", _group_attributes(graph, members))
+                 for index, members in enumerate(groups))
+    edges: dict[tuple[str, str], dict[str, Any]] = {}
     for source, target, data in graph.edges(data=True):
-        a, b = owner.get(source, source), owner.get(target, target)
-        if out.has_edge(a, b):
-            merged = out.edges[a, b]
+        pair = (owner.get(source, source), owner.get(target, target))
+        merged = edges.get(pair)
+        if merged is not None:
             merged["count"] += 1
             if "recreated" in data:  # re-created only if every merged edge is
                 merged["recreated"] = merged.get("recreated", True) and data["recreated"]
         else:
-            out.add_edge(a, b, **data, count=1)
+            edges[pair] = {**data, "count": 1}
+    out.add_nodes_from(nodes)
+    out.add_edges_from((a, b, data) for (a, b), data in edges.items())
     return out
 
 
-def cap(graph: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES) -> nx.DiGraph:
+def cap(graph: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES, *,
+        copy: bool = True) -> nx.DiGraph:
     """A copy of `graph` with at most `max_nodes` nodes, the nearest to the focus.
 
     Nearness ignores edge direction. Kept nodes with a dropped neighbour get
     ``truncated=True``; ``graph.graph["truncated"]`` becomes True and
-    ``graph.graph["hidden"]`` counts the dropped nodes.
+    ``graph.graph["hidden"]`` counts the dropped nodes. ``copy=False`` drops
+    the nodes from `graph` itself and returns it (for a graph the caller
+    built and owns: dropping a few nodes of 1,000 costs nothing, a copy does).
     """
     if graph.number_of_nodes() <= max_nodes:
         return graph
@@ -103,17 +110,23 @@ def cap(graph: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES) -> nx.DiGraph:
                 seen.add(neighbor)
                 queue.append(neighbor)
     kept = set(order)
-    # Built directly: copying a subgraph view filters every adjacency twice.
-    out = graph.__class__()
-    out.graph.update(graph.graph)
-    out.add_nodes_from((n, dict(d)) for n, d in graph.nodes(data=True) if n in kept)
-    out.add_edges_from((u, v, dict(d)) for u, v, d in graph.edges(data=True)
-                       if u in kept and v in kept)
-    for node in kept:
-        if any(n not in kept for n in (*graph.predecessors(node), *graph.successors(node))):
-            out.nodes[node]["truncated"] = True
+    hidden = graph.number_of_nodes() - len(kept) + graph.graph.get("hidden", 0)
+    border = [node for node in kept
+              if any(n not in kept for n in (*graph.predecessors(node), *graph.successors(node)))]
+    if copy:
+        # Built directly: copying a subgraph view filters every adjacency twice.
+        out = graph.__class__()
+        out.graph.update(graph.graph)
+        out.add_nodes_from((n, dict(d)) for n, d in graph.nodes(data=True) if n in kept)
+        out.add_edges_from((u, v, dict(d)) for u, v, d in graph.edges(data=True)
+                           if u in kept and v in kept)
+    else:
+        out = graph
+        out.remove_nodes_from([n for n in graph.nodes if n not in kept])
+    for node in border:
+        out.nodes[node]["truncated"] = True
     out.graph["truncated"] = True
-    out.graph["hidden"] = graph.number_of_nodes() - len(kept) + graph.graph.get("hidden", 0)
+    out.graph["hidden"] = hidden
     return out
 
 
@@ -127,29 +140,39 @@ def _initial_colour(node: str, data: dict[str, Any], keep: frozenset[str] | set[
     return ("artifact", os.path.splitext(data.get("key") or "")[1], data.get("truncated", False))
 
 
-def _refine(graph: nx.DiGraph, rounds: int, keep: frozenset[str] | set[str]) -> dict[str, int]:
+def _neighbours(graph: nx.DiGraph) -> dict[str, list[tuple[int, str]]]:
+    """Each node's (direction and edge kind as one small int, neighbour), read once.
+
+    From networkx's own adjacency dicts: its read-only views wrap every
+    lookup, and edge views cost a lookup per edge per round.
+    """
+    codes: dict[tuple, int] = {}
+    pred, succ = graph._pred, graph._succ
+
+    def code(way: str, data: dict[str, Any]) -> int:
+        return codes.setdefault((way, _edge_kind(data)), len(codes))
+
+    return {node: [(code("in", d), p) for p, d in pred[node].items()]
+            + [(code("out", d), s) for s, d in succ[node].items()]
+            for node in graph.nodes}
+
+
+def _refine(graph: nx.DiGraph, rounds: int, keep: frozenset[str] | set[str],
+            neighbours: dict[str, list[tuple[int, str]]] | None = None) -> dict[str, int]:
     """Colour refinement: node -> colour id."""
     palette: dict[Any, int] = {}
     colour = {n: palette.setdefault(_initial_colour(n, d, keep), len(palette))
               for n, d in graph.nodes(data=True)}
     classes = len(set(colour.values()))
-    # Each node's (direction, edge kind, neighbour) once, from the adjacency
-    # dicts: edge views cost a lookup per edge per round.
-    # (networkx's own dicts: its read-only views wrap every lookup.)
-    pred, succ = graph._pred, graph._succ
-    neighbours = {
-        node: [("in", _edge_kind(data), p) for p, data in pred[node].items()]
-        + [("out", _edge_kind(data), s) for s, data in succ[node].items()]
-        for node in graph.nodes
-    }
+    if neighbours is None:
+        neighbours = _neighbours(graph)
     for _ in range(rounds):
         palette = {}
         new = {}
         for node, around_node in neighbours.items():
-            # The multiset of (direction, edge kind, neighbour colour), as a sorted tuple.
-            around = tuple(sorted((way, kind, colour[other]) for way, kind, other in around_node))
-            signature = (colour[node], around)
-            new[node] = palette.setdefault(signature, len(palette))
+            # The multiset of (direction and edge kind, neighbour colour), as a sorted tuple.
+            around = tuple(sorted([(way, colour[other]) for way, other in around_node]))
+            new[node] = palette.setdefault((colour[node], around), len(palette))
         colour = new
         if len(palette) == classes:
             break
@@ -172,25 +195,22 @@ def _groups(graph: nx.DiGraph, threshold: int, rounds: int,
     """
     if graph.number_of_nodes() <= threshold:
         return []
+    neighbours = _neighbours(graph)
     by_colour: dict[int, list[str]] = defaultdict(list)
-    for node, colour in _refine(graph, rounds, keep).items():
+    for node, colour in _refine(graph, rounds, keep, neighbours).items():
         by_colour[colour].append(node)
     groups = [sorted(m) for m in by_colour.values() if len(m) > threshold]
     changed = True
     while changed:
         changed = False
-        label = {n: n for n in graph.nodes}
-        for index, members in enumerate(groups):
-            for member in members:
-                label[member] = index
+        # A member's label is its group's index, any other node's its id.
+        label = {member: index for index, members in enumerate(groups) for member in members}
         next_groups = []
         for members in groups:
             parts: dict[frozenset, list[str]] = defaultdict(list)
             for node in members:
-                anchors = frozenset(
-                    [("in", _edge_kind(d), label[p]) for p, d in graph.pred[node].items()]
-                    + [("out", _edge_kind(d), label[s]) for s, d in graph.succ[node].items()]
-                )
+                anchors = frozenset([(way, label.get(other, other))
+                                     for way, other in neighbours[node]])
                 parts[anchors].append(node)
             if len(parts) > 1 and all(len(p) > threshold for p in parts.values()):
                 next_groups.extend(parts.values())

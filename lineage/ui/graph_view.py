@@ -95,7 +95,8 @@ def build(query: GraphQuery) -> Any:
             raise ValidationError(f"expand takes node ids such as run:<uid> or artifact:<uid>, "
                                   f"got {node!r}.")
         parts.append(lineage_graph(get_record(kind.capitalize(), uid), depth=1, versions=False))
-    graph = nx.compose_all(parts)
+    # One part (the usual page) is the graph itself, freshly built: no copy.
+    graph = parts[0] if len(parts) == 1 else nx.compose_all(parts)
     graph.graph.update(parts[0].graph, truncated=False)
     for data in graph.nodes.values():
         data["truncated"] = False
@@ -104,7 +105,7 @@ def build(query: GraphQuery) -> Any:
         merged = collapse(graph, DEFAULT_THRESHOLD)
         opened = _opened(merged, set(query.open))
         graph = collapse(graph, DEFAULT_THRESHOLD, keep=opened) if opened else merged
-    return cap(graph, query.max_nodes)
+    return cap(graph, query.max_nodes, copy=False)
 
 
 def _record(uid: str, get_record: Any) -> Any:
