@@ -209,12 +209,12 @@ def _order(sort: str, db: Any) -> tuple[str, list[Any]]:
 def _pg_param(path: tuple[str, ...]) -> tuple[str, list[Any]]:
     """The jsonb at `path` of ``run.params``, with the keys inlined when they are plain.
 
-    ``params -> 'a' -> 'b'`` with literal keys: PostgreSQL reads it at about
-    half the cost of ``params #> $1`` (no text array to walk per row), and an
-    expression index such as ``CREATE INDEX ON run ((params -> 'lr'))``
-    serves it (a parameter never matches an index). Both say the same for
-    object keys; a key that could be an array index (``0``), or holds
-    characters a literal would need escaped, keeps the parameter form.
+    ``params -> 'a' -> 'b'`` with literal keys, so that an expression index
+    such as ``CREATE INDEX ON run ((params -> 'lr') DESC NULLS LAST)`` can
+    serve the sort (a parameter never matches an index; without an index
+    both forms cost the same, a scan of every run's params). Both say the
+    same for object keys; a key that could be an array index (``0``), or
+    holds characters a literal would need escaped, keeps the parameter form.
     """
     from lineage.db.json_path import array_index, check_segments
 
