@@ -57,6 +57,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
     check_bind(host, token)
     instance = current_instance()
     app = create_app(token=token)
+    preload()
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     shown_host = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
@@ -71,6 +72,18 @@ def serve(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
     finally:
         sock.close()
         print("lineage ui: stopped", file=sys.stderr, flush=True)
+
+
+def preload() -> None:
+    """Import what the pages import on first use (networkx and the graph code: ~0.1 s),
+    so the first request of a page does not pay for it."""
+    import importlib
+
+    for name in ("networkx", "graphviz", "lineage.graph.build", "lineage.graph.collapse",
+                 "lineage.graph.render", "lineage.graph.dot", "lineage.ui.graph_view",
+                 "lineage.ui.drawings", "lineage.ui.read.runs_table", "lineage.ui.read.records",
+                 "lineage.ui.read.summary"):
+        importlib.import_module(name)
 
 
 def run_in_thread(host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> Any:
