@@ -36,6 +36,8 @@ _LOCK = threading.Lock()
 #: Database -> (pid, (st_dev, st_ino), generation, sqlite3 connection) of its stamp connection.
 _SQLITE: weakref.WeakKeyDictionary[Any, tuple[int, tuple[int, int], int, Any]] = (
     weakref.WeakKeyDictionary())
+#: PostgreSQL URLs whose server has no pg_current_snapshot() (before 13).
+_NO_SNAPSHOT: set[str] = set()
 #: Numbers the stamp connections: a reopened one starts its own data_version count.
 _GENERATION = itertools.count(1)
 
@@ -49,7 +51,14 @@ def write_stamp(db: Any) -> tuple | None:
     """
     if db.is_sqlite:
         return _sqlite_stamp(db)
-    text = db.read(lambda conn: conn.scalar("SELECT CAST(pg_current_snapshot() AS text)"))
+    if db.url in _NO_SNAPSHOT:
+        return None
+    try:
+        text = db.read(lambda conn: conn.scalar("SELECT CAST(pg_current_snapshot() AS text)"))
+    except Exception as exc:  # noqa: BLE001 - answer without keeping
+        if "42883" in (getattr(exc, "sqlstate", None), getattr(exc.__cause__, "sqlstate", None)):
+            _NO_SNAPSHOT.add(db.url)  # undefined function: a server before PostgreSQL 13
+        return None
     return ("postgresql", db.url, text)
 
 
