@@ -10,6 +10,7 @@ from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany, Reverse
 from lineage.db.record import Record
 from lineage.db.space_column import space_field
+from lineage.has_features import HasFeatures
 
 if TYPE_CHECKING:
     from lineage.storage.hashing import FileDigest, FolderDigest
@@ -31,7 +32,7 @@ def _normal_prefix(prefix: str) -> str:
     return validate_key_prefix(prefix)
 
 
-class Artifact(Record):
+class Artifact(HasFeatures, Record):
     """A file, folder or data frame saved to storage and linked to runs.
 
     Identity is the SHA-256 of the full content plus the size. The same key
@@ -314,28 +315,6 @@ class Artifact(Record):
         if self.key is None:
             return Artifact.filter(id=self.id)
         return Artifact.filter(key=self.key, space_id=self.space_id).order_by("version")
-
-    @property
-    def features(self) -> Any:
-        """Feature values of this artifact (``artifact.features.add_values({...})``, ``.get_values()``)."""
-        from lineage.models.feature import Features
-
-        return Features(self)
-
-    @classmethod
-    def extra_lookup(cls, alias: str, head: str, rest: list[str], op: str, value: Any,
-                     dialect: Any) -> tuple[str, list[Any]] | None:
-        """``Artifact.filter(<feature name>=value)`` looks up feature values."""
-        from lineage.models.feature import feature_lookup
-
-        return feature_lookup(alias, head, rest, op, value, dialect, model=cls)
-
-    @classmethod
-    def lookup_hint(cls, name: str) -> str:
-        """The features there are (`lineage.models.feature.feature_hint`)."""
-        from lineage.models.feature import feature_hint
-
-        return feature_hint(name)
 
     def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
                      **kwargs: Any) -> Any:

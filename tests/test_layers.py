@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("instance", "which instance, settings and run are current",
      ("lineage.instance", "lineage.instance_settings", "lineage.context")),
     ("records", "the registries: Run, Transform, Artifact, Project, ...",
-     ("lineage.models", "lineage.artifact")),
+     ("lineage.models", "lineage.artifact", "lineage.has_features")),
     ("lifecycle", "the run lifecycle: the one door for callers and integrations",
      ("lineage.lifecycle",)),
     ("artifacts", "artifact create, save, load, delete, doctor; bulk save",

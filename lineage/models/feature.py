@@ -225,8 +225,8 @@ def validate_features(values: dict[str, Any]) -> list[tuple[Feature, tuple[Any, 
 
 
 def feature_lookup(alias: str, head: str, rest: list[str], op: str, value: Any,
-                   dialect: Any, model: Any = None) -> tuple[str, list[Any]] | None:
-    """SQL for ``Run.filter(<feature>=value)`` (or ``Artifact.filter``), or None if no such feature.
+                   dialect: Any, *, model: type[Record]) -> tuple[str, list[Any]] | None:
+    """SQL for ``model.filter(<feature>=value)`` (Run, Artifact), or None if no such feature.
 
     The value lookups of JSON fields apply (`lineage.db.lookups`), so
     ``accuracy__gt=0.9`` compares numbers only (a text value never
@@ -250,9 +250,7 @@ def feature_lookup(alias: str, head: str, rest: list[str], op: str, value: Any,
     else:
         value = getattr(value, "name", value)
     where, params = json_lookup(f"{head}__{op}", "value", (), op, value, dialect)
-    from lineage.models.run import Run
-
-    value_table, column = (model or Run).feature_table
+    value_table, column = model.feature_table  # type: ignore[misc]
     return (f"{alias}.id IN (SELECT {column} FROM {value_table} WHERE feature_id = ? AND {where})",
             [feature.id, *params])
 

@@ -8,12 +8,13 @@ from lineage.db.dialect import utcnow
 from lineage.db.fields import Field, ForeignKey, Index, ManyToMany, Reverse
 from lineage.db.record import Record
 from lineage.db.space_column import space_field
+from lineage.has_features import HasFeatures
 
 #: Allowed values of `Run.status`; engines also report ``cached`` and ``skipped``.
 STATUSES = ("scheduled", "started", "completed", "errored", "aborted", "cached", "skipped")
 
 
-class Run(Record):
+class Run(HasFeatures, Record):
     """One execution of a transform.
 
     Attributes:
@@ -111,28 +112,6 @@ class Run(Record):
         from lineage.artifact import Artifact
 
         return Artifact.objects_unhidden().filter(id=self.report_id).first()
-
-    @property
-    def features(self) -> Any:
-        """Feature values of this run (``run.features.get_values()``)."""
-        from lineage.models.feature import Features
-
-        return Features(self)
-
-    @classmethod
-    def extra_lookup(cls, alias: str, head: str, rest: list[str], op: str, value: Any,
-                     dialect: Any) -> tuple[str, list[Any]] | None:
-        """``Run.filter(<feature name>=value)`` looks up feature values."""
-        from lineage.models.feature import feature_lookup
-
-        return feature_lookup(alias, head, rest, op, value, dialect)
-
-    @classmethod
-    def lookup_hint(cls, name: str) -> str:
-        """The features there are (`lineage.models.feature.feature_hint`)."""
-        from lineage.models.feature import feature_hint
-
-        return feature_hint(name)
 
     def view_lineage(self, filename: Any = None, format: str | None = None,  # noqa: A002
                      **kwargs: Any) -> Any:
