@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -15,19 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import lineage as ln
 
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-S3_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 def all_rows() -> list[tuple]:
@@ -144,26 +134,9 @@ def reconnect(instance: Any) -> Any:
     return ln.connect(instance_target(instance))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _boto_credentials() -> dict[str, str]:
     return {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
             "region_name": "us-east-1"}
-
-
-def use_s3_endpoint(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    """Point botocore (and so s3fs) at `url` via ``AWS_ENDPOINT_URL``."""
-    for name, value in S3_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    import s3fs
-
-    s3fs.S3FileSystem.clear_instance_cache()
 
 
 def bucket_keys(s3_client: Any, bucket: str) -> list[str]:

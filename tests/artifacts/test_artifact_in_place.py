@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from artifact_helpers import bucket_keys, use_s3_endpoint
+from artifact_helpers import bucket_keys
 
 import lineage as ln
 from lineage import lifecycle
 from lineage.artifacts.doctor import run_doctor
 from lineage.artifacts.external import ObjectChangedError
 from lineage.errors import StorageError, ValidationError
+from lineage.testing import use_s3_endpoint
 
 
 @pytest.fixture

@@ -7,11 +7,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from artifact_helpers import all_rows, bucket_keys, use_s3_endpoint, write
+from artifact_helpers import all_rows, bucket_keys, write
 from test_artifact_bulk import assert_bulk_outcome, make_files
 
 import lineage as ln
 from lineage.errors import BulkSaveError, StorageError
+from lineage.testing import use_s3_endpoint
 
 
 @pytest.fixture(params=["postgresql"])

@@ -43,10 +43,9 @@ def test_s3_upload_carries_the_sha256_and_refuses_a_changed_file(
 
 def test_s3_multipart_mismatch_is_aborted_and_never_visible(moto_server, s3_client, bucket: str,
                                                            tmp_path: Path, monkeypatch):
-    from artifact_helpers import use_s3_endpoint
-
     from lineage.storage.fsspec_store import FsspecStore
     from lineage.storage.hashing import hash_file
+    from lineage.testing import use_s3_endpoint
 
     use_s3_endpoint(monkeypatch, moto_server)
     store = FsspecStore(f"s3://{bucket}/prefix", multipart_chunksize=5 << 20)

@@ -170,7 +170,8 @@ def run_document(
 
 
 def check_engine_page(page: str, engine: str, at_least: int, env: dict[str, str] | None = None) -> None:
-    """Run ``docs/<page>`` with ``engine``'s blocks; what an integration's suite calls.
+    """Run ``docs/<page>`` with ``engine``'s blocks; what an integration's suite calls
+    (``lineage.testing.doc_snippets().check_engine_page(...)``).
 
     Raises:
         AssertionError: a block failed, or fewer than ``at_least`` ``needs

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -20,62 +17,17 @@ from pathlib import Path
 import pytest
 
 from lineage.storage.local import LocalStore
+from lineage.testing import S3_TEST_ENV, moto_server
 
-S3_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 FAST_FAIL = {"retries": {"max_attempts": 1}, "connect_timeout": 2}
 """botocore settings for tests that expect a failure: no retry rounds."""
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_moto(log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a standalone moto server; return the process and its URL."""
-    port = free_port()
-    log = open(log_dir / f"moto-{port}.log", "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"moto server exited with {proc.returncode}; see {log.name}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("moto server did not start within 30 s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process this suite started."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")
 def s3_env() -> Iterator[None]:
     """Dummy AWS credentials for the whole session (moto accepts any)."""
-    saved = {name: os.environ.get(name) for name in (*S3_ENV, "AWS_PROFILE")}
-    os.environ.update(S3_ENV)
+    saved = {name: os.environ.get(name) for name in (*S3_TEST_ENV, "AWS_PROFILE")}
+    os.environ.update(S3_TEST_ENV)
     os.environ.pop("AWS_PROFILE", None)
     yield
     for name, value in saved.items():
@@ -88,9 +40,8 @@ def s3_env() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def moto_url(s3_env: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a moto S3 server running for the whole session."""
-    proc, url = start_moto(tmp_path_factory.mktemp("moto"))
-    yield url
-    stop(proc)
+    with moto_server(tmp_path_factory.mktemp("moto")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from lineage.storage import open_store
 from lineage.storage.fsspec_store import FsspecStore
 from lineage.storage.hashing import hash_file, hash_folder
 from lineage.storage.keys import object_key_for
+from lineage.testing import free_port, start_moto, stop_process
 
-from .conftest import FAST_FAIL, CuttableProxy, RandomFile, free_port, start_moto, stop
+from .conftest import FAST_FAIL, CuttableProxy, RandomFile
 
 MULTIPART = 12 << 20  # three 5 MiB parts with the s3_store fixture
 
@@ -185,7 +186,7 @@ def test_server_gone_before_put(s3_env: None, random_file: RandomFile, tmp_path:
         store = store_at(url, "gone")
         store.check()
     finally:
-        stop(proc)
+        stop_process(proc)
     with pytest.raises(StorageError, match="cannot reach"):
         store.put_file(random_file("src", 10), "objects/k")
     with pytest.raises(StorageError):

@@ -13,23 +13,20 @@ from typing import Any
 
 import pytest
 from browser import INTERNAL, Browser, available
-from ui_helpers import UIServer, here, start_moto, start_ui
+from ui_helpers import UIServer, here, start_ui
 
 import lineage as ln
 import lineage.instance as instance_module
 from lineage import lifecycle
+from lineage.testing import moto_server, use_s3_endpoint
 
 CSV = "sample,value\ns1,1.5\ns2,2.5\n"
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-          "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = start_moto(tmp_path_factory.mktemp("moto"))
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with moto_server(tmp_path_factory.mktemp("moto")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -37,12 +34,8 @@ def team(instance: Any, moto: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
          request: pytest.FixtureRequest) -> Iterator[tuple[UIServer, dict[str, Any]]]:
     """A PostgreSQL instance storing on a new moto bucket, one run with a CSV; served."""
     import boto3
-    import s3fs
 
-    for name, value in {**S3_ENV, "AWS_ENDPOINT_URL": moto}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    s3fs.S3FileSystem.clear_instance_cache()
+    use_s3_endpoint(monkeypatch, moto)
     bucket = f"ui-{uuid.uuid4().hex[:12]}"
     client = boto3.client("s3", endpoint_url=moto)
     client.create_bucket(Bucket=bucket)

@@ -100,24 +100,3 @@ def here() -> Path:
     """The folder of the UI tests."""
     return Path(__file__).parent
 
-
-def start_moto(log_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A standalone moto S3 server on a free loopback port: (process, URL)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    with open(log_dir / "moto.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                                 str(port)], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"moto server did not start; see {log_dir / 'moto.log'}")
-            time.sleep(0.05)

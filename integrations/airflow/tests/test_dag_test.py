@@ -111,9 +111,9 @@ def test_xcom_values_passed_between_tasks_are_run_dependencies(run_dag, out):
 
 
 def test_outlets_and_hook_lineage_assets_become_artifacts(run_dag, out, moto_server, monkeypatch):
-    from s3_server import use_endpoint
+    from lineage.testing import use_s3_endpoint
 
-    use_endpoint(monkeypatch, moto_server)  # where S3 outlets are looked up (no bucket there)
+    use_s3_endpoint(monkeypatch, moto_server, AWS_MAX_ATTEMPTS="1")  # where S3 outlets are looked up (no bucket there)
     dag_run = run_dag("assets")
     write, convert = task_run(dag_run, "write"), task_run(dag_run, "convert")
     assert write.params["bash_command"].startswith("printf")

@@ -7,25 +7,16 @@ against a copy of this session's migrated Airflow metadata database.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
-from conftest import airflow_environment, copy_sqlite
+from airflow_helpers import airflow_environment, copy_sqlite
 
-
-def _doc_snippets():  # the runner of tests/docs, imported by its path
-    path = Path(__file__).resolve().parents[3] / "tests" / "docs" / "doc_snippets.py"
-    spec = importlib.util.spec_from_file_location("doc_snippets", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("doc_snippets", module)
-    spec.loader.exec_module(module)
-    return module
+from lineage.testing import doc_snippets
 
 
 def test_docs_airflow_page_runs_as_written(airflow_db: Path, tmp_path: Path) -> None:
     """Every Python and shell block of docs/airflow.md runs, the Airflow ones (dag.test()) included."""
     copy_sqlite(airflow_db, tmp_path / "airflow.db")
     env = {**os.environ, **airflow_environment(tmp_path)}
-    _doc_snippets().check_engine_page("airflow.md", "airflow", at_least=3, env=env)
+    doc_snippets().check_engine_page("airflow.md", "airflow", at_least=3, env=env)

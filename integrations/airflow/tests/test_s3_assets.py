@@ -17,14 +17,14 @@ from pathlib import Path
 import lineage as ln
 import pytest
 
-from s3_server import use_endpoint
+from lineage.testing import use_s3_endpoint
 from test_dag_test import task_run
 
 @pytest.fixture
 def bucket(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     import boto3
 
-    use_endpoint(monkeypatch, moto_server)
+    use_s3_endpoint(monkeypatch, moto_server, AWS_MAX_ATTEMPTS="1")
     monkeypatch.setenv("LINEAGE_CACHE_DIR", str(tmp_path / "cache"))
     name = f"airflow-{uuid.uuid4().hex[:10]}"
     boto3.client("s3").create_bucket(Bucket=name)
@@ -91,7 +91,8 @@ def test_an_s3_error_is_logged_once_and_never_fails_the_task(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     caplog.set_level(logging.DEBUG, logger="lineage.airflow")
     try:
-        use_endpoint(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}")
+        use_s3_endpoint(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}",
+                        AWS_MAX_ATTEMPTS="1")
         dag_run = run_dag("s3_outlets")
     finally:
         server.shutdown()

@@ -20,7 +20,7 @@ import lineage as ln
 import pytest
 
 from airflow_processes import airflow_processes
-from conftest import airflow_environment, copy_sqlite
+from airflow_helpers import airflow_environment, copy_sqlite
 
 DAGS = Path(__file__).parent / "scheduler_dags"
 #: Seconds the whole test may take: 170 on an idle machine, more on one busy with other work

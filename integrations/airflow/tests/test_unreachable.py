@@ -10,7 +10,7 @@ import lineage as ln
 import lineage.instance
 import psycopg
 
-from conftest import load_dag
+from airflow_helpers import load_dag
 from lineage.lifecycle import guard
 from lineage.testing import temporary_instance
 
