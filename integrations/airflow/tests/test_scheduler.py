@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import urllib.request
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from airflow_processes import airflow_processes
 from airflow_helpers import airflow_environment, copy_sqlite
+from lineage.testing import free_port
 
 DAGS = Path(__file__).parent / "scheduler_dags"
 #: Seconds the whole test may take: 170 on an idle machine, more on one busy with other work
@@ -28,12 +28,6 @@ DAGS = Path(__file__).parent / "scheduler_dags"
 #: guarantees the test ends and cleans up, not a speed target (see benchmarks/engines/).
 DEADLINE = float(os.environ.get("LINEAGE_AIRFLOW_SCHEDULER_DEADLINE") or
                  min(600.0, 170.0 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(condition, deadline, processes, what):
