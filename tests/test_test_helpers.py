@@ -18,7 +18,10 @@ CONFTEST_IMPORT = re.compile(r"^\s*(from\s+conftest\s+import|import\s+conftest\b
 
 
 def test_no_test_module_imports_helpers_from_conftest() -> None:
-    offenders = [str(path.relative_to(TESTS)) for path in sorted(TESTS.rglob("*.py"))
+    """Neither here nor in the integrations' suites (integrations/<tool>/tests)."""
+    root = TESTS.parent
+    paths = [*TESTS.rglob("*.py"), *root.glob("integrations/*/tests/**/*.py")]
+    offenders = [str(path.relative_to(root)) for path in sorted(paths)
                  if CONFTEST_IMPORT.search(path.read_text(encoding="utf-8"))]
     assert offenders == [], (
         f"{offenders} import from `conftest`; move the helpers into a named module "

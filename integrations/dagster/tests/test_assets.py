@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import lineage as ln
 import lineage_dagster
-from conftest import dagster_runs, graph_edges, step
+from dagster_helpers import dagster_runs, graph_edges, step
 
 
 @dg.asset

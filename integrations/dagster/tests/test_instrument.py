@@ -10,7 +10,7 @@ import dagster as dg
 import lineage as ln
 import lineage_dagster
 import pytest
-from conftest import dagster_runs, step
+from dagster_helpers import dagster_runs, step
 from lineage_dagster.io_managers import INNER_PREFIX
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 import lineage as ln
-from conftest import dagster_home, dagster_runs, graph_edges, step
+from dagster_helpers import dagster_home, dagster_runs, graph_edges, step
 
 
 

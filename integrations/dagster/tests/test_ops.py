@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import lineage as ln
 import lineage_dagster
-from conftest import dagster_runs, graph_edges, step
+from dagster_helpers import dagster_runs, graph_edges, step
 
 
 @dg.op(retry_policy=dg.RetryPolicy(max_retries=2), config_schema={"scale": int})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import dagster_jobs
 import lineage as ln
-from conftest import dagster_runs, step
+from dagster_helpers import dagster_runs, step
 from lineage.graph.build import node_id
 
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import lineage as ln
 import lineage_dagster
-from conftest import graph_edges, step
+from dagster_helpers import graph_edges, step
 
 OUT_ENV = "LINEAGE_DAGSTER_TEST_OUT"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import lineage as ln
 import pytest
-from conftest import STORAGE_YAML, dagster_home, dagster_runs, step
+from dagster_helpers import STORAGE_YAML, dagster_home, dagster_runs, step
 from dagster._core.storage.event_log import SqlEventLogStorage, SqliteEventLogStorage
 
 

@@ -6,7 +6,7 @@ import sys
 
 import lineage as ln
 
-from conftest import runs_by_name
+from snakemake_helpers import runs_by_name
 
 
 def _workflow_runs():

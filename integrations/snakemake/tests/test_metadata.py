@@ -6,7 +6,7 @@ import time
 
 import lineage as ln
 
-from conftest import runs_by_name
+from snakemake_helpers import runs_by_name
 from snakemake_logger_plugin_lineage import metadata
 
 

@@ -11,7 +11,7 @@ import lineage.instance
 import psycopg
 from lineage.testing import POSTGRES_ENV, temporary_instance
 
-from conftest import Snakemake
+from snakemake_helpers import Snakemake
 
 
 def test_the_workflow_succeeds_when_the_database_becomes_unreachable(lineage_postgres_url, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import lineage as ln
 
-from conftest import runs_by_name
+from snakemake_helpers import runs_by_name
 
 
 def test_three_rules_with_wildcards(snakemake):
