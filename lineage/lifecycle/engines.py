@@ -181,11 +181,20 @@ def engine_run(
             _insert_upstream(conn, current.id, upstream_ids)
         return current, stored is None, before
 
+    def insert_alone(conn: Connection) -> bool:
+        _relax_durability(conn)  # PostgreSQL only: `single` keeps SQLite to the INSERT
+        return _try_insert(conn, run, parent_space)
+
     def store() -> Run:
         upstream_ids[:] = _run_ids(upstream)  # before the transaction: writes pending ones
         # An open run's start need not be on disk at once (see `durable_finish`).
         final_now = run.status in FINAL_STATUSES
-        stored, created, before = instance.db.write(work, durable=final_now and durable_finish(run))
+        durable = final_now and durable_finish(run)
+        if not (project_ids or input_ids or upstream_ids) and instance.db.write(
+                insert_alone, durable=durable, single=True):
+            stored, created, before = run, True, None  # a new attempt: one INSERT
+        else:
+            stored, created, before = instance.db.write(work, durable=durable)
         cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
         stored._db = instance.db
         # A new run's projects are known; an existing one's load on first use.
@@ -415,6 +424,24 @@ def _insert_or_fetch(conn: Connection, run: Run, parent_space: int | None = None
     With `parent_space` (a parent run's id), the new run goes to that run's
     space, read in the same statement (``run.space_id`` if there is no such run).
     """
+    if _try_insert(conn, run, parent_space):
+        return None
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+    existing = conn.fetchone(
+        f"{run.select_sql()} WHERE external_source = ? AND external_id = ? AND attempt = ?{lock}",
+        [run.external_source, run.external_id, run.attempt])
+    if existing is None:  # the conflict was on something else (a uid clash): try once more
+        from lineage.db.uids import random_base62
+
+        run._assign(uid=random_base62(run.uid_length))
+        return _insert_or_fetch(conn, run, parent_space)
+    from lineage.models.run import Run  # not type(run): a pending run's class is another
+
+    return Run.from_row(existing, conn.dialect)
+
+
+def _try_insert(conn: Connection, run: Run, parent_space: int | None = None) -> bool:
+    """Insert `run` in one statement and set its id; False if a stored row conflicts."""
     d = conn.dialect
     fields = run.fields
     names = list(fields)
@@ -428,23 +455,14 @@ def _insert_or_fetch(conn: Connection, run: Run, parent_space: int | None = None
     row = conn.execute(
         f"INSERT INTO run ({', '.join(names)}) VALUES ({', '.join(marks)}) "
         "ON CONFLICT DO NOTHING RETURNING id, space_id", params).fetchone()
-    if row is not None:
-        run.id = row[0]
-        if parent_space is not None:
-            run._assign(space_id=row[1])
-            values[names.index("space_id")] = row[1]
-        _mark_saved(run, names, values)
-        return None
-    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-    existing = conn.fetchone(
-        f"{run.select_sql()} WHERE external_source = ? AND external_id = ? AND attempt = ?{lock}",
-        [run.external_source, run.external_id, run.attempt])
-    if existing is None:  # the conflict was on something else (a uid clash): try once more
-        from lineage.db.uids import random_base62
-
-        run._assign(uid=random_base62(run.uid_length))
-        return _insert_or_fetch(conn, run, parent_space)
-    return type(run).from_row(existing, conn.dialect)
+    if row is None:
+        return False
+    run.id = row[0]
+    if parent_space is not None:
+        run._assign(space_id=row[1])
+        values[names.index("space_id")] = row[1]
+    _mark_saved(run, names, values)
+    return True
 
 
 #: Fields whose values `engine_run` makes itself, already JSON-safe (`capture_params`,

@@ -143,7 +143,9 @@ def start_run(
             _insert_inputs(conn, run_id, input_ids)
         return run_id
 
-    run.id = instance.db.write(work, durable=False)  # see `durable_finish`
+    # A run without links is one INSERT (see `Database.write`'s `single`).
+    single = not (project_ids or resolved.items or input_ids)
+    run.id = instance.db.write(work, durable=False, single=single)  # see `durable_finish`
     cache.transform_projects.update(new_links)
     run._project_ids = project_ids
     run._db = instance.db
@@ -233,7 +235,7 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
             [*encoded, run.id, *OPEN_STATUSES]).rowcount
 
     try:
-        changed = db.write(work, durable=durable_finish(run)) == 1
+        changed = db.write(work, durable=durable_finish(run), single=True) == 1
     finally:
         _active.pop(run.id, None)
     if changed:

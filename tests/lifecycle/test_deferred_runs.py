@@ -42,12 +42,20 @@ def _stored(external_id):
 
 
 def _write_transactions(instance):
-    """The write transactions the instance's connection begins from now on (SQLite)."""
+    """The write transactions the instance's connection begins from now on (SQLite):
+    each ``BEGIN IMMEDIATE`` and each write statement run as a transaction of its own."""
     if instance.db.dialect.name != "sqlite":
         pytest.skip("counts SQLite statements")
+    raw = instance.db.connection().raw
     begun = []
-    instance.db.connection().raw.set_trace_callback(
-        lambda sql: begun.append(sql) if sql.strip().upper() == "BEGIN IMMEDIATE" else None)
+
+    def trace(sql):
+        words = sql.strip().upper()
+        alone = words.startswith(("INSERT", "UPDATE", "DELETE")) and not raw.in_transaction
+        if words == "BEGIN IMMEDIATE" or alone:
+            begun.append(sql)
+
+    raw.set_trace_callback(trace)
     return begun
 
 
