@@ -31,6 +31,19 @@ def _environment() -> Any:
     return env
 
 
+def compile_templates() -> int:
+    """Compile every page template now (Jinja compiles each on first use: 10-65 ms a page).
+
+    Returns:
+        How many templates were compiled.
+    """
+    env = _environment()
+    names = env.list_templates(extensions=["html"])
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 def render(template: str, **context: Any) -> str:
     """The HTML of `template` with `context`."""
     return _environment().get_template(template).render(**context)
