@@ -81,7 +81,7 @@ def test_an_engine_run_seen_twice_is_one_row(instance, transform):
     assert type(again) is ln.Run
 
 
-def test_engine_runs_on_postgresql_keep_their_transaction(instance, transform):
+def test_an_engine_run_seen_twice_on_postgresql_is_one_row_with_the_later_status(instance, transform):
     if instance.db.dialect.name == "sqlite":
         pytest.skip("PostgreSQL path")
     first = lifecycle.engine_run(transform, external_source="prefect", external_id="t-2")
