@@ -30,7 +30,8 @@ from ever breaking the pipeline (see `lineage.lifecycle.engines`)::
 
 Costs: one write transaction to start a run and one to finish it (one in
 all for an engine task run started with ``defer=True``: see
-`lineage.lifecycle.deferred`). The
+`lineage.lifecycle.deferred`); on SQLite a write without links is a single
+statement with no ``BEGIN``/``COMMIT`` (`Database.write`'s ``single``). The
 environment row is computed and written once per process, the transform
 once per (key, source hash), project ids once per name; all are cached per
 instance. Everything that can fail validation (features, parameters that

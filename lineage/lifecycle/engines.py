@@ -166,9 +166,11 @@ def engine_run(
     upstream_ids: list[int] = []  # read when the run is written: a deferred upstream run then
     cache = _cache(instance)
 
+    conflicted = [False]  # the one-statement INSERT found the attempt stored already
+
     def work(conn: Connection) -> tuple[Run, bool, str | None]:
         _relax_durability(conn)
-        stored = _insert_or_fetch(conn, run, parent_space)
+        stored = _insert_or_fetch(conn, run, parent_space, insert=not conflicted[0])
         before = None if stored is None else stored.status
         if stored is not None:
             _fill_in(conn, stored, run, explicit_start=started_at)
@@ -190,10 +192,11 @@ def engine_run(
         # An open run's start need not be on disk at once (see `durable_finish`).
         final_now = run.status in FINAL_STATUSES
         durable = final_now and durable_finish(run)
-        if not (project_ids or input_ids or upstream_ids) and instance.db.write(
-                insert_alone, durable=durable, single=True):
+        alone = not (project_ids or input_ids or upstream_ids)
+        if alone and instance.db.write(insert_alone, durable=durable, single=True):
             stored, created, before = run, True, None  # a new attempt: one INSERT
         else:
+            conflicted[0] = alone
             stored, created, before = instance.db.write(work, durable=durable)
         cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
         stored._db = instance.db
@@ -418,13 +421,16 @@ def _insert_upstream(conn: Connection, run_id: int, upstream_ids: list[int]) -> 
             conn.execute(sql, [run_id, upstream_id, now])
 
 
-def _insert_or_fetch(conn: Connection, run: Run, parent_space: int | None = None) -> Run | None:
+def _insert_or_fetch(conn: Connection, run: Run, parent_space: int | None = None, *,
+                     insert: bool = True) -> Run | None:
     """Insert `run` (its id is set), or return the stored run of the same attempt.
 
     With `parent_space` (a parent run's id), the new run goes to that run's
     space, read in the same statement (``run.space_id`` if there is no such run).
+    With `insert` False (an INSERT of it just conflicted), look for the stored
+    run first.
     """
-    if _try_insert(conn, run, parent_space):
+    if insert and _try_insert(conn, run, parent_space):
         return None
     lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
     existing = conn.fetchone(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
 from typing import Any
@@ -59,8 +60,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
     app = create_app(token=token)
     preload()
     warm_landing_page()
-    import gc
-
     # What startup made lives as long as the server: keep it out of the
     # collector's full passes (one took 61 ms inside a graph request).
     gc.freeze()

@@ -73,9 +73,12 @@ def test_an_engine_run_seen_twice_is_one_row(instance, transform):
                                  environment=False)
     writes = _writes(seen)
     assert len(writes) == 1 and writes[0].startswith("INSERT INTO RUN"), writes  # one INSERT
+    del seen[:]
     again = lifecycle.engine_run(transform, external_source="prefect", external_id="t-1",
                                  status="completed", environment=False)
     assert "BEGIN IMMEDIATE" in seen  # the stored attempt is updated in a transaction
+    # The INSERT that conflicted is not tried again inside that transaction.
+    assert sum(s.startswith("INSERT INTO RUN ") for s in seen) == 1, seen
     assert again.id == first.id and again.status == "completed"
     assert ln.Run.filter(external_source="prefect", external_id="t-1").count() == 1
     assert type(again) is ln.Run

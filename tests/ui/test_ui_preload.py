@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+
+import pytest
+
+import lineage.instance as instance_module
+from lineage import lifecycle
+from lineage.errors import LineageError
+from lineage.testing import free_port
+from lineage.ui import server
+from lineage.ui.read.runs_table import RUN_ORDERS, RunQuery, runs_page
+from lineage.ui.read.summary import facets
 
 
 def test_preload_compiles_every_template_and_loads_the_python_lexer():
@@ -30,12 +41,6 @@ def test_preload_compiles_every_template_and_loads_the_python_lexer():
 
 
 def test_the_landing_page_is_read_before_the_first_visit(instance):
-    import pytest
-
-    from lineage import lifecycle
-    from lineage.ui import server
-    from lineage.ui.read.runs_table import RUN_ORDERS, RunQuery, runs_page
-
     if instance.db.dialect.name != "sqlite":
         pytest.skip("traces SQLite statements")
     transform = lifecycle.get_or_create_transform("flow.py", "def main(): ...", "pipeline")
@@ -58,16 +63,6 @@ def test_the_landing_page_is_read_before_the_first_visit(instance):
 
 
 def test_a_failing_warm_up_leaves_the_error_to_the_page(monkeypatch, tmp_path):
-    import os
-
-    import pytest
-
-    import lineage.instance as instance_module
-    from lineage.errors import LineageError
-    from lineage.testing import free_port
-    from lineage.ui import server
-    from lineage.ui.read.summary import facets
-
     instance_module.close()
     for name in list(os.environ):
         if name.startswith("LINEAGE_"):
