@@ -80,11 +80,16 @@ class Database:
             ``synchronous=FULL`` (an fsync of the WAL) and PostgreSQL's
             commit waits for its flush. Set from ``ln.settings.durability``;
             applies from the next transaction of each connection.
+        before_read: Called before each read outside a transaction (None:
+            nothing), by whoever holds writes back: deferred engine runs
+            waiting for their batch are written first, so a process reads
+            its own writes.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.durability = "normal"
+        self.before_read: Callable[[], None] | None = None
         self.is_sqlite = url.startswith("sqlite")
         self.dialect: Dialect = Dialect() if self.is_sqlite else PostgresDialect()
         self._local = threading.local()
@@ -242,6 +247,9 @@ class Database:
 
     def read(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in a read transaction (a consistent snapshot)."""
+        hook = self.before_read
+        if hook is not None and not self.in_transaction():
+            hook()
         return self._run(work, write=False)
 
     def _run(self, work: Callable[[Connection], T], write: bool, durable: bool = True,

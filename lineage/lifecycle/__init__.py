@@ -39,7 +39,7 @@ cannot bind) fails before anything is written.
 """
 
 from lineage.lifecycle.engines import (correct_status, engine_run, find_engine_run, move_runs,
-                                       new_run_uid, record_upstream)
+                                       new_run_uid, record_upstream, write_pending_runs)
 from lineage.lifecycle.files import record_file
 from lineage.lifecycle.guard import guarded
 from lineage.lifecycle.references import record_reference
@@ -63,5 +63,5 @@ __all__ = [
     "move_to_space", "new_run_uid", "record_file", "record_input", "record_output",
     "record_reference", "record_upstream", "remove_member", "resolve_projects", "resolve_space",
     "run_project_ids", "source_git", "start_run", "status_for", "terminating_signals",
-    "validate_features",
+    "validate_features", "write_pending_runs",
 ]

@@ -5,22 +5,34 @@ transactions; for a short task of an engine (a Prefect task called in a
 flow) those are most of what lineage adds. ``engine_run(..., defer=True)``
 returns such a run unwritten, as a `PendingRun`, and it is written:
 
-* with its final status, in one transaction, when `finish_run` ends it;
-* as started, the moment anything reads its ``id``: an artifact it saves
-  or loads, a step or task it initiates, a run that links to it;
-* as started, before this process starts another process (an audit hook on
-  Python's process-spawning events), so a child that links to it through
-  ``LINEAGE_PARENT_RUN_UID`` finds it;
-* as started, `DEFER_SECONDS` after its start (a background thread), so a
-  long task is seen running;
+* with its final status, once `finish_run` ends it: in the next *batch*,
+  which a background thread writes in one transaction `BATCH_SECONDS`
+  after the first run in it ended, off the engine's task thread;
+* as it stands (started, or ended and waiting for its batch), the moment
+  anything reads its ``id``: an artifact it saves or loads, a step or task
+  it initiates, a run that links to it;
+* with every other run waiting, before this process reads the store (so
+  it reads its own writes), before it finishes a run that is not deferred
+  (a flow's task runs are on disk before the flow's end), and before it
+  starts another process (an audit hook on Python's process-spawning
+  events: a child that links to a run through ``LINEAGE_PARENT_RUN_UID``
+  or by the engine's id finds it);
+* as started, `DEFER_SECONDS` after its start (the same thread), so a long
+  task is seen running;
 * as it stands, when the process exits normally.
 
-What a crash changes: a task run not written yet (it started less than
-`DEFER_SECONDS` ago, nothing points at it and it started no process) is
-not in the store after a ``kill -9``. Nothing on disk refers to it, and the
-flow run, written at its start as before, shows the flow started (then
-aborted). Writes are idempotent by the engine's id, so a run written twice
-(by a forked child, say) is still one run.
+A child process that may end without exit handlers (one started by
+``multiprocessing``, a process-pool worker, or a plain ``os.fork``) does
+not batch: there `finish_run` writes the run before it returns.
+
+What a crash changes: after a ``kill -9``, a task run is not in the store
+if it started less than `DEFER_SECONDS` ago and nothing pointed at it or
+started a process; nor is one that ended less than `BATCH_SECONDS` ago
+(its batch not written yet; it was not in the store as ended, nor perhaps
+as started). Nothing on disk refers to either, and the flow run, written
+at its start, shows the flow started (then aborted). Writes are idempotent
+by the engine's id, so a run written twice (by a forked child, say) is
+still one run.
 """
 
 from __future__ import annotations
@@ -37,8 +49,12 @@ from lineage.models.run import Run
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from lineage.db.database import Connection, Database
+
 #: Seconds a deferred run may stay unwritten while it runs.
 DEFER_SECONDS = 1.0
+#: Seconds an ended run waits for others to end, so that they are written together.
+BATCH_SECONDS = 0.1
 #: How often the background thread looks for runs due.
 _TICK_SECONDS = 0.25
 #: Audit events raised before a process is started (or replaced).
@@ -47,18 +63,47 @@ _SPAWNING = frozenset({"subprocess.Popen", "os.posix_spawn", "os.spawn", "os.sys
 
 
 @dataclass
+class RunWrite:
+    """How `engine_run` writes one deferred run, alone or in a batch.
+
+    Attributes:
+        db: The database the run goes to.
+        alone: Writes it in a transaction of its own, as it stands.
+        prepare: Before a batch's transaction: writes the pending runs it
+            links to that are not in the batch (given a test of membership).
+        stage: Its statements, inside the batch's transaction; returns what
+            `settle` needs. May run more than once (a retried transaction).
+        settle: After the batch committed: updates the record and tells observers.
+        durable: Whether its end must be on disk when the batch returns.
+    """
+
+    db: Database
+    alone: Callable[[], None]
+    prepare: Callable[[Callable[[Any], bool]], None]
+    stage: Callable[[Connection], Any]
+    settle: Callable[[Any], None]
+    durable: Callable[[], bool]
+
+
+@dataclass
 class _Pending:
     """A run not written yet and how to write it."""
 
     run: PendingRun
-    write: Callable[[], None]
-    since: float
+    how: RunWrite
+    since: float  # its start; once ended, its end
     writing: bool = False
+    ended: bool = False  # waiting in `_queue` for its batch
 
 
-_lock = threading.RLock()
+_lock = threading.RLock()  # held while writing: one write of deferred runs at a time
+_registry = threading.Lock()  # held only while `_pending` and `_queue` change
 _pending: dict[int, _Pending] = {}  # id(run object) -> its write
+_queue: list[_Pending] = []  # ended runs waiting for their batch, in the order they ended
+_wake = threading.Event()  # a run ended: the background thread starts a batch
 _started: list[bool] = []  # the thread, audit hook and exit handler are installed
+_forked: list[bool] = []  # this process is a forked child: no batches
+_staging = threading.local()  # the batch this thread is writing: .conn, .entries, .results
 
 
 class PendingRun(Run):
@@ -94,11 +139,11 @@ class PendingRun(Run):
         return Run.__reduce_ex__(self, protocol)
 
 
-def defer(run: Run, write_run: Callable[[], None]) -> PendingRun:
-    """Make `run` a `PendingRun` that `write_run` writes (as the run then stands)."""
+def defer(run: Run, how: RunWrite) -> PendingRun:
+    """Make `run` a `PendingRun` that `how` writes (as the run then stands)."""
     run.__class__ = PendingRun
-    with _lock:
-        _pending[id(run)] = _Pending(run, write_run, time.monotonic())  # type: ignore[arg-type]
+    with _registry:
+        _pending[id(run)] = _Pending(run, how, time.monotonic())  # type: ignore[arg-type]
     if not _started:
         _start()
     return run  # type: ignore[return-value]
@@ -110,40 +155,98 @@ def is_pending(run: Any) -> bool:
 
 
 def write(run: PendingRun) -> int | None:
-    """Write `run` now if it is pending (as it stands); returns its id.
+    """Write `run` now if it is pending (as it stands; an ended one with its batch).
 
-    Raises what the write raises; the run then stays pending (a later
-    finish or exit writes it again).
+    Returns its id. Raises what the write raises; the run then stays
+    pending (a later finish, batch or exit writes it again).
     """
     with _lock:
-        entry = _pending.get(id(run))
-        if entry is None or entry.writing:  # written already, or this write reading its id
+        with _registry:
+            entry = _pending.get(id(run))
+            mine = entry is not None and not (entry.writing or entry.ended)
+            if mine:
+                entry.writing = True
+        if entry is None:
             return run.__dict__.get("id")
-        entry.writing = True
-        try:
-            entry.write()
-        except BaseException:
-            entry.writing = False
-            raise
-        del _pending[id(run)]
-        run.__class__ = Run
+        if mine:
+            try:
+                entry.how.alone()
+            except BaseException:
+                entry.writing = False
+                raise
+            _written(entry)
+        elif entry.writing:  # this thread is writing it (another's write would hold `_lock`)
+            _stage_now(entry)  # in a batch: its id is wanted before its turn
+        else:  # ended, waiting for its batch
+            flush()
         return run.__dict__.get("id")
 
 
 def finish(run: PendingRun, status: str, error: str | None, finished_at: datetime) -> bool | None:
-    """End a pending run in one write: its start and final status together.
+    """End a pending run: its start and final status are written together.
 
     Returns:
-        True when this call wrote it; None when it was not pending (written
-        already: `finish_run` updates the row as usual).
+        True when this call ended it (it is written now, or in the next
+        batch); False when it had ended already (the first end is kept);
+        None when it was not pending (written already: `finish_run` updates
+        the row as usual).
     """
-    with _lock:
+    with _registry:
         entry = _pending.get(id(run))
         if entry is None or entry.writing:
             return None
+        if entry.ended:
+            return False
         run._assign(status=status, finished_at=finished_at, error=error)
+        batched = _batching()
+        if batched:
+            entry.ended, entry.since = True, time.monotonic()
+            first = not _queue
+            _queue.append(entry)
+    if not batched:
         write(run)
         return True
+    entry.how.db.before_read = flush_quietly  # the process reads its own writes
+    if first:  # the background thread times the batch from its first run
+        _wake.set()
+    return True
+
+
+def flush() -> None:
+    """Write the ended runs waiting for their batch now: one transaction per database.
+
+    Raises what the write raises; the runs then wait for the next batch.
+    """
+    if not _queue:
+        return
+    with _lock:
+        with _registry:
+            batch = list(_queue)
+            _queue.clear()
+            for entry in batch:
+                entry.writing = True
+        try:
+            by_db: dict[int, list[_Pending]] = {}
+            for entry in batch:
+                by_db.setdefault(id(entry.how.db), []).append(entry)
+            for entries in by_db.values():
+                _write_batch(entries)
+        except BaseException:
+            with _registry:
+                left = [entry for entry in batch if id(entry.run) in _pending]
+                for entry in left:
+                    entry.writing = False
+                _queue[:0] = left
+            raise
+
+
+def flush_quietly() -> None:
+    """`flush`, a failure logged once instead of raised (before a read or a flow's end)."""
+    if _queue:
+        try:
+            flush()
+        except Exception as exc:  # noqa: BLE001 - the next batch or the exit tries again
+            _report(exc)
 
 
 def write_all() -> None:
@@ -152,21 +255,71 @@ def write_all() -> None:
     Stops at the first failure (an unreachable database fails them all; it
     is logged once): a run that cannot be written stays pending.
     """
-    with _lock:
-        runs = [entry.run for entry in _pending.values()]
-    for run in runs:
-        try:
+    try:
+        flush()
+        with _registry:
+            runs = [entry.run for entry in _pending.values()]
+        for run in runs:
             write(run)
-        except Exception as exc:  # noqa: BLE001 - a later finish or tick writes it again
-            _report(exc)
-            return
+    except Exception as exc:  # noqa: BLE001 - a later finish, batch or tick writes it again
+        _report(exc)
+
+
+# --- batches -------------------------------------------------------------------------
+def _write_batch(entries: list[_Pending]) -> None:
+    """Write ended runs of one database in one transaction, then settle each."""
+    members = {id(entry.run) for entry in entries}
+    for entry in entries:
+        entry.how.prepare(lambda run: id(run) in members)
+
+    def work(conn: Connection) -> dict[int, Any]:
+        _staging.conn, _staging.entries, _staging.results = conn, members, {}
+        for entry in entries:
+            _stage_now(entry)
+        return _staging.results
+
+    db = entries[0].how.db
+    try:
+        results = db.write(work, durable=any(entry.how.durable() for entry in entries))
+    finally:
+        _staging.__dict__.clear()
+    for entry in entries:
+        entry.how.settle(results[id(entry.run)])
+        _written(entry)
+
+
+def _stage_now(entry: _Pending) -> None:
+    """Stage `entry` in this thread's batch if it is in it and not staged yet.
+
+    A run's statements may need the id of another run of the batch (its
+    upstream run) before that one's turn: it is staged first.
+    """
+    results = getattr(_staging, "results", None)
+    key = id(entry.run)
+    if results is not None and key in _staging.entries and key not in results:
+        results[key] = None  # staging: a link back to this run reads the id set so far
+        results[key] = entry.how.stage(_staging.conn)
+
+
+def _written(entry: _Pending) -> None:
+    with _registry:
+        _pending.pop(id(entry.run), None)
+    entry.run.__class__ = Run
+
+
+def _batching() -> bool:
+    """Whether ended runs may wait for a batch: not in a child that may skip exit handlers."""
+    if _forked:
+        return False
+    mp = sys.modules.get("multiprocessing")
+    return mp is None or mp.parent_process() is None
 
 
 # --- the background writer, the spawn hook and the exit handler ---------------------
 def _start() -> None:
     import atexit
 
-    with _lock:
+    with _registry:
         if _started:
             return
         _started.append(True)
@@ -186,39 +339,56 @@ def _on_audit(event: str, args: tuple[Any, ...]) -> None:
 
 
 def _watch() -> None:
-    """Write runs pending for more than `DEFER_SECONDS` (a long task is seen running).
+    """Write batches of ended runs, and runs pending for more than `DEFER_SECONDS`.
 
-    After a failed write, the runs due wait another interval (one failure
-    is logged once; an unreachable database is not asked once per run).
+    After a failed write, the runs due wait `DEFER_SECONDS` (one failure is
+    logged once; an unreachable database is not asked once per run).
     """
+    retry_at = 0.0
     while True:
-        time.sleep(_TICK_SECONDS)
-        if not _pending:
+        _wake.wait(_next_wait(retry_at))
+        _wake.clear()
+        if not _pending or time.monotonic() < retry_at:
             continue
-        now = time.monotonic()
-        with _lock:
-            due = [entry for entry in _pending.values()
-                   if now - entry.since >= DEFER_SECONDS and not entry.writing]
-        for entry in due:
-            try:
-                write(entry.run)
-            except Exception as exc:  # noqa: BLE001 - retried after another interval
-                later = time.monotonic()
-                for waiting in due:
-                    waiting.since = later
-                _report(exc)
-                break
+        try:
+            _write_due()
+        except Exception as exc:  # noqa: BLE001 - retried after another interval
+            retry_at = time.monotonic() + DEFER_SECONDS
+            _report(exc)
+
+
+def _next_wait(retry_at: float) -> float:
+    """Seconds until the batch is due, at most a tick (and not before `retry_at`)."""
+    now = time.monotonic()
+    first = _queue[0] if _queue else None
+    wait = _TICK_SECONDS if first is None else first.since + BATCH_SECONDS - now
+    return min(_TICK_SECONDS, max(wait, retry_at - now, 0.001))
+
+
+def _write_due() -> None:
+    """The batch, once its first run waited `BATCH_SECONDS`; then the long-running runs."""
+    now = time.monotonic()
+    first = _queue[0] if _queue else None
+    if first is not None and now - first.since >= BATCH_SECONDS:
+        flush()
+    with _registry:
+        due = [entry for entry in _pending.values()
+               if now - entry.since >= DEFER_SECONDS and not (entry.writing or entry.ended)]
+    for entry in due:
+        write(entry.run)
 
 
 def _after_fork() -> None:
-    """In a forked child: a fresh lock (the parent's may have been held by another thread).
+    """In a forked child: fresh locks (the parent's may have been held by another thread).
 
     The parent's pending runs stay known: the child writes one if it needs
     its id (the write is idempotent by the engine's id; the parent's own
-    write then finds it). No watcher thread runs in the child.
+    write then finds it). No watcher thread runs in the child, and it does
+    not batch.
     """
-    global _lock
-    _lock = threading.RLock()
+    global _lock, _registry, _wake
+    _lock, _registry, _wake = threading.RLock(), threading.Lock(), threading.Event()
+    _forked.append(True)
     for entry in _pending.values():
         entry.writing = False
 
@@ -226,5 +396,4 @@ def _after_fork() -> None:
 def _report(exc: BaseException) -> None:
     from lineage.lifecycle.guard import report
 
-    report("lifecycle", exc, "the start of a task run")
-
+    report("lifecycle", exc, "task runs")

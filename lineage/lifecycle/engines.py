@@ -24,7 +24,8 @@ back to an open one. A later change of a final status is a correction
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -187,23 +188,26 @@ def engine_run(
         _relax_durability(conn)  # PostgreSQL only: `single` keeps SQLite to the INSERT
         return _try_insert(conn, run, parent_space)
 
-    def store() -> Run:
-        upstream_ids[:] = _run_ids(upstream)  # before the transaction: writes pending ones
-        # An open run's start need not be on disk at once (see `durable_finish`).
-        final_now = run.status in FINAL_STATUSES
-        durable = final_now and durable_finish(run)
-        alone = not (project_ids or input_ids or upstream_ids)
-        if alone and instance.db.write(insert_alone, durable=durable, single=True):
-            stored, created, before = run, True, None  # a new attempt: one INSERT
-        else:
-            conflicted[0] = alone
-            stored, created, before = instance.db.write(work, durable=durable)
+    def settle(result: tuple[Run, bool, str | None]) -> Run:
+        stored, created, before = result
         cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
         stored._db = instance.db
         # A new run's projects are known; an existing one's load on first use.
         stored._project_ids = list(project_ids) if created else None
         _notify_transitions(stored, None if created else before)
         return stored
+
+    def durable() -> bool:
+        # An open run's start need not be on disk at once (see `durable_finish`).
+        return run.status in FINAL_STATUSES and durable_finish(run)
+
+    def store() -> Run:
+        upstream_ids[:] = _run_ids(upstream)  # before the transaction: writes pending ones
+        alone = not (project_ids or input_ids or upstream_ids)
+        if alone and instance.db.write(insert_alone, durable=durable(), single=True):
+            return settle((run, True, None))  # a new attempt: one INSERT
+        conflicted[0] = alone
+        return settle(instance.db.write(work, durable=durable()))
 
     if not (defer and status == "started"):
         return store()
@@ -212,12 +216,34 @@ def engine_run(
     run._db = instance.db
     run._project_ids = list(project_ids)
 
-    def write_pending() -> None:
-        stored = store()
+    def adopt(stored: Run) -> None:
         if stored is not run:  # another process wrote this attempt first
             run.__dict__.update(stored.__dict__)
 
-    return deferred.defer(run, write_pending)
+    def prepare(in_batch: Callable[[Any], bool]) -> None:
+        _run_ids(r for r in upstream if not in_batch(r))  # writes pending ones, before the batch
+
+    def stage(conn: Connection) -> tuple[Run, bool, str | None]:
+        upstream_ids[:] = _run_ids(upstream)  # those of the batch are staged first
+        conflicted[0] = False
+        return work(conn)
+
+    return deferred.defer(run, deferred.RunWrite(
+        db=instance.db, alone=lambda: adopt(store()), prepare=prepare, stage=stage,
+        settle=lambda result: adopt(settle(result)), durable=durable))
+
+
+def write_pending_runs() -> None:
+    """Write now every task run of this process that `engine_run(defer=True)` holds back.
+
+    For an adapter handing work to a process that already runs (a pool
+    worker) and looks up these runs by the engine's id: a process started
+    from here finds them written anyway. A failure is logged once.
+    """
+
+    deferred = sys.modules.get("lineage.lifecycle.deferred")  # loaded once a run is deferred
+    if deferred is not None:
+        deferred.write_all()
 
 
 def new_run_uid() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import traceback
 from collections.abc import Iterable, Mapping
@@ -218,11 +219,15 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
         raise ValidationError(f"status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}.")
     error = error_text(error)
     now = finished_at or utcnow()
-    if getattr(run, "deferred", False):
-        from lineage.lifecycle import deferred
-
-        if deferred.is_pending(run) and deferred.finish(run, status, error, now):
-            return True  # written once, start and end together
+    deferred = sys.modules.get("lineage.lifecycle.deferred")  # loaded once a run is deferred
+    if deferred is None:
+        pass
+    elif getattr(run, "deferred", False) and deferred.is_pending(run):
+        ended = deferred.finish(run, status, error, now)
+        if ended is not None:
+            return ended  # written once, start and end together (or ended already)
+    else:  # the task runs a flow's tasks ended are on disk before the flow's own end
+        deferred.flush_quietly()
     db = getattr(run, "_db", None) or _instance().db
     d = db.dialect
     values = {"status": status, "finished_at": now, "error": error}

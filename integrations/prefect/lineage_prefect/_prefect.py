@@ -180,7 +180,8 @@ def _submit_with_dependencies(submit: Any) -> Any:
 
         with lifecycle.guarded("prefect", "Prefect runs"):
             found = future_inputs(parameters)
-            if found:
+            if found:  # the worker looks those task runs up: they must be written
+                lifecycle.write_pending_runs()
                 merged = {name: set(inputs) for name, inputs in (dependencies or {}).items()}
                 for name, inputs in found.items():
                     merged[name] = merged.get(name, set()) | inputs

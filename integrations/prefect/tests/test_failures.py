@@ -93,5 +93,14 @@ def test_sqlite_file_made_immutable_mid_flow(instance, caplog, fresh_reports):
     assert "lineage-prefect could not record Prefect runs" in warning.getMessage()
     assert guard.failures["prefect"] >= 4
     (flow_run,) = ln.Run.filter(entrypoint="cut_off")
-    assert flow_run.status == "started"
-    assert ln.Run.filter(entrypoint="total").count() == 0
+    assert flow_run.status == "started"  # its finish was refused, as the file was immutable
+    # `hand_over` was written as started before it ran `chattr` (a process it started), so
+    # its end was an update, refused like the flow's. The task runs that ended later waited
+    # for their batch: they are written once the file can be written again (here before
+    # the first read), with their own ends.
+    (hand_over,) = ln.Run.filter(entrypoint="hand_over")
+    assert hand_over.status == "started"
+    totals = ln.Run.filter(entrypoint="total")
+    assert [r.status for r in totals] == ["completed"] * 2
+    assert {r.initiated_by_run_id for r in [hand_over, *totals]} == {flow_run.id}
+    assert all(hand_over.uid in {u.uid for u in r.upstream_runs} for r in totals)
