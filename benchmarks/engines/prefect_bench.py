@@ -6,14 +6,15 @@ Usage (in an environment with lineage and lineage-prefect, e.g. the one
     .venvs/prefect/bin/python benchmarks/engines/prefect_bench.py [--tasks 200] [--repeats 5] [--json] [--check]
 
 One process, one temporary Prefect server (``prefect_test_harness``) and
-one fresh embedded (SQLite) lineage instance in a temporary folder. Two
+one fresh embedded (SQLite) lineage instance in a temporary folder. Three
 flows do the same work, side by side: ``plain`` with Prefect's own
-``@flow``/``@task``, ``tracked`` with ``lineage_prefect``'s. Each calls a
-trivial task N times (each call receiving the previous call's result, so
-lineage records params and a run -> run edge per task); ``submitted`` does
-the same with ``.submit`` on the default thread-pool task runner. Every
-repeat runs both flows, alternating which goes first; one discarded warm-up
-run of each comes first.
+``@flow``/``@task``, ``hooks`` with Prefect's decorators and three state
+hooks that do nothing (what Prefect spends calling any hooks), ``tracked``
+with ``lineage_prefect``'s. Each calls a trivial task N times (each call
+receiving the previous call's result, so lineage records params per task);
+``submitted`` does the same with ``.submit`` on the default thread-pool
+task runner. Every repeat runs the three flows, reversing their order
+every other repeat; one discarded warm-up run of each comes first.
 
 Figures (medians over repeats):
 
@@ -34,9 +35,14 @@ Figures (medians over repeats):
   and as the hooking thread's CPU time (`time.thread_time`): the wall time
   also counts waits for the GIL that Prefect's own threads (its event loop,
   API client) hold, which on a busy machine dominate.
+* **Prefect's hook calls / lineage beyond them**: of what lineage adds in
+  process CPU, the part Prefect spends calling three no-op hooks (hooks
+  minus plain) and the rest (tracked minus hooks), paired per repeat.
 * **flow start + finish**: what the tracked flow run itself adds, once per
   flow (tracked flow total minus N x tracked task calls, minus the same for
-  plain).
+  plain). Prefect's temporary server sometimes takes seconds to start a flow
+  run, plain or tracked (its own SQLite database is busy): this figure is
+  noise unless the repeats agree.
 
 ``--check`` exits with status 1 when a budget is exceeded.
 """
@@ -58,6 +64,8 @@ BUDGET_RATIO = 0.05
 #: Idle seconds before and after each flow, so that the CPU Prefect's
 #: background threads spend on a flow's events and logs is that flow's.
 DRAIN_SECONDS = 0.3
+#: The flows measured side by side: Prefect's own, Prefect's with no-op hooks, lineage's.
+MODES = ("plain", "hooks", "tracked")
 
 
 class HookClock:
@@ -102,7 +110,36 @@ def build_flows(n: int) -> dict[str, dict[str, Callable[[], list[float]]]]:
     import lineage_prefect
 
     return {"plain": _flows_of(prefect, "plain", n),
+            "hooks": _flows_of(NoOpHooks, "hooks", n),
             "tracked": _flows_of(lineage_prefect, "tracked", n)}
+
+
+def lineage_on_nothing(obj: Any, run: Any, state: Any) -> None:
+    """A state hook that does nothing, named as lineage's are (Prefect's lines about it dropped)."""
+
+
+class NoOpHooks:
+    """Prefect's decorators with three hooks that do nothing, where lineage has its three.
+
+    What Prefect itself spends on calling state hooks, whoever's they are.
+    Their names start as lineage's do, so `QuietHookLogs` (installed by the
+    tracked flows) drops Prefect's lines about them as it drops lineage's.
+    """
+
+    HOOKS = {"on_running": [lineage_on_nothing], "on_completion": [lineage_on_nothing],
+             "on_failure": [lineage_on_nothing]}
+
+    @staticmethod
+    def task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+        import prefect
+
+        return prefect.task(**options, **NoOpHooks.HOOKS)
+
+    @staticmethod
+    def flow(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+        import prefect
+
+        return prefect.flow(**options, **NoOpHooks.HOOKS)
 
 
 def _flows_of(decorators: Any, mode: str, n: int) -> dict[str, Callable[[], list[float]]]:
@@ -157,17 +194,17 @@ def measure(n: int, repeats: int, api_url: str | None = None) -> dict[str, Any]:
     from lineage.testing import temporary_instance
 
     samples: dict[str, dict[str, list[list[float]]]] = {
-        mode: {"called": [], "submitted": []} for mode in ("plain", "tracked")}
+        mode: {"called": [], "submitted": []} for mode in MODES}
     clock = HookClock()
     clock.install()
     with tempfile.TemporaryDirectory() as folder, temporary_instance(Path(folder)) as instance, \
             prefect_server(api_url):
         flows = build_flows(n)
         for kind in ("called", "submitted"):
-            for mode in ("plain", "tracked"):
+            for mode in MODES:
                 flows[mode][kind]()  # warm-up, discarded
         for repeat in range(repeats):
-            order = ("plain", "tracked") if repeat % 2 == 0 else ("tracked", "plain")
+            order = MODES if repeat % 2 == 0 else MODES[::-1]
             for kind in ("called", "submitted"):
                 for mode in order:
                     samples[mode][kind].append(flows[mode][kind]())
@@ -209,7 +246,13 @@ def summarize(samples: dict[str, dict[str, list[list[float]]]], n: int, recorded
         # The whole process's CPU (every thread, Prefect's included) per task, paired per repeat.
         plain_cpu = statistics.median(s[0] / n for s in plains)
         added_cpu = statistics.median((t[0] - p[0]) / n for p, t in zip(plains, trackeds))
+        hooks_cpu = statistics.median((h[0] - p[0]) / n
+                                      for p, h in zip(plains, samples["hooks"][kind]))
+        own_cpu = statistics.median((t[0] - h[0]) / n
+                                    for h, t in zip(samples["hooks"][kind], trackeds))
         result[kind] = {"prefect_per_task_ms": round(plain * ms, 3),
+                        "prefect_hook_calls_cpu_per_task_ms": round(hooks_cpu * ms, 3),
+                        "lineage_own_cpu_per_task_ms": round(own_cpu * ms, 3),
                         "tracked_per_task_ms": round(tracked * ms, 3),
                         "lineage_adds_per_task_ms": round(added * ms, 3),
                         "ratio": round(added / plain, 4),
@@ -232,6 +275,11 @@ def print_table(result: dict[str, Any]) -> None:
         row = result[kind]
         print(f"{label:28}{row['prefect_cpu_per_task_ms']:>11.3f} ms{'':14}"
               f"{row['lineage_adds_cpu_per_task_ms']:>11.3f} ms{row['cpu_ratio']:>8.1%}")
+    for kind, label in (("called", "task(x)"), ("submitted", "task.submit(x)")):
+        row = result[kind]
+        print(f"{label}: of what lineage adds, Prefect's own calls of three no-op hooks cost "
+              f"{row['prefect_hook_calls_cpu_per_task_ms']:.3f} ms CPU; lineage beyond them "
+              f"{row['lineage_own_cpu_per_task_ms']:.3f} ms")
     print(f"time inside lineage's hooks: {result['in_hooks_per_task_ms']:.3f} ms per task run "
           f"({result['in_hooks_ratio']:.1%} of Prefect's task(x)), "
           f"{result['in_hooks_per_flow_ms']:.2f} ms per flow run")

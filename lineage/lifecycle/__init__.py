@@ -28,8 +28,9 @@ from ever breaking the pipeline (see `lineage.lifecycle.engines`)::
     record_file(run, "out/table.csv", role="output")
     finish_run(run, "cached")
 
-Costs: one write transaction to start a run and one to finish it (one in
-all for an engine task run started with ``defer=True``: see
+Costs: one write transaction to start a run and one to finish it (for
+engine task runs started with ``defer=True``, one shared by all that end
+close together, written by a background thread: see
 `lineage.lifecycle.deferred`); on SQLite a write without links is a single
 statement with no ``BEGIN``/``COMMIT`` (`Database.write`'s ``single``). The
 environment row is computed and written once per process, the transform
@@ -39,7 +40,8 @@ cannot bind) fails before anything is written.
 """
 
 from lineage.lifecycle.engines import (correct_status, engine_run, find_engine_run, move_runs,
-                                       new_run_uid, record_upstream, write_pending_runs)
+                                       new_run_uid, record_upstream, stored_id,
+                                       write_pending_runs)
 from lineage.lifecycle.files import record_file
 from lineage.lifecycle.guard import guarded
 from lineage.lifecycle.references import record_reference
@@ -62,6 +64,6 @@ __all__ = [
     "get_or_create_transform", "guarded", "is_active", "link_projects", "members", "move_runs",
     "move_to_space", "new_run_uid", "record_file", "record_input", "record_output",
     "record_reference", "record_upstream", "remove_member", "resolve_projects", "resolve_space",
-    "run_project_ids", "source_git", "start_run", "status_for", "terminating_signals",
+    "run_project_ids", "source_git", "start_run", "stored_id", "status_for", "terminating_signals",
     "validate_features", "write_pending_runs",
 ]

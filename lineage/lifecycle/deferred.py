@@ -193,16 +193,20 @@ def finish(run: PendingRun, status: str, error: str | None, finished_at: datetim
     """
     with _registry:
         entry = _pending.get(id(run))
-        if entry is None or entry.writing:
+        state = ("written" if entry is None else "writing" if entry.writing
+                 else "ended" if entry.ended else "open")
+        if state == "open":
+            run._assign(status=status, finished_at=finished_at, error=error)
+            batched = _batching()
+            if batched:
+                entry.ended, entry.since = True, time.monotonic()
+                first = not _queue
+                _queue.append(entry)
+    if state == "writing":
+        with _lock:  # written as started right now: once that is done, the row is stored
             return None
-        if entry.ended:
-            return False
-        run._assign(status=status, finished_at=finished_at, error=error)
-        batched = _batching()
-        if batched:
-            entry.ended, entry.since = True, time.monotonic()
-            first = not _queue
-            _queue.append(entry)
+    if state != "open":
+        return None if state == "written" else False
     if not batched:
         write(run)
         return True
@@ -225,19 +229,22 @@ def flush() -> None:
             _queue.clear()
             for entry in batch:
                 entry.writing = True
-        try:
-            by_db: dict[int, list[_Pending]] = {}
-            for entry in batch:
-                by_db.setdefault(id(entry.how.db), []).append(entry)
-            for entries in by_db.values():
+        by_db: dict[int, list[_Pending]] = {}
+        for entry in batch:
+            by_db.setdefault(id(entry.how.db), []).append(entry)
+        failure: BaseException | None = None
+        for entries in by_db.values():  # an unreachable database holds back its runs only
+            try:
                 _write_batch(entries)
-        except BaseException:
+            except BaseException as exc:  # noqa: BLE001 - raised below, once all are tried
+                failure = failure or exc
+        if failure is not None:
             with _registry:
                 left = [entry for entry in batch if id(entry.run) in _pending]
                 for entry in left:
                     entry.writing = False
                 _queue[:0] = left
-            raise
+            raise failure
 
 
 def flush_quietly() -> None:

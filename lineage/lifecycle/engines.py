@@ -114,9 +114,10 @@ def engine_run(
         space: An `ln.Space`, its name or id for a new run; None: the
             parent's space, else ``ln.settings.space``, else ``all``.
         defer: For a ``started`` task run of this process: write it once,
-            with its end (`finish_run`), unless something needs it on disk
-            sooner (`lineage.lifecycle.deferred` lists when). Saves one
-            write transaction per task.
+            with its end (`finish_run`), in a batch with the runs that end
+            close to it, unless something needs it on disk sooner
+            (`lineage.lifecycle.deferred` lists when). Saves the engine's
+            task thread both write transactions of the task.
 
     Returns:
         The run as stored after this call (with `defer`, as it will be stored).
@@ -244,6 +245,14 @@ def write_pending_runs() -> None:
     deferred = sys.modules.get("lineage.lifecycle.deferred")  # loaded once a run is deferred
     if deferred is not None:
         deferred.write_all()
+
+
+def stored_id(run: Run) -> int | None:
+    """The id of `run` if it is written; None for a deferred run not written yet.
+
+    Unlike ``run.id``, asking does not write a deferred run.
+    """
+    return run.__dict__.get("id")
 
 
 def new_run_uid() -> str:

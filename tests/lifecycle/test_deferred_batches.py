@@ -160,3 +160,38 @@ def test_a_batch_that_cannot_be_written_waits_for_the_next(workflow, flow_run, i
     assert guard.failures["lifecycle"] == 2 and deferred.is_pending(task)
     assert stored_run("task-1").status == "completed"  # the next read writes it
     assert not deferred.is_pending(task)
+
+
+def _ended_task(name: str):
+    workflow = lifecycle.get_or_create_transform("workflow.py", "def main(): ...", "prefect")
+    flow = lifecycle.engine_run(workflow, external_source="prefect", external_id=f"flow-{name}")
+    task = lifecycle.engine_run(workflow, external_source="prefect", external_id=name,
+                                parent=flow, defer=True)
+    lifecycle.finish_run(task, "completed")
+    return task
+
+
+def test_an_unwritable_database_holds_back_its_own_runs_only(tmp_path, held_batches):
+    from lineage.instance import DB_FILE
+    from lineage.testing import temporary_instance
+
+    with temporary_instance(tmp_path / "a") as first:
+        stuck = _ended_task("in-a")
+        database = Path(first.root) / DB_FILE
+    with temporary_instance(tmp_path / "b"):
+        fine = _ended_task("in-b")
+        wal = database.with_name(database.name + "-wal")  # gone once its instance closed
+        files = [database, *([wal] if wal.exists() else [])]
+        for path in files:
+            _immutable(path, True)
+        try:
+            writer = threading.Thread(target=deferred.flush_quietly)  # a connection opened now
+            writer.start()
+            writer.join()
+        finally:
+            for path in files:
+                _immutable(path, False)
+        assert deferred.is_pending(stuck) and not deferred.is_pending(fine)
+        assert stored_run("in-b").status == "completed"
+        deferred.write_all()
+        assert not deferred.is_pending(stuck)

@@ -64,6 +64,7 @@ _tasks: dict[str, _Open] = {}
 # Prefect run id -> lineage run id (latest attempt); the run itself while it is open, as a
 # task run is written only when something needs its id (`lifecycle.engine_run(defer=True)`).
 _known: OrderedDict[str, Run | int] = OrderedDict()
+_unwritten: list[Run] = []  # finished runs whose records `_known` holds until they are written
 
 
 # --- flows ---------------------------------------------------------------------------
@@ -188,9 +189,25 @@ def _finish(entry: _Open, status: str, error: Any = None) -> None:
     entry.finished = True
     run = entry.run
     lifecycle.finish_run(run, status, error if status != "completed" else None)
-    with _lock:  # keep the id, not the record, of a finished run (the key is Prefect's id)
-        if _known.get(run.external_id) is run:
-            _known[run.external_id] = run.id
+    with _lock:
+        _unwritten.append(run)
+        _keep_ids()
+
+
+def _keep_ids() -> None:
+    """In `_known`, the ids of finished runs that are written, not their records.
+
+    A task run's end is written in a batch, a little later (`lifecycle.engine_run`
+    with ``defer=True``): asking for its id at once would write it at once.
+    """
+    waiting = []
+    for run in _unwritten:
+        run_id = lifecycle.stored_id(run)
+        if run_id is None:
+            waiting.append(run)
+        elif _known.get(run.external_id) is run:
+            _known[run.external_id] = run_id
+    _unwritten[:] = waiting[-_KNOWN_LIMIT:]
 
 
 def _retried_error(entry: _Open, kind: str) -> BaseException | str:

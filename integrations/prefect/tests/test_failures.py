@@ -48,7 +48,8 @@ def test_postgres_unreachable_mid_flow(prefect_server, lineage_postgres_url, tmp
                 conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
         (warning,) = warnings_of(caplog)  # logged once, not once per hook
         assert "the pipeline goes on" in warning.getMessage()
-        assert guard.failures["prefect"] >= 4  # task end, two task runs, flow end
+        # The flow's end failed in a hook; the task runs' ends waited for their batch.
+        assert guard.failures["prefect"] >= 1
         # What was written before the cut is there; nothing after it. (A new
         # connection: the terminated ones of this process stay closed.)
         import lineage.instance
@@ -91,7 +92,7 @@ def test_sqlite_file_made_immutable_mid_flow(instance, caplog, fresh_reports):
             subprocess.run(["chattr", "-i", str(path)], check=True)
     (warning,) = warnings_of(caplog)
     assert "lineage-prefect could not record Prefect runs" in warning.getMessage()
-    assert guard.failures["prefect"] >= 4
+    assert guard.failures["prefect"] >= 2  # the ends of `hand_over` and of the flow
     (flow_run,) = ln.Run.filter(entrypoint="cut_off")
     assert flow_run.status == "started"  # its finish was refused, as the file was immutable
     # `hand_over` was written as started before it ran `chattr` (a process it started), so
