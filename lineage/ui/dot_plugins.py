@@ -75,7 +75,12 @@ def _libdir() -> Path | None:
                               timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    found = _LIBDIR.search(done.stderr.decode("utf-8", "replace"))
+    return libdir_of(done.stderr.decode("utf-8", "replace"))
+
+
+def libdir_of(verbose: str) -> Path | None:
+    """The existing folder that ``dot -v``'s output names as ``libdir = "..."`` (None: none)."""
+    found = _LIBDIR.search(verbose)
     if found is None or not Path(found.group(1)).is_dir():
         return None
     return Path(found.group(1))
