@@ -49,7 +49,8 @@ def _make_folder() -> str | None:
     if libdir is None:
         return None
     files = [p for p in libdir.iterdir() if p.name.startswith(PLUGINS)]
-    if {name for name in PLUGINS if any(p.name.startswith(name + ".") for p in files)} != set(PLUGINS):
+    present = {name for name in PLUGINS if any(p.name.startswith(name + ".") for p in files)}
+    if present != set(PLUGINS):
         return None
     try:
         folder = tempfile.mkdtemp(prefix="lineage-graphviz-")

@@ -1,4 +1,4 @@
-"""The grouping of `lineage.graph.collapse` as first written: the reference its faster code must match.
+"""The grouping of `lineage.graph.collapse` as first written: the reference to match.
 
 Colour refinement over node ids and (direction, edge kind) pairs, kept
 verbatim from before the grouping worked on positions and packed ints

@@ -99,7 +99,8 @@ def graphs() -> list[tuple[str, nx.DiGraph, frozenset[str]]]:
     return out
 
 
-@pytest.mark.parametrize(("name", "graph", "keep"), graphs(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(("name", "graph", "keep"), graphs(),
+                         ids=lambda v: v if isinstance(v, str) else "")
 def test_groups_match_the_reference(name, graph, keep):
     for threshold in (1, 2, 3, 8):
         for rounds in (0, 1, 2, 3, 5):
