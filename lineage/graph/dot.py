@@ -16,6 +16,8 @@ from collections.abc import Mapping
 _HTML = re.compile(r"<.*>$", re.DOTALL)
 _ID = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?))$")
 _KEYWORDS = frozenset({"node", "edge", "graph", "digraph", "subgraph", "strict"})
+#: Distinct name=value pairs a writer keeps written (ids and links are unique: not worth it).
+_MAX_PAIRS = 4096
 _QUOTE = re.compile(r'(?P<backslashes>(?:\\{2})*)\\?(?P<quote>")')
 
 
@@ -25,6 +27,8 @@ def quote(text: str) -> str:
         return text
     if _ID.match(text) and text.lower() not in _KEYWORDS:
         return text
+    if '"' not in text:  # nothing to escape (most text): skip the substitution
+        return f'"{text}"'
     return '"' + _QUOTE.sub(r'\g<backslashes>\\\g<quote>', text) + '"'
 
 
@@ -39,6 +43,7 @@ class DotWriter:
     def __init__(self, name: str, graph_attr: Mapping[str, str], node_attr: Mapping[str, str],
                  edge_attr: Mapping[str, str]) -> None:
         self._quoted: dict[str, str] = {}
+        self._pairs: dict[tuple[str, str], str] = {}
         self._lines = [f"digraph {quote(name)} {{\n"]
         for keyword, attributes in (("graph", graph_attr), ("node", node_attr),
                                     ("edge", edge_attr)):
@@ -62,7 +67,7 @@ class DotWriter:
         return "".join(self._lines) + "}\n"
 
     def _q(self, text: str) -> str:
-        # Attribute names and most values repeat from node to node: quote each once.
+        # Names repeat from node to node: quote each once.
         quoted = self._quoted.get(text)
         if quoted is None:
             quoted = self._quoted[text] = quote(text)
@@ -70,6 +75,15 @@ class DotWriter:
 
     def _list(self, label: str | None, attributes: Mapping[str, str | None]) -> str:
         parts = [] if label is None else [f"label={self._q(label)}"]
-        parts.extend(f"{self._q(k)}={self._q(v)}" for k, v in sorted(attributes.items())
-                     if v is not None)
+        pairs = self._pairs
+        for item in sorted(attributes.items()):
+            if item[1] is None:
+                continue
+            # Most name=value pairs (shape, colours, class) repeat: write each once.
+            text = pairs.get(item)
+            if text is None:
+                text = f"{self._q(item[0])}={quote(item[1])}"
+                if len(pairs) < _MAX_PAIRS:
+                    pairs[item] = text
+            parts.append(text)
         return f" [{' '.join(parts)}]" if parts else ""

@@ -173,8 +173,10 @@ def dot_source(graph: nx.DiGraph, node_attributes: Callable[[str, dict[str, Any]
 
     dot = DotWriter(
         "lineage",
+        # newrank: the same ranks for lineage graphs (no clusters), in linear time; the
+        # classic ranking of Graphviz 2.4x is quadratic (1,000-step chain: 40 of dot's 110 ms).
         graph_attr={"rankdir": "LR", "fontname": FONT, "fontsize": "10", "nodesep": "0.25",
-                    "ranksep": "0.45", "labelloc": "b", "labeljust": "l"},
+                    "ranksep": "0.45", "labelloc": "b", "labeljust": "l", "newrank": "true"},
         node_attr={"fontname": FONT, "fontsize": "10", "margin": "0.12,0.06"},
         edge_attr={"fontname": FONT, "fontsize": "8", "arrowsize": "0.7", "fontcolor": "#666666"},
     )

@@ -142,7 +142,8 @@ def _count_hidden(graph: Any) -> None:
         data["truncated"] = bool(data["more_up"] or data["more_down"])
 
 
-#: Per kind: SQL of (uid, upstream count, downstream count) of the rows named by uid.
+#: Per kind: SQL of (uid, upstream count, downstream count) of the rows whose uids are
+#: in the list given as one parameter ({uids}: the dialect's condition on it).
 _DEGREES = {
     "run": (
         "SELECT r.uid, "
@@ -153,30 +154,40 @@ _DEGREES = {
         "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.run_id = r.id) "
         "+ (SELECT COUNT(*) FROM run c WHERE c.initiated_by_run_id = r.id) "
         "+ (SELECT COUNT(*) FROM run_upstream u WHERE u.upstream_run_id = r.id) "
-        "FROM run r WHERE r.uid IN ({marks})"),
+        "FROM run r WHERE {uids}"),
     "artifact": (
         "SELECT a.uid, CASE WHEN a.run_id IS NULL THEN 0 ELSE 1 END "
         "+ (SELECT COUNT(*) FROM artifact_previous_run p WHERE p.artifact_id = a.id "
         "AND p.run_id <> COALESCE(a.run_id, -1)), "
         "(SELECT COUNT(*) FROM run_input i WHERE i.artifact_id = a.id) "
-        "FROM artifact a WHERE a.uid IN ({marks})"),
+        "FROM artifact a WHERE {uids}"),
 }
 
 
 def _stored_degrees(conn: Any, run_uids: list[str],
                     artifact_uids: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
-    """(kind, uid) -> (upstream, downstream) neighbour counts in the store."""
-    out: dict[tuple[str, str], tuple[int, int]] = {}
-    for kind, uids in (("run", run_uids), ("artifact", artifact_uids)):
-        for chunk in _chunks(uids):
-            sql = _DEGREES[kind].format(marks=", ".join("?" for _ in chunk))
-            for uid, up, down in conn.fetchall(sql, chunk):
-                out[(kind, uid)] = (int(up), int(down))
-    return out
+    """(kind, uid) -> (upstream, downstream) neighbour counts in the store.
 
+    One statement for both kinds, each list of uids one parameter (a text
+    array on PostgreSQL, a JSON array on SQLite): the same SQL text whatever
+    the graph's size, so PostgreSQL plans it once per connection, not once
+    per chunk of placeholders.
+    """
+    import json
 
-def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    postgres = conn.dialect.name == "postgresql"
+
+    def uids(column: str) -> str:
+        return (f"{column} = ANY(CAST(? AS text[]))" if postgres
+                else f"{column} IN (SELECT value FROM json_each(?))")
+
+    sql = (f"SELECT 'run', d.* FROM ({_DEGREES['run'].format(uids=uids('r.uid'))}) d "
+           f"UNION ALL SELECT 'artifact', e.* FROM "
+           f"({_DEGREES['artifact'].format(uids=uids('a.uid'))}) e")
+    params = [run_uids, artifact_uids] if postgres else [json.dumps(run_uids),
+                                                          json.dumps(artifact_uids)]
+    return {(kind, uid): (int(up), int(down))
+            for kind, uid, up, down in conn.fetchall(sql, params)}
 
 
 # --- answers ---------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
     import uvicorn
 
     from lineage.instance import current_instance
+    from lineage.ui import dot_plugins
     from lineage.ui.app import create_app
 
     check_bind(host, token)
@@ -60,6 +61,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
     app = create_app(token=token)
     preload()
     warm_landing_page()
+    dot_plugins.environment()  # the small Graphviz plugin folder, made once before any drawing
     # What startup made lives as long as the server: keep it out of the
     # collector's full passes (one took 61 ms inside a graph request).
     gc.freeze()
@@ -128,6 +130,7 @@ def run_in_thread(host: str = "127.0.0.1", port: int = 0, token: str | None = No
 
     import uvicorn
 
+    from lineage.ui import dot_plugins
     from lineage.ui.app import create_app
 
     check_bind(host, token)
