@@ -67,13 +67,7 @@ def _edge_kind(data: dict[str, Any]) -> tuple:
 
 def _groups(graph: nx.DiGraph, threshold: int, rounds: int,
             keep: frozenset[str] | set[str] = frozenset()) -> list[list[str]]:
-    """Lists of nodes to merge (each longer than `threshold`).
-
-    Start from the colour classes larger than `threshold`, then split a
-    class by what its members hang off (individual nodes, or groups) as long
-    as every part stays larger than `threshold`: steps of two flow runs
-    become two groups, but the ends of a long chain do not unravel it.
-    """
+    """The groups as the first implementation made them, on node names (the oracle)."""
     if graph.number_of_nodes() <= threshold:
         return []
     neighbours = _neighbours(graph)
