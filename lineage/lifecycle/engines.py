@@ -24,7 +24,6 @@ back to an open one. A later change of a final status is a correction
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -35,7 +34,7 @@ from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
 from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _cli_args,
                                     _hostname, _insert_inputs, _relax_durability, _resolve_parent,
-                                    durable_finish, error_text)
+                                    durable_finish, error_text, loaded_deferred)
 
 if TYPE_CHECKING:
     from lineage.db.database import Connection
@@ -241,8 +240,7 @@ def write_pending_runs() -> None:
     worker) and looks up these runs by the engine's id: a process started
     from here finds them written anyway. A failure is logged once.
     """
-
-    deferred = sys.modules.get("lineage.lifecycle.deferred")  # loaded once a run is deferred
+    deferred = loaded_deferred()
     if deferred is not None:
         deferred.write_all()
 

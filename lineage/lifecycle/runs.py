@@ -219,14 +219,12 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
         raise ValidationError(f"status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}.")
     error = error_text(error)
     now = finished_at or utcnow()
-    deferred = sys.modules.get("lineage.lifecycle.deferred")  # loaded once a run is deferred
-    if deferred is None:
-        pass
-    elif getattr(run, "deferred", False) and deferred.is_pending(run):
+    deferred = loaded_deferred()
+    if deferred is not None and getattr(run, "deferred", False) and deferred.is_pending(run):
         ended = deferred.finish(run, status, error, now)
         if ended is not None:
             return ended  # written once, start and end together (or ended already)
-    else:  # the task runs a flow's tasks ended are on disk before the flow's own end
+    elif deferred is not None:  # the task runs a flow's tasks ended are stored before its end
         deferred.flush_quietly()
     db = getattr(run, "_db", None) or _instance().db
     d = db.dialect
@@ -255,6 +253,14 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
             run._assign(status=row[0][0])
             run._loaded["status"] = run._loaded_raw["status"] = row[0][0]
     return changed
+
+
+def loaded_deferred() -> Any:
+    """`lineage.lifecycle.deferred` once a run of this process was deferred, else None.
+
+    Looked up, not imported: a process that never deferred a run has nothing waiting.
+    """
+    return sys.modules.get("lineage.lifecycle.deferred")
 
 
 def error_text(error: str | BaseException | None) -> str | None:

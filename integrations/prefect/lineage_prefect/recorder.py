@@ -29,7 +29,7 @@ here raises: the hooks (`lineage_prefect.state_hooks`) call it inside
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +64,9 @@ _tasks: dict[str, _Open] = {}
 # Prefect run id -> lineage run id (latest attempt); the run itself while it is open, as a
 # task run is written only when something needs its id (`lifecycle.engine_run(defer=True)`).
 _known: OrderedDict[str, Run | int] = OrderedDict()
-_unwritten: list[Run] = []  # finished runs whose records `_known` holds until they are written
+# Finished runs whose records `_known` holds until they are written, in the order they ended
+# (the order their batches write them).
+_unwritten: deque[Run] = deque(maxlen=_KNOWN_LIMIT)
 
 
 # --- flows ---------------------------------------------------------------------------
@@ -199,15 +201,18 @@ def _keep_ids() -> None:
 
     A task run's end is written in a batch, a little later (`lifecycle.engine_run`
     with ``defer=True``): asking for its id at once would write it at once.
+    Runs are written in the order they ended, so only the oldest are looked at:
+    each finish costs a few steps, also while the database is unreachable and
+    the queue grows (a run written early waits for the ones before it).
     """
-    waiting = []
-    for run in _unwritten:
+    while _unwritten:
+        run = _unwritten[0]
         run_id = lifecycle.stored_id(run)
         if run_id is None:
-            waiting.append(run)
-        elif _known.get(run.external_id) is run:
+            return
+        _unwritten.popleft()
+        if _known.get(run.external_id) is run:
             _known[run.external_id] = run_id
-    _unwritten[:] = waiting[-_KNOWN_LIMIT:]
 
 
 def _retried_error(entry: _Open, kind: str) -> BaseException | str:
