@@ -38,7 +38,7 @@ from pathlib import PurePath
 from typing import Any
 
 from lineage.capture.escape import escape_text, is_storable
-from lineage.capture.redact import redact_mapping, redact_text
+from lineage.capture.redact import REDACTED, is_secret_name, redact_mapping, redact_text
 from lineage.errors import ParameterBindError
 
 #: Longest repr stored (characters); longer ones keep their start and end.
@@ -106,6 +106,43 @@ def bind_arguments(
             params.update(extra)
     return params
 
+
+#: Most items `_flat_params` takes; larger mappings take the general walk.
+_FLAT_LIMIT = 1000
+
+
+def _flat_params(params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`capture_params` of a flat mapping of plain scalars and texts, the common case.
+
+    An engine's task arguments are mostly a few numbers and short strings:
+    they are stored as they are (texts redacted), with none of the general
+    walk. Returns None when any item needs that walk (a container, another
+    type, a key or text that must be escaped, NaN, a huge integer or text),
+    which then gives the same result it always did.
+    """
+    if len(params) > _FLAT_LIMIT:
+        return None
+    out: dict[str, Any] = {}
+    chars = TEXT_LIMIT
+    for key, value in params.items():
+        if type(key) is not str or not is_storable(key):
+            return None
+        cls = type(value)
+        if value is None or cls is bool:
+            out[key] = value
+            continue
+        if cls is str:
+            chars -= len(value)
+            if chars < 0 or not is_storable(value):
+                return None
+        elif cls is int:
+            if value.bit_length() > _INT_DIGITS_LIMIT * 3:
+                return None
+        elif cls is not float or not math.isfinite(value):
+            return None
+        out[key] = (REDACTED if is_secret_name(key) else
+                    redact_text(value) if cls is str else value)
+    return out
 
 def to_json_safe(value: Any, path: str = "") -> tuple[Any, list[str]]:
     """Convert a value to a JSON-compatible one (encoding in the module docstring).
@@ -334,6 +371,9 @@ def capture_params(params: Mapping[str, Any]) -> dict[str, Any]:
     Returns:
         A new JSON-compatible dict.
     """
+    flat = _flat_params(params)
+    if flat is not None:
+        return flat
     safe, warns = to_json_safe(dict(params))
     for message in warns:
         warn_at_caller(message)

@@ -22,6 +22,7 @@ Over-redacting a harmless value is preferred to leaking a secret.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, NamedTuple
 from urllib.parse import unquote
@@ -106,6 +107,19 @@ def is_secret_name(name: str) -> bool:
     Returns:
         True if values under this name must be redacted (rule in the module docstring).
     """
+    if type(name) is not str:
+        return _is_secret_words(name)
+    return _is_secret_str(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_str(name: str) -> bool:
+    """`is_secret_name` of a plain ``str``, remembered: the same parameter names come back
+    with every run of a task."""
+    return _is_secret_words(name)
+
+
+def _is_secret_words(name: str) -> bool:
     words = _words(name)
     if not words:
         return False

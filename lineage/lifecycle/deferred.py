@@ -54,7 +54,10 @@ if TYPE_CHECKING:
 #: Seconds a deferred run may stay unwritten while it runs.
 DEFER_SECONDS = 1.0
 #: Seconds an ended run waits for others to end, so that they are written together.
-BATCH_SECONDS = 0.1
+#: Each commit costs about the same whatever it holds (the pages of the run table and
+#: its indexes): batches of a quarter second took a third off the writer's CPU per run
+#: against a tenth, for tasks of a few milliseconds (benchmarks/README.md, Prefect).
+BATCH_SECONDS = 0.25
 #: How often the background thread looks for runs due.
 _TICK_SECONDS = 0.25
 #: Audit events raised before a process is started (or replaced).

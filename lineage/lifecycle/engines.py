@@ -24,6 +24,7 @@ back to an open one. A later change of a final status is a correction
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -481,10 +482,9 @@ def _insert_or_fetch(conn: Connection, run: Run, parent_space: int | None = None
 
 def _try_insert(conn: Connection, run: Run, parent_space: int | None = None) -> bool:
     """Insert `run` in one statement and set its id; False if a stored row conflicts."""
-    d = conn.dialect
-    fields = run.fields
-    names = list(fields)
-    values = [d.encode(fields[n].kind, getattr(run, n)) for n in names]
+    encode, state = conn.dialect.encode, run.__dict__
+    names, kinds = _columns(type(run))
+    values = [encode(kind, state[name]) for name, kind in zip(names, kinds)]
     marks = ["?"] * len(names)
     params = list(values)
     if parent_space is not None:
@@ -517,22 +517,65 @@ def _new_run(**values: Any) -> Run:
     from lineage.db.uids import random_base62
     from lineage.models.run import Run
 
+    plan = _RunFields.get()
     run = Run.__new__(Run)
     state = run.__dict__
-    state.update(id=None, _loaded={}, _loaded_raw={})
-    for name, spec in Run.fields.items():
-        value = values.get(name)
-        if value is None:
-            state[name] = None if name in values else spec.initial()
-        elif name in _TRUSTED:
-            state[name] = value
-        else:
-            state[name] = spec.validate(value, f"Run.{name}")
+    state.update(plan.initials)
+    for name, make in plan.made:
+        if name not in values:
+            state[name] = make()
+    state.update(values, id=None, _loaded={}, _loaded_raw={})
+    for name, spec, label, length in plan.checked:
+        value = state[name]
+        if value is None or (length is not None and type(value) is str and value.isascii()
+                             and "\x00" not in value and len(value) <= length):
+            continue  # empty, or plain ASCII text that fits: what `validate` accepts as it is
+        state[name] = spec.validate(value, label)
     if not state.get("uid"):
         state["uid"] = random_base62(Run.uid_length)
     if "created_at" in Run.fields and state["created_at"] is None:
         state["created_at"] = utcnow()
     return run
+
+
+class _RunFields:
+    """What `_new_run` needs of `Run.fields`, worked out once.
+
+    Attributes:
+        initials: Fields with a fixed initial value, and that value.
+        made: Fields whose initial value is made per record (``started_at``), and its maker.
+        checked: Fields not in `_TRUSTED`: name, spec, label for errors, and the most
+            characters of a plain text accepted without `Field.validate` (None: validated).
+    """
+
+    _plan: _RunFields | None = None
+
+    def __init__(self) -> None:
+        from lineage.models.run import Run
+
+        fields = Run.fields.items()
+        self.initials = {name: spec.default for name, spec in fields if not callable(spec.default)}
+        self.made = [(name, spec.default) for name, spec in fields if callable(spec.default)]
+        self.checked = []
+        for name, spec in fields:
+            if name in _TRUSTED:
+                continue
+            plain = spec.kind in ("str", "text") and spec.normalize is None
+            limit = (spec.length if spec.length is not None else float("inf")) if plain else None
+            self.checked.append((name, spec, f"Run.{name}", limit))
+
+    @classmethod
+    def get(cls) -> _RunFields:
+        """The plan, made on first use."""
+        if cls._plan is None:
+            cls._plan = cls()
+        return cls._plan
+
+
+@functools.lru_cache(maxsize=None)
+def _columns(model: type) -> tuple[list[str], list[str]]:
+    """The column names of `model` and the kind of each, in order."""
+    return list(model.fields), [spec.kind for spec in model.fields.values()]
 
 
 def _mark_saved(run: Run, names: list[str], encoded: list[Any]) -> None:

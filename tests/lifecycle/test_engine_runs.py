@@ -415,3 +415,23 @@ def test_a_task_run_whose_parent_is_known_by_id_only_goes_to_the_parents_space(w
     assert task_run.refresh().space_id == flow_run.space_id
     again = _engine(workflow, external_id="task-in-team", parent=elsewhere.id)
     assert again.id == task_run.id and again.space_id == flow_run.space_id
+
+
+@pytest.mark.parametrize("defer", [False, True])
+@pytest.mark.parametrize(("field", "value", "problem"), [
+    ("name", "task\x00one", "NUL"),
+    ("entrypoint", "bad \udcff text", "Unicode"),
+    ("external_source", "e" * 65, "at most 64"),
+])
+def test_engine_texts_are_checked_as_run_checks_them(workflow, field, value, problem, defer):
+    """The engine's own texts take `Field.validate` unless they are plain ASCII that fits."""
+    values = {"external_source": "prefect", "external_id": "t", field: value}
+    with pytest.raises(ValidationError, match=problem):
+        lifecycle.engine_run(workflow, defer=defer, **values)
+    assert ln.Run.filter(external_id="t").count() == 0
+
+
+def test_plain_texts_are_stored_as_given(workflow):
+    run = _engine(workflow, name="n" * 300, entrypoint="étape_1", external_id="t-2")
+    stored = ln.Run.get(id=run.id)
+    assert (stored.name, stored.entrypoint, stored.external_source) == ("n" * 300, "étape_1", "prefect")

@@ -9,7 +9,7 @@ only sees plain values.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from typing import Any
 
 #: Keys of ``task_run.task_inputs`` that are not data passed to the task.
@@ -25,10 +25,12 @@ def task_parameters() -> dict[str, Any]:
     """
     from prefect.context import TaskRunContext
 
+    from prefect.futures import PrefectFuture
+
     context = TaskRunContext.get()
     if context is None or not context.parameters:
         return {}
-    return {name: _resolved(value) for name, value in context.parameters.items()}
+    return {name: _resolved(value, PrefectFuture) for name, value in context.parameters.items()}
 
 
 def flow_parameters(flow_run: Any) -> dict[str, Any]:
@@ -51,7 +53,7 @@ def current_task_run() -> tuple[str, int] | None:
     return str(context.task_run.id), max(context.task_run.run_count, 1)
 
 
-def upstream_ids(task_run: Any, skip: frozenset[str] | set[str] = frozenset()) -> list[str]:
+def upstream_ids(task_run: Any, skip: Container[str] = frozenset()) -> list[str]:
     """Prefect ids of the task and flow runs whose results this task run received.
 
     From ``task_run.task_inputs`` (parameter name -> list of run inputs);
@@ -105,17 +107,16 @@ def is_cached(state: Any) -> bool:
     return getattr(state, "name", None) == "Cached"
 
 
-def _resolved(value: Any) -> Any:
-    from prefect.futures import PrefectFuture
-
-    if isinstance(value, PrefectFuture):
+def _resolved(value: Any, future: type) -> Any:
+    """`value` with futures (of class `future`, Prefect's) replaced by their results."""
+    if isinstance(value, future):
         return value.result(raise_on_failure=False)
     if isinstance(value, (list, tuple, set, frozenset)) and any(
-            isinstance(item, PrefectFuture) for item in value):
-        items = [_resolved(item) for item in value]
+            isinstance(item, future) for item in value):
+        items = [_resolved(item, future) for item in value]
         return items if isinstance(value, list) else type(value)(items)
-    if isinstance(value, Mapping) and any(isinstance(v, PrefectFuture) for v in value.values()):
-        return {key: _resolved(item) for key, item in value.items()}
+    if isinstance(value, Mapping) and any(isinstance(v, future) for v in value.values()):
+        return {key: _resolved(item, future) for key, item in value.items()}
     return value
 
 

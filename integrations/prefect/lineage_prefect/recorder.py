@@ -29,6 +29,7 @@ here raises: the hooks (`lineage_prefect.state_hooks`) call it inside
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -144,17 +145,17 @@ def task_started(task: Any, task_run: Any) -> None:
     if previous is not None:  # a retry: Prefect gives failed attempts no hook of their own
         _close(previous, "errored", _retried_error(previous, "task"))
     params = _prefect.task_parameters()
-    artifact_params = {name for name, value in params.items() if _artifact_ids([value])}
+    inputs = _artifact_inputs(params)
     flow_run_id = str(task_run.flow_run_id) if task_run.flow_run_id else None
     # The runs themselves, not their ids: an upstream task run still pending is written
     # with this one (or before it), not now.
-    upstream = [r for r in map(_lineage_run, _prefect.upstream_ids(task_run, artifact_params)) if r]
+    upstream = [r for r in map(_lineage_run, _prefect.upstream_ids(task_run, inputs)) if r]
     source = lifecycle.function_transform(task.fn, KIND)
     run = lifecycle.engine_run(
         source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
         parent=_parent_id(task_run, flow_run_id), inherit_parent=flow_run_id is None,
         params=params, entrypoint=_qualname(task.fn), name=task_run.name,
-        details=_details(task_run), inputs=_artifact_ids(params.values()), upstream=upstream,
+        details=_details(task_run), inputs=_ids_of(inputs), upstream=upstream,
         git=source.git, defer=True)
     _open(_tasks, key, _Open(run, attempt, lifecycle.activate(run), flow_run_id))
 
@@ -258,15 +259,22 @@ def _parent_id(task_run: Any, flow_run_id: str | None) -> int | None:
     return _lineage_id(flow_run_id) if flow_run_id else None
 
 
-def _artifact_ids(values: Any) -> list[int]:
+def _artifact_inputs(params: dict[str, Any]) -> dict[str, list[int]]:
+    """Parameter name -> ids of the saved `ln.Artifact` values it holds (only names holding some)."""
     from lineage import Artifact
 
-    ids: list[int] = []
-    for value in values:
-        for item in _prefect.iter_items(value):
-            if isinstance(item, Artifact) and item.id is not None and item.id not in ids:
-                ids.append(item.id)
-    return ids
+    found: dict[str, list[int]] = {}
+    for name, value in params.items():
+        ids = [item.id for item in _prefect.iter_items(value)
+               if isinstance(item, Artifact) and item.id is not None]
+        if ids:
+            found[name] = ids
+    return found
+
+
+def _ids_of(inputs: dict[str, list[int]]) -> list[int]:
+    """The artifact ids of `_artifact_inputs`, each once, in order."""
+    return list(dict.fromkeys(i for ids in inputs.values() for i in ids))
 
 
 def _details(prefect_run: Any) -> dict[str, Any] | None:
@@ -275,7 +283,20 @@ def _details(prefect_run: Any) -> dict[str, Any] | None:
 
 
 def _qualname(fn: Any) -> str:
+    try:
+        return _qualnames[fn]
+    except (KeyError, TypeError):  # TypeError: an unhashable callable
+        pass
     import inspect
 
-    fn = inspect.unwrap(fn)
-    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    inner = inspect.unwrap(fn)
+    name = getattr(inner, "__qualname__", None) or getattr(inner, "__name__", None) or repr(inner)
+    try:
+        _qualnames[fn] = name
+    except TypeError:
+        pass
+    return name
+
+
+#: Task and flow functions -> their qualified names (the functions live as long as their tasks).
+_qualnames: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
