@@ -42,7 +42,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from lineage.models.run import Run
 
@@ -65,30 +65,34 @@ _SPAWNING = frozenset({"subprocess.Popen", "os.posix_spawn", "os.spawn", "os.sys
                        "os.exec", "os.fork", "os.forkpty"})
 
 
-@dataclass
-class RunWrite:
-    """How `engine_run` writes one deferred run, alone or in a batch.
+class RunWrite(Protocol):
+    """How a deferred run is written, alone or in a batch (`engine_run` makes one per run).
 
     Attributes:
         db: The database the run goes to.
-        alone: Writes it in a transaction of its own, as it stands.
-        prepare: Before a batch's transaction: writes the pending runs it
-            links to that are not in the batch (given a test of membership).
-        stage: Its statements, inside the batch's transaction; returns what
-            `settle` needs. May run more than once (a retried transaction).
-        settle: After the batch committed: updates the record and tells observers.
-        durable: Whether its end must be on disk when the batch returns.
     """
 
     db: Database
-    alone: Callable[[], None]
-    prepare: Callable[[Callable[[Any], bool]], None]
-    stage: Callable[[Connection], Any]
-    settle: Callable[[Any], None]
-    durable: Callable[[], bool]
+
+    def alone(self) -> None:
+        """Write it in a transaction of its own, as it stands."""
+
+    def prepare(self, in_batch: Callable[[Any], bool]) -> None:
+        """Before a batch's transaction: write the pending runs it links to that are not in
+        the batch (`in_batch` tells membership)."""
+
+    def stage(self, conn: Connection) -> Any:
+        """Its statements, inside the batch's transaction; returns what `settle` needs.
+        May run more than once (a retried transaction)."""
+
+    def settle(self, result: Any) -> None:
+        """After the batch committed: update the record and tell observers."""
+
+    def durable(self) -> bool:
+        """Whether its end must be on disk when the batch returns."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """A run not written yet and how to write it."""
 

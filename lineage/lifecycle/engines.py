@@ -164,74 +164,106 @@ def engine_run(
         run._assign(uid=uid)
     project_ids = resolve_projects(projects) if projects else []
     input_ids = [a if isinstance(a, int) else a.id for a in inputs]
-    upstream = list(upstream)
-    upstream_ids: list[int] = []  # read when the run is written: a deferred upstream run then
-    cache = _cache(instance)
-
-    conflicted = [False]  # the one-statement INSERT found the attempt stored already
-
-    def work(conn: Connection) -> tuple[Run, bool, str | None]:
-        _relax_durability(conn)
-        stored = _insert_or_fetch(conn, run, parent_space, insert=not conflicted[0])
-        before = None if stored is None else stored.status
-        if stored is not None:
-            _fill_in(conn, stored, run, explicit_start=started_at)
-        current = run if stored is None else stored
-        for project_id in project_ids:
-            _link_project(conn, project_id, current.id, current.transform_id)
-        if input_ids:
-            _insert_inputs(conn, current.id, input_ids)
-        if upstream_ids:
-            _insert_upstream(conn, current.id, upstream_ids)
-        return current, stored is None, before
-
-    def insert_alone(conn: Connection) -> bool:
-        _relax_durability(conn)  # PostgreSQL only: `single` keeps SQLite to the INSERT
-        return _try_insert(conn, run, parent_space)
-
-    def settle(result: tuple[Run, bool, str | None]) -> Run:
-        stored, created, before = result
-        cache.transform_projects.update((p, stored.transform_id) for p in project_ids)
-        stored._db = instance.db
-        # A new run's projects are known; an existing one's load on first use.
-        stored._project_ids = list(project_ids) if created else None
-        _notify_transitions(stored, None if created else before)
-        return stored
-
-    def durable() -> bool:
-        # An open run's start need not be on disk at once (see `durable_finish`).
-        return run.status in FINAL_STATUSES and durable_finish(run)
-
-    def store() -> Run:
-        upstream_ids[:] = _run_ids(upstream)  # before the transaction: writes pending ones
-        alone = not (project_ids or input_ids or upstream_ids)
-        if alone and instance.db.write(insert_alone, durable=durable(), single=True):
-            return settle((run, True, None))  # a new attempt: one INSERT
-        conflicted[0] = alone
-        return settle(instance.db.write(work, durable=durable()))
-
+    how = _EngineWrite(run, instance, parent_space, project_ids, input_ids, list(upstream),
+                       started_at)
     if not (defer and status == "started"):
-        return store()
+        return how.store()
     from lineage.lifecycle import deferred
 
     run._db = instance.db
     run._project_ids = list(project_ids)
+    return deferred.defer(run, how)
 
-    def adopt(stored: Run) -> None:
-        if stored is not run:  # another process wrote this attempt first
-            run.__dict__.update(stored.__dict__)
 
-    def prepare(in_batch: Callable[[Any], bool]) -> None:
-        _run_ids(r for r in upstream if not in_batch(r))  # writes pending ones, before the batch
+class _EngineWrite:
+    """How `engine_run` writes its run: at once (`store`), or later, as a deferred run
+    (`lineage.lifecycle.deferred.RunWrite`: `alone`, `prepare`, `stage`, `settle`, `durable`).
 
-    def stage(conn: Connection) -> tuple[Run, bool, str | None]:
-        upstream_ids[:] = _run_ids(upstream)  # those of the batch are staged first
-        conflicted[0] = False
-        return work(conn)
+    One object per run, not a closure per step: a deferred task run lives
+    until its batch, and each object it holds is one more for the garbage
+    collector of the engine's process to look at.
+    """
 
-    return deferred.defer(run, deferred.RunWrite(
-        db=instance.db, alone=lambda: adopt(store()), prepare=prepare, stage=stage,
-        settle=lambda result: adopt(settle(result)), durable=durable))
+    __slots__ = ("run", "instance", "db", "parent_space", "project_ids", "input_ids", "upstream",
+                 "upstream_ids", "explicit_start", "conflicted")
+
+    def __init__(self, run: Run, instance: Any, parent_space: int | None, project_ids: list[int],
+                 input_ids: list[int], upstream: list[Run | int],
+                 explicit_start: datetime | None) -> None:
+        self.run, self.instance, self.db = run, instance, instance.db
+        self.parent_space, self.project_ids, self.input_ids = parent_space, project_ids, input_ids
+        self.upstream = upstream
+        self.upstream_ids: list[int] = []  # read when the run is written: a deferred upstream then
+        self.explicit_start = explicit_start
+        self.conflicted = False  # the one-statement INSERT found the attempt stored already
+
+    def store(self) -> Run:
+        """Write the run now; the run as stored."""
+        self.upstream_ids = _run_ids(self.upstream)  # before the transaction: writes pending ones
+        alone = not (self.project_ids or self.input_ids or self.upstream_ids)
+        if alone and self.db.write(self._insert_alone, durable=self.durable(), single=True):
+            return self._settled((self.run, True, None))  # a new attempt: one INSERT
+        self.conflicted = alone
+        return self._settled(self.db.write(self._work, durable=self.durable()))
+
+    def durable(self) -> bool:
+        """Whether the write must be on disk when it returns (see `durable_finish`)."""
+        return self.run.status in FINAL_STATUSES and durable_finish(self.run)
+
+    # --- a deferred run (`deferred.RunWrite`) -----------------------------------------
+    def alone(self) -> None:
+        """Write it in a transaction of its own, as it stands."""
+        self._adopt(self.store())
+
+    def prepare(self, in_batch: Callable[[Any], bool]) -> None:
+        """Before its batch: write the pending upstream runs that are not in the batch."""
+        _run_ids(r for r in self.upstream if not in_batch(r))
+
+    def stage(self, conn: Connection) -> tuple[Run, bool, str | None]:
+        """Its statements inside the batch's transaction (upstream runs of the batch first)."""
+        self.upstream_ids = _run_ids(self.upstream)
+        self.conflicted = False
+        return self._work(conn)
+
+    def settle(self, result: tuple[Run, bool, str | None]) -> None:
+        """After the batch committed."""
+        self._adopt(self._settled(result))
+
+    # --- steps ------------------------------------------------------------------------
+    def _work(self, conn: Connection) -> tuple[Run, bool, str | None]:
+        _relax_durability(conn)
+        run = self.run
+        stored = _insert_or_fetch(conn, run, self.parent_space, insert=not self.conflicted)
+        before = None if stored is None else stored.status
+        if stored is not None:
+            _fill_in(conn, stored, run, explicit_start=self.explicit_start)
+        current = run if stored is None else stored
+        for project_id in self.project_ids:
+            _link_project(conn, project_id, current.id, current.transform_id)
+        if self.input_ids:
+            _insert_inputs(conn, current.id, self.input_ids)
+        if self.upstream_ids:
+            _insert_upstream(conn, current.id, self.upstream_ids)
+        return current, stored is None, before
+
+    def _insert_alone(self, conn: Connection) -> bool:
+        _relax_durability(conn)  # PostgreSQL only: `single` keeps SQLite to the INSERT
+        return _try_insert(conn, self.run, self.parent_space)
+
+    def _settled(self, result: tuple[Run, bool, str | None]) -> Run:
+        stored, created, before = result
+        if self.project_ids:
+            _cache(self.instance).transform_projects.update(
+                (p, stored.transform_id) for p in self.project_ids)
+        stored._db = self.db
+        # A new run's projects are known; an existing one's load on first use.
+        stored._project_ids = list(self.project_ids) if created else None
+        _notify_transitions(stored, None if created else before)
+        return stored
+
+    def _adopt(self, stored: Run) -> None:
+        if stored is not self.run:  # another process wrote this attempt first
+            self.run.__dict__.update(stored.__dict__)
 
 
 def write_pending_runs() -> None:

@@ -48,7 +48,7 @@ KIND = "prefect"
 _KNOWN_LIMIT = 100_000
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """One attempt of a Prefect run that this process started recording."""
 
