@@ -91,6 +91,9 @@ class RunWrite(Protocol):
     def durable(self) -> bool:
         """Whether its end must be on disk when the batch returns."""
 
+    def add_inputs(self, artifact_ids: list[int]) -> None:
+        """Link these saved artifacts as inputs of the run, in its write."""
+
 
 @dataclass(slots=True)
 class _Pending:
@@ -159,6 +162,22 @@ def defer(run: Run, how: RunWrite) -> PendingRun:
 def is_pending(run: Any) -> bool:
     """Whether `run` is a deferred run not written yet."""
     return type(run) is PendingRun and id(run) in _pending
+
+
+def add_inputs(run: Any, artifact_ids: list[int]) -> bool:
+    """Add input links to the write of `run` if it is pending and not being written.
+
+    Returns:
+        False when `run` is not waiting to be written: the caller writes the links.
+    """
+    if type(run) is not PendingRun:
+        return False
+    with _registry:
+        entry = _pending.get(id(run))
+        if entry is None or entry.writing:
+            return False
+        entry.how.add_inputs(artifact_ids)
+    return True
 
 
 def write(run: PendingRun) -> int | None:

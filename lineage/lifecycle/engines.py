@@ -229,6 +229,10 @@ class _EngineWrite:
         """After the batch committed."""
         self._adopt(self._settled(result))
 
+    def add_inputs(self, artifact_ids: list[int]) -> None:
+        """Artifacts the run read after it started, linked in its write."""
+        self.input_ids.extend(i for i in artifact_ids if i not in self.input_ids)
+
     # --- steps ------------------------------------------------------------------------
     def _work(self, conn: Connection) -> tuple[Run, bool, str | None]:
         _relax_durability(conn)

@@ -298,8 +298,15 @@ def status_for(exc: BaseException | None) -> str:
 
 
 def record_input(run: Run, artifact: Any) -> None:
-    """Record a saved artifact (or its id) as an input of `run` (idempotent)."""
+    """Record a saved artifact (or its id) as an input of `run` (idempotent).
+
+    A deferred run not written yet takes the link into its own write (one
+    transaction fewer; the run is not in the store before it anyway).
+    """
     artifact_id = artifact if isinstance(artifact, int) else artifact.id
+    deferred = loaded_deferred()
+    if deferred is not None and deferred.add_inputs(run, [artifact_id]):
+        return
     db = getattr(run, "_db", None) or _instance().db
     db.write(lambda conn: _insert_inputs(conn, run.id, [artifact_id]))
 

@@ -190,3 +190,29 @@ def test_what_a_kill_or_an_exit_leaves_of_deferred_runs(instance, tmp_path, end)
         assert stored_run("waiting").status == "completed"
         assert stored_run("running").status == "started"
         assert stored_run("running").initiated_by_run_id == flow.id
+
+
+def test_an_input_of_a_pending_run_is_written_with_the_run(workflow, flow_run, instance, tmp_path,
+                                                           monkeypatch):
+    monkeypatch.setattr(deferred, "BATCH_SECONDS", 60.0)
+    (tmp_path / "in.txt").write_text("input")
+    artifact = ln.Artifact(tmp_path / "in.txt", key="in.txt").save()
+    writes = write_transactions(instance)
+    task = deferred_task(workflow, flow_run)
+    lifecycle.record_input(task, artifact)
+    lifecycle.record_input(task, artifact.id)  # idempotent, as for a written run
+    assert writes == [] and deferred.is_pending(task)  # the link waits for the run's write
+    lifecycle.finish_run(task, "completed")
+    stored = stored_run("task-1")  # writes the batch: run and link in one transaction
+    assert len(writes) == 1
+    assert [a.id for a in stored.input_artifacts] == [artifact.id]
+
+
+def test_an_input_of_a_written_run_is_written_at_once(workflow, flow_run, tmp_path):
+    (tmp_path / "in.txt").write_text("input")
+    artifact = ln.Artifact(tmp_path / "in.txt", key="in.txt").save()
+    task = deferred_task(workflow, flow_run)
+    assert task.id is not None  # written as started
+    lifecycle.record_input(task, artifact)
+    assert [a.id for a in stored_run("task-1").input_artifacts] == [artifact.id]
+    lifecycle.finish_run(task, "completed")

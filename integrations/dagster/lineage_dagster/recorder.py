@@ -253,6 +253,9 @@ class Recorder:
     def _abort_open_steps(self, run: Any, reason: str) -> None:
         import lineage as ln
 
+        # Step runs of this process not written yet (a step run waits for its first output
+        # or its end) are found by the query once written.
+        lifecycle.write_pending_runs()
         for step in ln.Run.filter(initiated_by_run_id=run.id, status__in=list(_OPEN)).all():
             lifecycle.finish_run(step, "aborted", error=reason)
 

@@ -20,6 +20,7 @@ import dagster as dg
 import lineage as ln
 import lineage_dagster
 import pytest
+from lineage import lifecycle
 from lineage.lifecycle import guard
 from lineage.testing import POSTGRES_ENV, temporary_instance
 
@@ -89,6 +90,10 @@ def test_postgres_database_unreachable_mid_run(tmp_path, lineage_postgres_url,
             assert len(warnings_of_the_adapter()) == 1
             set_connections(True)
             ln.connect(lineage_postgres_url)  # the old connections were terminated
+            # The step that started before the cut waits for its write (its input link
+            # with it); once the database is back it is written (the background writer
+            # retries each second; written here at once).
+            lifecycle.write_pending_runs()
             # What was recorded before the cut is there; nothing after it is.
             steps = {r.name: r.status for r in ln.Run.filter(
                 external_id__startswith=f"{result.run_id}/")}
