@@ -11,7 +11,7 @@ import json
 import math
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from lineage.db.json_path import SqliteTarget, array_index, check_segments
 
@@ -64,6 +64,12 @@ class Dialect:
         if kind in ("str", "text"):
             check_text(value)
         return value
+
+    def encoder(self, kind: str) -> Callable[[Any], Any] | None:
+        """`encode` for one column `kind` and values that are not None, as one function;
+        None where a value is passed as it is. For writers of many rows."""
+        return {"json": encode_json, "datetime": _iso, "bool": _bool_int,
+                "str": _checked_text, "text": _checked_text}.get(kind)
 
     def decode(self, kind: str, value: Any) -> Any:
         """DB-API value -> Python value for a column of `kind`."""
@@ -190,6 +196,9 @@ class PostgresDialect(Dialect):
             check_text(value)
         return value
 
+    def encoder(self, kind: str) -> Callable[[Any], Any] | None:
+        return {"json": encode_json, "str": _checked_text, "text": _checked_text}.get(kind)
+
     def decode(self, kind: str, value: Any) -> Any:
         # psycopg already turns jsonb into Python values (a bare JSON string
         # arrives as a str and must not be parsed again).
@@ -273,6 +282,15 @@ def check_text(value: Any, label: str | None = None) -> None:
             f"{label or 'text'} is not valid Unicode ({exc.reason} at position {exc.start}): {value[:40]!r}. "
             "Decode bytes with errors='replace' or store the data as an artifact."
         ) from None
+
+
+def _checked_text(value: Any) -> Any:
+    check_text(value)
+    return value
+
+
+def _bool_int(value: Any) -> int:
+    return 1 if value else 0
 
 
 def encode_json(value: Any) -> str:

@@ -24,7 +24,6 @@ back to an open one. A later change of a final status is a correction
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -518,26 +517,60 @@ def _insert_or_fetch(conn: Connection, run: Run, parent_space: int | None = None
 
 def _try_insert(conn: Connection, run: Run, parent_space: int | None = None) -> bool:
     """Insert `run` in one statement and set its id; False if a stored row conflicts."""
-    encode, state = conn.dialect.encode, run.__dict__
-    names, kinds = _columns(type(run))
-    values = [encode(kind, state[name]) for name, kind in zip(names, kinds)]
-    marks = ["?"] * len(names)
-    params = list(values)
+    state = run.__dict__
+    plan = _insert_plan(conn.dialect, type(run), parent_space is not None)
+    values = [value if value is None or encode is None else encode(value)
+              for value, encode in zip(map(state.__getitem__, plan.names), plan.encoders)]
+    params = values
     if parent_space is not None:
-        at = names.index("space_id")
-        marks[at] = "COALESCE((SELECT space_id FROM run WHERE id = ?), ?)"
-        params[at:at + 1] = [parent_space, values[at]]
-    row = conn.execute(
-        f"INSERT INTO run ({', '.join(names)}) VALUES ({', '.join(marks)}) "
-        "ON CONFLICT DO NOTHING RETURNING id, space_id", params).fetchone()
+        at = plan.space_at
+        params = [*values[:at], parent_space, values[at], *values[at + 1:]]
+    row = conn.execute(plan.sql, params).fetchone()
     if row is None:
         return False
     run.id = row[0]
     if parent_space is not None:
         run._assign(space_id=row[1])
-        values[names.index("space_id")] = row[1]
-    _mark_saved(run, names, values)
+        values[plan.space_at] = row[1]
+    _mark_saved(run, plan, values)
     return True
+
+
+class _InsertPlan:
+    """The INSERT of a new run, worked out once per dialect, model and form.
+
+    Attributes:
+        names: Column names, in order.
+        encoders: Per column, `Dialect.encoder` of its kind (None: passed as it is).
+        json_names: Columns of kind json (their snapshot is a copy).
+        space_at: Index of ``space_id`` among the columns.
+        sql: The statement; with `parent_space`, ``space_id`` is the parent's if it
+            exists (two parameters at `space_at`).
+    """
+
+    def __init__(self, dialect: Any, model: type, parent_space: bool) -> None:
+        fields = model.fields
+        self.names = list(fields)
+        self.encoders = [dialect.encoder(spec.kind) for spec in fields.values()]
+        self.json_names = [name for name, spec in fields.items() if spec.kind == "json"]
+        self.space_at = self.names.index("space_id")
+        marks = ["?"] * len(self.names)
+        if parent_space:
+            marks[self.space_at] = "COALESCE((SELECT space_id FROM run WHERE id = ?), ?)"
+        self.sql = (f"INSERT INTO run ({', '.join(self.names)}) VALUES ({', '.join(marks)}) "
+                    "ON CONFLICT DO NOTHING RETURNING id, space_id")
+
+
+_insert_plans: dict[tuple[type, type, bool], _InsertPlan] = {}
+
+
+def _insert_plan(dialect: Any, model: type, parent_space: bool) -> _InsertPlan:
+    """The `_InsertPlan`, made once per dialect class, model and form."""
+    key = (type(dialect), model, parent_space)
+    plan = _insert_plans.get(key)
+    if plan is None:
+        plan = _insert_plans[key] = _InsertPlan(dialect, model, parent_space)
+    return plan
 
 
 #: Fields whose values `engine_run` makes itself, already JSON-safe (`capture_params`,
@@ -608,21 +641,16 @@ class _RunFields:
         return cls._plan
 
 
-@functools.lru_cache(maxsize=None)
-def _columns(model: type) -> tuple[list[str], list[str]]:
-    """The column names of `model` and the kind of each, in order."""
-    return list(model.fields), [spec.kind for spec in model.fields.values()]
-
-
-def _mark_saved(run: Run, names: list[str], encoded: list[Any]) -> None:
+def _mark_saved(run: Run, plan: _InsertPlan, encoded: list[Any]) -> None:
     """`Record.mark_saved` with the values just encoded for the insert (not encoded twice)."""
     from lineage.db.record import copy_json
 
-    loaded, loaded_raw, state, fields = run._loaded, run._loaded_raw, run.__dict__, run.fields
-    for name, raw in zip(names, encoded):
-        value = state[name]
-        loaded[name] = copy_json(value) if fields[name].kind == "json" else value
-        loaded_raw[name] = raw
+    state = run.__dict__
+    run._loaded_raw.update(zip(plan.names, encoded))
+    loaded = run._loaded
+    loaded.update(zip(plan.names, map(state.__getitem__, plan.names)))
+    for name in plan.json_names:  # the snapshot must not share what the record may mutate
+        loaded[name] = copy_json(state[name])
 
 
 def _fill_in(conn: Connection, stored: Run, new: Run, explicit_start: datetime | None) -> None:
