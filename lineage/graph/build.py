@@ -107,14 +107,33 @@ def lineage_graph_with(record: Record | str, upstream: bool = True, downstream: 
                        depth: int | None = None, *, versions: bool = True,
                        also: Callable[[Connection, dict[str, Any]], T] | None = None,
                        ) -> tuple[nx.DiGraph, T | None]:
-    """`lineage_graph` and what `also` reads in the same transaction.
-
-    `also(conn, fetched)` runs after the graph's queries, on the same
-    snapshot; ``fetched["depths"]`` maps each ``("r" | "a", database id)``
-    reached to its hop count (nodes one hop beyond `depth` included).
-    """
+    """`lineage_graph` and what `also` reads in the same transaction (see `lineage_lists`)."""
     import networkx as nx
 
+    attributes, nodes, edges, extra = lineage_lists(record, upstream, downstream, depth,
+                                                    versions=versions, also=also)
+    graph = nx.DiGraph(**attributes)
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((source, target, data) for (source, target), data in edges.items())
+    return graph, extra
+
+
+def lineage_lists(record: Record | str, upstream: bool = True, downstream: bool = True,
+                  depth: int | None = None, *, versions: bool = True,
+                  also: Callable[[Connection, dict[str, Any]], T] | None = None,
+                  ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]],
+                             dict[tuple[str, str], dict[str, Any]], T | None]:
+    """The graph of `lineage_graph` as plain data, and what `also` read.
+
+    Returns:
+        The graph attributes, the nodes as ``(node id, data)`` in the graph's
+        order, the edges as ``(source, target) -> data`` in the order they were
+        added (a networkx graph of them is `lineage_graph`), and the result of
+        `also(conn, fetched)`, run after the graph's queries in the same
+        transaction (None without `also`): ``fetched["depths"]`` maps each
+        ``("r" | "a", database id)`` reached to its hop count (nodes one hop
+        beyond `depth` included).
+    """
     from lineage.db.record import current_db
 
     if isinstance(record, str):
@@ -132,12 +151,15 @@ def lineage_graph_with(record: Record | str, upstream: bool = True, downstream: 
         return fetched, (None if also is None else also(conn, fetched))
 
     fetched, extra = db.read(read)
-    graph = nx.DiGraph(focus=node_id(record), upstream=upstream, downstream=downstream,
-                       depth=depth, truncated=False)
-    db_keys = _fill(graph, fetched, db.dialect, f"{kind[0]}{record.id}")
+    attributes: dict[str, Any] = {"focus": node_id(record), "upstream": upstream,
+                                  "downstream": downstream, "depth": depth, "truncated": False}
+    nodes, edges, db_keys, hidden = _lists(fetched, db.dialect, f"{kind[0]}{record.id}")
+    if hidden:
+        attributes["hidden_records"] = hidden
     if depth is not None:
-        _cut(graph, fetched["depths"], db_keys, depth)
-    return graph, extra
+        nodes, edges, attributes["truncated"] = _cut(nodes, edges, fetched["depths"], db_keys,
+                                                     depth)
+    return attributes, nodes, edges, extra
 
 
 def resolve_record(text: str, transforms: bool = False) -> Record:
@@ -258,12 +280,13 @@ def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstre
     return {"depths": depths, "runs": runs, "artifacts": artifacts, "links": links}
 
 
-def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
-          focus_key: str) -> dict[str, tuple[str, int]]:
-    """Add nodes and edges from the fetched rows; return node -> (kind, database id).
+def _lists(fetched: dict[str, Any], dialect: Any, focus_key: str,
+           ) -> tuple[list[tuple[str, dict[str, Any]]], dict[tuple[str, str], dict[str, Any]],
+                      dict[str, tuple[str, int]], int]:
+    """Nodes and edges of the fetched rows, node -> (kind, database id), hidden runs.
 
-    Nodes and edges are gathered first and added with one call each: networkx
-    clears its caches and runs its checks per call, not per node. The edge
+    Gathered in lists (a networkx graph takes them in one call each: it
+    clears its caches and runs its checks per call, not per node). The edge
     dict keeps what single `add_edge` calls would make: an edge added twice
     stays where it was first added and takes the later attributes.
     """
@@ -298,8 +321,7 @@ def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
             "created_at": decode("datetime", created_at),
             "focus": focus_key == f"a{artifact_id}", "truncated": False,
         }))
-    graph.add_nodes_from(nodes)
-    _add_hidden_runs(graph, fetched["depths"], run_nodes, db_keys)
+    hidden = _add_hidden_runs(nodes, fetched["depths"], run_nodes, db_keys)
     edges: dict[tuple[str, str], dict[str, Any]] = {}
     for artifact in fetched["artifacts"]:
         run = run_nodes.get(artifact[10])
@@ -330,17 +352,16 @@ def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
         members.sort()
         for (_, older), (_, newer) in zip(members, members[1:], strict=False):
             edges.setdefault((older, newer), {"relation": "version"})
-    graph.add_edges_from((source, target, data) for (source, target), data in edges.items())
-    return db_keys
+    return nodes, edges, db_keys, hidden
 
 
 #: What a node for a record the reader may not see says (and all it says).
 HIDDEN_LABEL = "1 record in a space you cannot read"
 
 
-def _add_hidden_runs(graph: nx.DiGraph, depths: dict[tuple[str, int], int],
-                     run_nodes: dict[int, str], db_keys: dict[str, tuple[str, int]]) -> None:
-    """A node per run the traversal reached but the database did not return.
+def _add_hidden_runs(nodes: list[tuple[str, dict[str, Any]]], depths: dict[tuple[str, int], int],
+                     run_nodes: dict[int, str], db_keys: dict[str, tuple[str, int]]) -> int:
+    """A node per run the traversal reached but the database did not return; their count.
 
     On PostgreSQL with spaces, a visible artifact or run can point at a run in
     a space the reader cannot read (``artifact.run_id``,
@@ -353,18 +374,27 @@ def _add_hidden_runs(graph: nx.DiGraph, depths: dict[tuple[str, int], int],
         node = f"hidden:{number}"
         run_nodes[run_id] = node
         db_keys[node] = ("r", run_id)
-        graph.add_node(node, kind="hidden", uid="", label=HIDDEN_LABEL, focus=False,
-                       truncated=False)
-    if hidden:
-        graph.graph["hidden_records"] = len(hidden)
+        nodes.append((node, {"kind": "hidden", "uid": "", "label": HIDDEN_LABEL, "focus": False,
+                             "truncated": False}))
+    return len(hidden)
 
 
-def _cut(graph: nx.DiGraph, depths: dict[tuple[str, int], int], db_keys: dict[str, tuple[str, int]],
-         depth: int) -> None:
-    """Drop nodes deeper than `depth`, marking their neighbors as truncated."""
-    beyond = [n for n in graph.nodes if depths.get(db_keys[n], 0) > depth]
-    for node in beyond:
-        for neighbor in (*graph.predecessors(node), *graph.successors(node)):
-            graph.nodes[neighbor]["truncated"] = True
-    graph.remove_nodes_from(beyond)
-    graph.graph["truncated"] = bool(beyond)
+def _cut(nodes: list[tuple[str, dict[str, Any]]], edges: dict[tuple[str, str], dict[str, Any]],
+         depths: dict[tuple[str, int], int], db_keys: dict[str, tuple[str, int]], depth: int,
+         ) -> tuple[list[tuple[str, dict[str, Any]]], dict[tuple[str, str], dict[str, Any]], bool]:
+    """Nodes and edges without those deeper than `depth` (their neighbours marked truncated).
+
+    The third value says whether any node was dropped.
+    """
+    beyond = {node for node, _ in nodes if depths.get(db_keys[node], 0) > depth}
+    if not beyond:
+        return nodes, edges, False
+    data = dict(nodes)
+    for source, target in edges:
+        if source in beyond:
+            data[target]["truncated"] = True
+        if target in beyond:
+            data[source]["truncated"] = True
+    return ([(node, d) for node, d in nodes if node not in beyond],
+            {pair: d for pair, d in edges.items() if pair[0] not in beyond and pair[1] not in beyond},
+            True)

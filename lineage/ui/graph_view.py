@@ -19,6 +19,7 @@ write the next request builds anew. Drawings are kept by their DOT text
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -76,8 +77,8 @@ def build(query: GraphQuery) -> Any:
     import networkx as nx
 
     from lineage.db.record import current_db
-    from lineage.graph.build import lineage_graph, lineage_graph_with
-    from lineage.graph.collapse import DEFAULT_THRESHOLD, cap, collapse
+    from lineage.graph.build import lineage_graph, lineage_lists
+    from lineage.graph.collapse import DEFAULT_THRESHOLD, cap, collapse_lists
     from lineage.ui.read.records import get_record
 
     if len(query.expand) > MAX_EXPAND:
@@ -89,11 +90,13 @@ def build(query: GraphQuery) -> Any:
             raise ValidationError(f"expand takes node ids such as run:<uid> or artifact:<uid>, "
                                   f"got {node!r}.")
     if not query.expand and not (query.up and query.down):
-        # One part (the usual page): the graph and its stored neighbour counts in one read.
+        # One part (the usual page): the graph and its stored neighbour counts in one read,
+        # as lists; a collapsed graph is built from them without the full networkx graph.
         depth = query.up or query.down or None
-        graph, stored = lineage_graph_with(
+        attributes, nodes, edges, stored = lineage_lists(
             record, upstream=bool(query.up), downstream=bool(query.down), depth=depth,
             also=lambda conn, fetched: _fetched_degrees(conn, fetched, depth))
+        graph = None
     else:
         parts = []
         if query.up:
@@ -109,15 +112,22 @@ def build(query: GraphQuery) -> Any:
                                        versions=False))
         graph = nx.compose_all(parts)
         graph.graph.update(parts[0].graph)
+        attributes, nodes = graph.graph, list(graph.nodes(data=True))
+        edges = {(source, target): data for source, target, data in graph.edges(data=True)}
         stored = current_db().read(lambda conn: _stored_degrees(
-            conn, [d["uid"] for d in graph._node.values() if d["kind"] == "run"],
-            [d["uid"] for d in graph._node.values() if d["kind"] == "artifact"], by="uid"))
-    graph.graph["truncated"] = False
-    _count_hidden(graph, stored)
+            conn, [d["uid"] for _, d in nodes if d["kind"] == "run"],
+            [d["uid"] for _, d in nodes if d["kind"] == "artifact"], by="uid"))
+    attributes["truncated"] = False
+    _count_hidden(nodes, edges, stored)
     if query.collapse:
-        merged = collapse(graph, DEFAULT_THRESHOLD)
+        merged = collapse_lists(attributes, nodes, edges, DEFAULT_THRESHOLD)
         opened = _opened(merged, set(query.open))
-        graph = collapse(graph, DEFAULT_THRESHOLD, keep=opened) if opened else merged
+        graph = (collapse_lists(attributes, nodes, edges, DEFAULT_THRESHOLD, keep=opened)
+                 if opened else merged)
+    elif graph is None:
+        graph = nx.DiGraph(**attributes)
+        graph.add_nodes_from(nodes)
+        graph.add_edges_from((source, target, data) for (source, target), data in edges.items())
     return cap(graph, query.max_nodes, copy=False)
 
 
@@ -139,20 +149,23 @@ def _opened(merged: Any, members: set[str]) -> set[str]:
     return kept
 
 
-def _count_hidden(graph: Any, stored: dict[tuple[str, str], tuple[int, int]]) -> None:
+def _count_hidden(nodes: list[tuple[str, dict[str, Any]]],
+                  edges: dict[tuple[str, str], dict[str, Any]],
+                  stored: dict[tuple[str, str], tuple[int, int]]) -> None:
     """Set `more_up`, `more_down` and `truncated`: neighbours in the store minus neighbours drawn.
 
     `stored` maps (kind, uid) to the stored (upstream, downstream) counts.
     """
-    pred, succ = graph._pred, graph._succ
-    for node, data in graph._node.items():
+    shown_up: dict[str, int] = defaultdict(int)
+    shown_down: dict[str, int] = defaultdict(int)
+    for (source, target), data in edges.items():
+        if data.get("relation") != "version":
+            shown_down[source] += 1
+            shown_up[target] += 1
+    for node, data in nodes:
         up, down = stored.get((data["kind"], data["uid"]), (0, 0))
-        if up:
-            up -= sum(1 for d in pred[node].values() if d.get("relation") != "version")
-        if down:
-            down -= sum(1 for d in succ[node].values() if d.get("relation") != "version")
-        data["more_up"] = max(0, up)
-        data["more_down"] = max(0, down)
+        data["more_up"] = max(0, up - shown_up.get(node, 0))
+        data["more_down"] = max(0, down - shown_down.get(node, 0))
         data["truncated"] = bool(data["more_up"] or data["more_down"])
 
 
