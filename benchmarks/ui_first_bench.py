@@ -68,7 +68,8 @@ def _database(admin_url: str, keep: Path) -> str:
 def sample(python: str, target: str, keep: Path, paths: list[str]) -> list[float]:
     """Server ms of the first request of each path, in a fresh server with no kept drawings."""
     cache = Path(tempfile.mkdtemp(prefix="lineage-ui-first-"))
-    env = {**os.environ, "LINEAGE_CONFIG_DIR": str(keep / "config"), "LINEAGE_CACHE_DIR": str(cache)}
+    env = {**os.environ, "LINEAGE_CONFIG_DIR": str(keep / "config"),
+           "LINEAGE_CACHE_DIR": str(cache)}
     if not target.startswith("postgresql"):
         shutil.rmtree(Path(target) / "cache" / "ui-drawings", ignore_errors=True)
     proc = subprocess.Popen([python, "-m", "lineage", "ui", "--port", "0", "--instance", target],

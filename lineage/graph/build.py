@@ -395,6 +395,5 @@ def _cut(nodes: list[tuple[str, dict[str, Any]]], edges: dict[tuple[str, str], d
             data[target]["truncated"] = True
         if target in beyond:
             data[source]["truncated"] = True
-    return ([(node, d) for node, d in nodes if node not in beyond],
-            {pair: d for pair, d in edges.items() if pair[0] not in beyond and pair[1] not in beyond},
-            True)
+    kept = {pair: d for pair, d in edges.items() if pair[0] not in beyond and pair[1] not in beyond}
+    return [(node, d) for node, d in nodes if node not in beyond], kept, True
