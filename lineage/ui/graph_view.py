@@ -4,8 +4,12 @@ The page asks for the focus with `up` hops upstream and `down` hops
 downstream, plus the neighbours of each node in `expand` (one hop both
 ways), and groups of look-alike nodes collapsed as in ``view_lineage``
 except those holding a node in `open`. Each node knows how many of its
-neighbours are not shown (`more_up`, `more_down`, from one count query per
-relation); such nodes get a ``⋯`` handle that expands them. The drawing is
+neighbours are not shown (`more_up`, `more_down`, from one statement of
+stored counts; for a one-direction window it is read in the graph's own
+transaction); such nodes get a ``⋯`` handle that expands them. A collapsed
+one-direction window is grouped from the fetched lists
+(`lineage.graph.collapse.collapse_lists`): only the collapsed graph becomes
+a networkx graph. The drawing is
 Graphviz SVG whose nodes link to their pages and carry ids the page's
 script uses: ``node-<node id>``, ``node-<node id>-more``, ``group-<first
 member id>``.
