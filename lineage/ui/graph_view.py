@@ -94,7 +94,7 @@ def build(query: GraphQuery) -> Any:
             raise ValidationError(f"expand takes node ids such as run:<uid> or artifact:<uid>, "
                                   f"got {node!r}.")
     if not query.expand and not (query.up and query.down):
-        # One part (the usual page): the graph and its stored neighbour counts in one read,
+        # One direction: the graph and its stored neighbour counts in one read,
         # as lists; a collapsed graph is built from them without the full networkx graph.
         depth = query.up or query.down or None
         attributes, nodes, edges, stored = lineage_lists(
