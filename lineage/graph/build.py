@@ -37,7 +37,8 @@ see `lineage.graph.query`), whatever its size.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lineage.errors import DoesNotExist, ValidationError
 
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from lineage.db.record import Record
 
 __all__ = ["lineage_graph", "node_id", "resolve_record"]
+
+T = TypeVar("T")
 
 #: Edge relations, in the order they are drawn in legends.
 RELATIONS = ("input", "output", "initiated", "data", "version")
@@ -97,8 +100,40 @@ def lineage_graph(record: Record | str, upstream: bool = True, downstream: bool 
         >>> g = ln.lineage_graph(ln.Artifact.get(key="results/model.pkl"), downstream=False)
         >>> [n for n, d in g.nodes(data=True) if d["kind"] == "run"]
     """
+    return lineage_graph_with(record, upstream, downstream, depth, versions=versions)[0]
+
+
+def lineage_graph_with(record: Record | str, upstream: bool = True, downstream: bool = True,
+                       depth: int | None = None, *, versions: bool = True,
+                       also: Callable[[Connection, dict[str, Any]], T] | None = None,
+                       ) -> tuple[nx.DiGraph, T | None]:
+    """`lineage_graph` and what `also` reads in the same transaction (see `lineage_lists`)."""
     import networkx as nx
 
+    attributes, nodes, edges, extra = lineage_lists(record, upstream, downstream, depth,
+                                                    versions=versions, also=also)
+    graph = nx.DiGraph(**attributes)
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((source, target, data) for (source, target), data in edges.items())
+    return graph, extra
+
+
+def lineage_lists(record: Record | str, upstream: bool = True, downstream: bool = True,
+                  depth: int | None = None, *, versions: bool = True,
+                  also: Callable[[Connection, dict[str, Any]], T] | None = None,
+                  ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]],
+                             dict[tuple[str, str], dict[str, Any]], T | None]:
+    """The graph of `lineage_graph` as plain data, and what `also` read.
+
+    Returns:
+        The graph attributes, the nodes as ``(node id, data)`` in the graph's
+        order, the edges as ``(source, target) -> data`` in the order they were
+        added (a networkx graph of them is `lineage_graph`), and the result of
+        `also(conn, fetched)`, run after the graph's queries in the same
+        transaction (None without `also`): ``fetched["depths"]`` maps each
+        ``("r" | "a", database id)`` reached to its hop count (nodes one hop
+        beyond `depth` included).
+    """
     from lineage.db.record import current_db
 
     if isinstance(record, str):
@@ -110,14 +145,21 @@ def lineage_graph(record: Record | str, upstream: bool = True, downstream: bool 
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
         raise ValidationError(f"depth must be a non-negative integer or None, got {depth!r}")
     db = current_db()
-    fetched = db.read(lambda conn: _fetch(conn, kind[0], record.id, upstream, downstream,
-                                           depth, versions))
-    graph = nx.DiGraph(focus=node_id(record), upstream=upstream, downstream=downstream,
-                       depth=depth, truncated=False)
-    db_keys = _fill(graph, fetched, db.dialect, f"{kind[0]}{record.id}")
+
+    def read(conn: Connection) -> tuple[dict[str, Any], T | None]:
+        fetched = _fetch(conn, kind[0], record.id, upstream, downstream, depth, versions)
+        return fetched, (None if also is None else also(conn, fetched))
+
+    fetched, extra = db.read(read)
+    attributes: dict[str, Any] = {"focus": node_id(record), "upstream": upstream,
+                                  "downstream": downstream, "depth": depth, "truncated": False}
+    nodes, edges, db_keys, hidden = _lists(fetched, db.dialect, f"{kind[0]}{record.id}")
+    if hidden:
+        attributes["hidden_records"] = hidden
     if depth is not None:
-        _cut(graph, fetched["depths"], db_keys, depth)
-    return graph
+        nodes, edges, attributes["truncated"] = _cut(nodes, edges, fetched["depths"], db_keys,
+                                                     depth)
+    return attributes, nodes, edges, extra
 
 
 def resolve_record(text: str, transforms: bool = False) -> Record:
@@ -238,85 +280,88 @@ def _fetch(conn: Connection, kind: str, record_id: int, upstream: bool, downstre
     return {"depths": depths, "runs": runs, "artifacts": artifacts, "links": links}
 
 
-def _fill(graph: nx.DiGraph, fetched: dict[str, Any], dialect: Any,
-          focus_key: str) -> dict[str, tuple[str, int]]:
-    """Add nodes and edges from the fetched rows; return node -> (kind, database id)."""
-    from lineage.graph.query import ARTIFACT_COLUMNS, RUN_COLUMNS
+def _lists(fetched: dict[str, Any], dialect: Any, focus_key: str,
+           ) -> tuple[list[tuple[str, dict[str, Any]]], dict[tuple[str, str], dict[str, Any]],
+                      dict[str, tuple[str, int]], int]:
+    """Nodes and edges of the fetched rows, node -> (kind, database id), hidden runs.
 
+    Gathered in lists (a networkx graph takes them in one call each: it
+    clears its caches and runs its checks per call, not per node). The edge
+    dict keeps what single `add_edge` calls would make: an edge added twice
+    stays where it was first added and takes the later attributes.
+    """
     db_keys: dict[str, tuple[str, int]] = {}
     run_nodes: dict[int, str] = {}
     artifact_nodes: dict[int, str] = {}
-    run_rows = [dict(zip(RUN_COLUMNS, row, strict=True)) for row in fetched["runs"]]
-    artifact_rows = [dict(zip(ARTIFACT_COLUMNS, row, strict=True)) for row in fetched["artifacts"]]
-    # One add_nodes_from / add_edges_from per kind: networkx clears its
-    # caches and runs its checks once per call, not once per node (a third
-    # of the graph-building time of a 1,000-step chain).
     decode = dialect.decode
     nodes: list[tuple[str, dict[str, Any]]] = []
-    for row in run_rows:
-        node = f"run:{row['uid']}"
-        run_nodes[row["id"]] = node
-        db_keys[node] = ("r", row["id"])
-        nodes.append((node, dict(
-            kind="run", uid=row["uid"], transform_key=row["transform_key"],
-            transform_uid=row["transform_uid"], transform_version=row["transform_version"],
-            transform_kind=row["transform_kind"], entrypoint=row["entrypoint"], name=row["name"],
-            status=row["status"], started_at=decode("datetime", row["started_at"]),
-            finished_at=decode("datetime", row["finished_at"]),
-            focus=focus_key == f"r{row['id']}", truncated=False,
-        )))
-    for row in artifact_rows:
-        node = f"artifact:{row['uid']}"
-        artifact_nodes[row["id"]] = node
-        db_keys[node] = ("a", row["id"])
-        nodes.append((node, dict(
-            kind="artifact", uid=row["uid"], key=row["key"], version=row["version"],
-            is_latest=decode("bool", row["is_latest"]), description=row["description"],
-            size=row["size"], hash=row["hash"], artifact_kind=row["kind"], suffix=row["suffix"],
-            created_at=decode("datetime", row["created_at"]),
-            focus=focus_key == f"a{row['id']}", truncated=False,
-        )))
-    graph.add_nodes_from(nodes)
-    _add_hidden_runs(graph, fetched["depths"], run_nodes, db_keys)
-    graph.add_edges_from(
-        (run_nodes[row["run_id"]], artifact_nodes[row["id"]], {"relation": "output", "recreated": False})
-        for row in artifact_rows if row["run_id"] in run_nodes)
+    # Columns: lineage.graph.query.RUN_COLUMNS and ARTIFACT_COLUMNS.
+    for (run_id, uid, entrypoint, name, status, started_at, finished_at, _parent, transform_key,
+         transform_uid, transform_version, transform_kind) in fetched["runs"]:
+        node = f"run:{uid}"
+        run_nodes[run_id] = node
+        db_keys[node] = ("r", run_id)
+        nodes.append((node, {
+            "kind": "run", "uid": uid, "transform_key": transform_key,
+            "transform_uid": transform_uid, "transform_version": transform_version,
+            "transform_kind": transform_kind, "entrypoint": entrypoint, "name": name,
+            "status": status, "started_at": decode("datetime", started_at),
+            "finished_at": decode("datetime", finished_at),
+            "focus": focus_key == f"r{run_id}", "truncated": False,
+        }))
+    for (artifact_id, uid, key, version, is_latest, description, size, hash_, kind, suffix,
+         _run, _ongoing, created_at, _space) in fetched["artifacts"]:
+        node = f"artifact:{uid}"
+        artifact_nodes[artifact_id] = node
+        db_keys[node] = ("a", artifact_id)
+        nodes.append((node, {
+            "kind": "artifact", "uid": uid, "key": key, "version": version,
+            "is_latest": decode("bool", is_latest), "description": description,
+            "size": size, "hash": hash_, "artifact_kind": kind, "suffix": suffix,
+            "created_at": decode("datetime", created_at),
+            "focus": focus_key == f"a{artifact_id}", "truncated": False,
+        }))
+    hidden = _add_hidden_runs(nodes, fetched["depths"], run_nodes, db_keys)
+    edges: dict[tuple[str, str], dict[str, Any]] = {}
+    for artifact in fetched["artifacts"]:
+        run = run_nodes.get(artifact[10])
+        if run is not None:
+            edges[(run, artifact_nodes[artifact[0]])] = {"relation": "output", "recreated": False}
     for relation, run_id, other_id in fetched["links"]:
         if relation == "data":  # other_id is the run that received the data
             source, target = run_nodes.get(run_id), run_nodes.get(other_id)
-            if source is not None and target is not None and not graph.has_edge(source, target):
-                graph.add_edge(source, target, relation="data")
+            if source is not None and target is not None:
+                edges.setdefault((source, target), {"relation": "data"})
             continue
         run, artifact = run_nodes.get(run_id), artifact_nodes.get(other_id)
         if run is None or artifact is None:
             continue
         if relation == "input":
-            graph.add_edge(artifact, run, relation="input")
-        elif not graph.has_edge(run, artifact):
-            graph.add_edge(run, artifact, relation="output", recreated=True)
-    for row in run_rows:
-        parent = run_nodes.get(row["initiated_by_run_id"])
+            edges.setdefault((artifact, run), {}).update(relation="input")
+        else:
+            edges.setdefault((run, artifact), {"relation": "output", "recreated": True})
+    for row in fetched["runs"]:
+        parent = run_nodes.get(row[7])
         if parent is not None:
-            graph.add_edge(parent, run_nodes[row["id"]], relation="initiated")
+            edges.setdefault((parent, run_nodes[row[0]]), {}).update(relation="initiated")
     by_key: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
-    for row in artifact_rows:  # versions of a key are per space
-        if row["key"] is not None:
-            by_key[(row["space_id"], row["key"])].append((row["version"], artifact_nodes[row["id"]]))
+    for row in fetched["artifacts"]:  # versions of a key are per space
+        if row[2] is not None:
+            by_key[(row[13], row[2])].append((row[3], artifact_nodes[row[0]]))
     for members in by_key.values():
         members.sort()
         for (_, older), (_, newer) in zip(members, members[1:], strict=False):
-            if not graph.has_edge(older, newer):
-                graph.add_edge(older, newer, relation="version")
-    return db_keys
+            edges.setdefault((older, newer), {"relation": "version"})
+    return nodes, edges, db_keys, hidden
 
 
 #: What a node for a record the reader may not see says (and all it says).
 HIDDEN_LABEL = "1 record in a space you cannot read"
 
 
-def _add_hidden_runs(graph: nx.DiGraph, depths: dict[tuple[str, int], int],
-                     run_nodes: dict[int, str], db_keys: dict[str, tuple[str, int]]) -> None:
-    """A node per run the traversal reached but the database did not return.
+def _add_hidden_runs(nodes: list[tuple[str, dict[str, Any]]], depths: dict[tuple[str, int], int],
+                     run_nodes: dict[int, str], db_keys: dict[str, tuple[str, int]]) -> int:
+    """A node per run the traversal reached but the database did not return; their count.
 
     On PostgreSQL with spaces, a visible artifact or run can point at a run in
     a space the reader cannot read (``artifact.run_id``,
@@ -329,18 +374,26 @@ def _add_hidden_runs(graph: nx.DiGraph, depths: dict[tuple[str, int], int],
         node = f"hidden:{number}"
         run_nodes[run_id] = node
         db_keys[node] = ("r", run_id)
-        graph.add_node(node, kind="hidden", uid="", label=HIDDEN_LABEL, focus=False,
-                       truncated=False)
-    if hidden:
-        graph.graph["hidden_records"] = len(hidden)
+        nodes.append((node, {"kind": "hidden", "uid": "", "label": HIDDEN_LABEL, "focus": False,
+                             "truncated": False}))
+    return len(hidden)
 
 
-def _cut(graph: nx.DiGraph, depths: dict[tuple[str, int], int], db_keys: dict[str, tuple[str, int]],
-         depth: int) -> None:
-    """Drop nodes deeper than `depth`, marking their neighbors as truncated."""
-    beyond = [n for n in graph.nodes if depths.get(db_keys[n], 0) > depth]
-    for node in beyond:
-        for neighbor in (*graph.predecessors(node), *graph.successors(node)):
-            graph.nodes[neighbor]["truncated"] = True
-    graph.remove_nodes_from(beyond)
-    graph.graph["truncated"] = bool(beyond)
+def _cut(nodes: list[tuple[str, dict[str, Any]]], edges: dict[tuple[str, str], dict[str, Any]],
+         depths: dict[tuple[str, int], int], db_keys: dict[str, tuple[str, int]], depth: int,
+         ) -> tuple[list[tuple[str, dict[str, Any]]], dict[tuple[str, str], dict[str, Any]], bool]:
+    """Nodes and edges without those deeper than `depth` (their neighbours marked truncated).
+
+    The third value says whether any node was dropped.
+    """
+    beyond = {node for node, _ in nodes if depths.get(db_keys[node], 0) > depth}
+    if not beyond:
+        return nodes, edges, False
+    data = dict(nodes)
+    for source, target in edges:
+        if source in beyond:
+            data[target]["truncated"] = True
+        if target in beyond:
+            data[source]["truncated"] = True
+    kept = {pair: d for pair, d in edges.items() if pair[0] not in beyond and pair[1] not in beyond}
+    return [(node, d) for node, d in nodes if node not in beyond], kept, True

@@ -57,34 +57,65 @@ def collapse(graph: nx.DiGraph, threshold: int = DEFAULT_THRESHOLD,
         ``graph.graph["collapsed"]`` is ``(members, groups)``: how many
         nodes were merged into how many group nodes (absent if none).
     """
-    groups = _groups(graph, threshold, rounds, keep)
+    edges = {(source, target): data for source, target, data in graph.edges(data=True)}
+    return collapse_lists(graph.graph, list(graph.nodes(data=True)), edges, threshold, rounds,
+                          keep, graph_type=type(graph))
+
+
+def collapse_lists(attributes: dict[str, Any], nodes: list[tuple[str, dict[str, Any]]],
+                   edges: dict[tuple[str, str], dict[str, Any]],
+                   threshold: int = DEFAULT_THRESHOLD, rounds: int = ROUNDS,
+                   keep: frozenset[str] | set[str] = frozenset(), *,
+                   graph_type: type[nx.DiGraph] | None = None) -> nx.DiGraph:
+    """`collapse` of the graph of these attributes, nodes and edges, without building it.
+
+    For a caller that has the graph as lists (`lineage.graph.build.lineage_lists`):
+    a 2,000-node chain collapses to a dozen nodes, and only those become a
+    networkx graph. `nodes` are ``(node id, data)`` in graph order; `edges`
+    map ``(source, target)`` to data, in any order that keeps each source's
+    edges in the order they were added (as networkx keeps them). The result
+    is what `collapse` makes of that graph, node and edge order included.
+    """
+    import networkx as nx
+
+    names = [node for node, _ in nodes]
+    datas = [data for _, data in nodes]
+    position = {node: i for i, node in enumerate(names)}
+    pairs = _edge_order(edges, position)
+    groups = _groups_of(names, datas, _neighbours(position, pairs), threshold, rounds, keep)
     owner: dict[str, str] = {}
     for index, members in enumerate(groups):
         for member in members:
             owner[member] = f"group:{index}"
-    out = type(graph)()
-    out.graph.update(graph.graph)
+    out = (graph_type or nx.DiGraph)()
+    out.graph.update(attributes)
     if groups:
         out.graph["collapsed"] = (sum(len(m) for m in groups), len(groups))
     # Nodes and edges gathered first and added in one call each: networkx
     # checks and clears its caches per call, not per node.
-    nodes = [(node, {**data, "collapsed": False}) for node, data in graph.nodes(data=True)
-             if node not in owner]
-    nodes.extend((f"group:{index}", _group_attributes(graph, members))
-                 for index, members in enumerate(groups))
-    edges: dict[tuple[str, str], dict[str, Any]] = {}
-    for source, target, data in graph.edges(data=True):
+    data_of = dict(nodes)
+    kept = [(node, {**data, "collapsed": False}) for node, data in nodes if node not in owner]
+    kept.extend((f"group:{index}", _group_attributes([data_of[m] for m in members], members))
+                for index, members in enumerate(groups))
+    merged_edges: dict[tuple[str, str], dict[str, Any]] = {}
+    for (source, target), data in pairs:
         pair = (owner.get(source, source), owner.get(target, target))
-        merged = edges.get(pair)
+        merged = merged_edges.get(pair)
         if merged is not None:
             merged["count"] += 1
             if "recreated" in data:  # re-created only if every merged edge is
                 merged["recreated"] = merged.get("recreated", True) and data["recreated"]
         else:
-            edges[pair] = {**data, "count": 1}
-    out.add_nodes_from(nodes)
-    out.add_edges_from((a, b, data) for (a, b), data in edges.items())
+            merged_edges[pair] = {**data, "count": 1}
+    out.add_nodes_from(kept)
+    out.add_edges_from((a, b, data) for (a, b), data in merged_edges.items())
     return out
+
+
+def _edge_order(edges: dict[tuple[str, str], dict[str, Any]],
+                position: dict[str, int]) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+    """The edges in networkx's order: by source in node order, each source's as added."""
+    return sorted(edges.items(), key=lambda item: position[item[0][0]])
 
 
 def cap(graph: nx.DiGraph, max_nodes: int = DEFAULT_MAX_NODES, *,
@@ -140,50 +171,56 @@ def _initial_colour(node: str, data: dict[str, Any], keep: frozenset[str] | set[
     return ("artifact", os.path.splitext(data.get("key") or "")[1], data.get("truncated", False))
 
 
-def _neighbours(graph: nx.DiGraph) -> tuple[list[str], list[list[tuple[int, int]]], int]:
-    """Node ids in graph order; per node, its (way, neighbour's position); how many ways.
+def _neighbours(position: dict[str, int],
+                pairs: list[tuple[tuple[str, str], dict[str, Any]]],
+                ) -> tuple[list[list[tuple[int, int]]], int]:
+    """Per node (in `position`'s order), its (way, neighbour's position); how many ways.
 
-    A way is the direction and edge kind as one small int. Read once from
-    networkx's own adjacency dicts: its read-only views wrap every lookup.
+    A way is the direction and edge kind as one small int (the numbering
+    depends on the edge order; the classes it gives do not).
     """
-    names = list(graph._node)
-    position = {node: i for i, node in enumerate(names)}
     codes: dict[tuple, int] = {}
-    pred, succ = graph._pred, graph._succ
-    around: list[list[tuple[int, int]]] = []
-    for node in names:
-        pairs = []
-        for direction, adjacency in ((0, pred[node]), (1, succ[node])):
-            for other, data in adjacency.items():
-                kind = (direction, data.get("relation"), bool(data.get("recreated")))
-                way = codes.get(kind)
-                if way is None:
-                    way = codes[kind] = len(codes)
-                pairs.append((way, position[other]))
-        around.append(pairs)
-    return names, around, max(len(codes), 1)
+    around: list[list[tuple[int, int]]] = [[] for _ in position]
+    for (source, target), data in pairs:
+        relation, recreated = data.get("relation"), bool(data.get("recreated"))
+        upward = codes.get((0, relation, recreated))
+        if upward is None:
+            upward = codes[(0, relation, recreated)] = len(codes)
+        downward = codes.get((1, relation, recreated))
+        if downward is None:
+            downward = codes[(1, relation, recreated)] = len(codes)
+        s, t = position[source], position[target]
+        around[t].append((upward, s))
+        around[s].append((downward, t))
+    return around, max(len(codes), 1)
 
 
-def _refine(graph: nx.DiGraph, rounds: int, keep: frozenset[str] | set[str],
-            neighbours: tuple[list[str], list[list[tuple[int, int]]], int]) -> list[int]:
+def _refine(names: list[str], datas: list[dict[str, Any]], rounds: int,
+            keep: frozenset[str] | set[str],
+            neighbours: tuple[list[list[tuple[int, int]]], int]) -> list[int]:
     """Colour refinement: the colour id of each node, in graph order.
 
     A neighbour's (way, colour) is the one int ``colour * ways + way``, and
     the multiset of them a sorted tuple: the same classes as sorted pairs,
     with fewer objects made.
     """
-    _, around, ways = neighbours
+    around, ways = neighbours
     palette: dict[Any, int] = {}
     colour = [palette.setdefault(_initial_colour(n, d, keep), len(palette))
-              for n, d in graph._node.items()]
+              for n, d in zip(names, datas, strict=True)]
     classes = len(palette)
     for _ in range(rounds):
         palette = {}
         new = []
         for node, pairs in enumerate(around):
-            if len(pairs) == 1:
+            if len(pairs) == 2:  # most nodes of a chain: no list, no sort
+                (w1, o1), (w2, o2) = pairs
+                first, second = colour[o1] * ways + w1, colour[o2] * ways + w2
+                key: Any = ((colour[node], first, second) if first <= second
+                            else (colour[node], second, first))
+            elif len(pairs) == 1:
                 way, other = pairs[0]
-                key: Any = (colour[node], colour[other] * ways + way)
+                key = (colour[node], colour[other] * ways + way)
             else:
                 key = (colour[node], *sorted([colour[o] * ways + w for w, o in pairs]))
             new.append(palette.setdefault(key, len(palette)))
@@ -196,6 +233,17 @@ def _refine(graph: nx.DiGraph, rounds: int, keep: frozenset[str] | set[str],
 
 def _groups(graph: nx.DiGraph, threshold: int, rounds: int,
             keep: frozenset[str] | set[str] = frozenset()) -> list[list[str]]:
+    """`_groups_of` a networkx graph."""
+    names = list(graph._node)
+    position = {node: i for i, node in enumerate(names)}
+    pairs = [((source, target), data) for source, target, data in graph.edges(data=True)]
+    return _groups_of(names, list(graph._node.values()), _neighbours(position, pairs),
+                      threshold, rounds, keep)
+
+
+def _groups_of(names: list[str], datas: list[dict[str, Any]],
+               neighbours: tuple[list[list[tuple[int, int]]], int], threshold: int,
+               rounds: int, keep: frozenset[str] | set[str] = frozenset()) -> list[list[str]]:
     """Lists of nodes to merge (each longer than `threshold`).
 
     Start from the colour classes larger than `threshold`, then split a
@@ -205,12 +253,11 @@ def _groups(graph: nx.DiGraph, threshold: int, rounds: int,
     Groups come in the order of their first node in the graph, members
     sorted by id; parts of a split in the order of their first member.
     """
-    if graph.number_of_nodes() <= threshold:
+    if len(names) <= threshold:
         return []
-    neighbours = _neighbours(graph)
-    names, around, ways = neighbours
+    around, ways = neighbours
     by_colour: dict[int, list[int]] = defaultdict(list)
-    for node, colour in enumerate(_refine(graph, rounds, keep, neighbours)):
+    for node, colour in enumerate(_refine(names, datas, rounds, keep, neighbours)):
         by_colour[colour].append(node)
     groups = [sorted(m, key=names.__getitem__) for m in by_colour.values() if len(m) > threshold]
     count = len(names)
@@ -236,8 +283,7 @@ def _groups(graph: nx.DiGraph, threshold: int, rounds: int,
     return [[names[node] for node in members] for members in groups]
 
 
-def _group_attributes(graph: nx.DiGraph, members: list[str]) -> dict[str, Any]:
-    datas = [graph.nodes[m] for m in members]
+def _group_attributes(datas: list[dict[str, Any]], members: list[str]) -> dict[str, Any]:
     first = datas[0]
 
     def shared(name: str) -> Any:

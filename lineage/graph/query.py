@@ -151,9 +151,11 @@ def ids_condition(column: str, dialect: str) -> str:
 
 
 def ids_param(ids: list[int], dialect: str) -> object:
-    """The parameter for `ids_condition`: a list (PostgreSQL) or a JSON array (SQLite)."""
+    """The parameter for `ids_condition`: an array literal (PostgreSQL) or a JSON array (SQLite)."""
     if dialect == "postgresql":
-        return list(ids)
+        # An array literal: psycopg dumps a list of 1,000 ints element by element
+        # (about a millisecond), a string at once; the server parses either.
+        return "{" + ",".join([str(int(i)) for i in ids]) + "}"
     import json
 
     return json.dumps(list(ids))

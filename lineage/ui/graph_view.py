@@ -4,8 +4,12 @@ The page asks for the focus with `up` hops upstream and `down` hops
 downstream, plus the neighbours of each node in `expand` (one hop both
 ways), and groups of look-alike nodes collapsed as in ``view_lineage``
 except those holding a node in `open`. Each node knows how many of its
-neighbours are not shown (`more_up`, `more_down`, from one count query per
-relation); such nodes get a ``⋯`` handle that expands them. The drawing is
+neighbours are not shown (`more_up`, `more_down`, from one statement of
+stored counts; for a one-direction window it is read in the graph's own
+transaction); such nodes get a ``⋯`` handle that expands them. A collapsed
+one-direction window is grouped from the fetched lists
+(`lineage.graph.collapse.collapse_lists`): only the collapsed graph becomes
+a networkx graph. The drawing is
 Graphviz SVG whose nodes link to their pages and carry ids the page's
 script uses: ``node-<node id>``, ``node-<node id>-more``, ``group-<first
 member id>``.
@@ -19,6 +23,7 @@ write the next request builds anew. Drawings are kept by their DOT text
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -75,36 +80,58 @@ def build(query: GraphQuery) -> Any:
     """The (collapsed, capped) networkx graph of `query`, with `more_up`/`more_down` on nodes."""
     import networkx as nx
 
-    from lineage.graph.build import lineage_graph
-    from lineage.graph.collapse import DEFAULT_THRESHOLD, cap, collapse
+    from lineage.db.record import current_db
+    from lineage.graph.build import lineage_graph, lineage_lists
+    from lineage.graph.collapse import DEFAULT_THRESHOLD, cap, collapse_lists
     from lineage.ui.read.records import get_record
 
     if len(query.expand) > MAX_EXPAND:
         raise ValidationError(f"expand names {len(query.expand)} nodes; at most {MAX_EXPAND}.")
     record = _record(query.uid, get_record)
-    parts = []
-    if query.up:
-        parts.append(lineage_graph(record, upstream=True, downstream=False, depth=query.up))
-    if query.down:
-        parts.append(lineage_graph(record, upstream=False, downstream=True, depth=query.down))
-    if not parts:
-        parts.append(lineage_graph(record, upstream=False, downstream=False))
     for node in query.expand:
         kind, _, uid = node.partition(":")
         if kind not in ("run", "artifact") or not uid:
             raise ValidationError(f"expand takes node ids such as run:<uid> or artifact:<uid>, "
                                   f"got {node!r}.")
-        parts.append(lineage_graph(get_record(kind.capitalize(), uid), depth=1, versions=False))
-    # One part (the usual page) is the graph itself, freshly built: no copy.
-    graph = parts[0] if len(parts) == 1 else nx.compose_all(parts)
-    graph.graph.update(parts[0].graph, truncated=False)
-    for data in graph.nodes.values():
-        data["truncated"] = False
-    _count_hidden(graph)
+    if not query.expand and not (query.up and query.down):
+        # One direction: the graph and its stored neighbour counts in one read,
+        # as lists; a collapsed graph is built from them without the full networkx graph.
+        depth = query.up or query.down or None
+        attributes, nodes, edges, stored = lineage_lists(
+            record, upstream=bool(query.up), downstream=bool(query.down), depth=depth,
+            also=lambda conn, fetched: _fetched_degrees(conn, fetched, depth))
+        graph = None
+    else:
+        parts = []
+        if query.up:
+            parts.append(lineage_graph(record, upstream=True, downstream=False, depth=query.up))
+        if query.down:
+            parts.append(lineage_graph(record, upstream=False, downstream=True,
+                                       depth=query.down))
+        if not parts:
+            parts.append(lineage_graph(record, upstream=False, downstream=False))
+        for node in query.expand:
+            kind, _, uid = node.partition(":")
+            parts.append(lineage_graph(get_record(kind.capitalize(), uid), depth=1,
+                                       versions=False))
+        graph = nx.compose_all(parts)
+        graph.graph.update(parts[0].graph)
+        attributes, nodes = graph.graph, list(graph.nodes(data=True))
+        edges = {(source, target): data for source, target, data in graph.edges(data=True)}
+        stored = current_db().read(lambda conn: _stored_degrees(
+            conn, [d["uid"] for _, d in nodes if d["kind"] == "run"],
+            [d["uid"] for _, d in nodes if d["kind"] == "artifact"], by="uid"))
+    attributes["truncated"] = False
+    _count_hidden(nodes, edges, stored)
     if query.collapse:
-        merged = collapse(graph, DEFAULT_THRESHOLD)
+        merged = collapse_lists(attributes, nodes, edges, DEFAULT_THRESHOLD)
         opened = _opened(merged, set(query.open))
-        graph = collapse(graph, DEFAULT_THRESHOLD, keep=opened) if opened else merged
+        graph = (collapse_lists(attributes, nodes, edges, DEFAULT_THRESHOLD, keep=opened)
+                 if opened else merged)
+    elif graph is None:
+        graph = nx.DiGraph(**attributes)
+        graph.add_nodes_from(nodes)
+        graph.add_edges_from((source, target, data) for (source, target), data in edges.items())
     return cap(graph, query.max_nodes, copy=False)
 
 
@@ -126,24 +153,36 @@ def _opened(merged: Any, members: set[str]) -> set[str]:
     return kept
 
 
-def _count_hidden(graph: Any) -> None:
-    """Set `more_up` and `more_down`: neighbours in the store minus neighbours drawn."""
-    from lineage.db.record import current_db
+def _count_hidden(nodes: list[tuple[str, dict[str, Any]]],
+                  edges: dict[tuple[str, str], dict[str, Any]],
+                  stored: dict[tuple[str, str], tuple[int, int]]) -> None:
+    """Set `more_up`, `more_down` and `truncated`: neighbours in the store minus neighbours drawn.
 
-    runs = {d["uid"]: n for n, d in graph.nodes(data=True) if d["kind"] == "run"}
-    artifacts = {d["uid"]: n for n, d in graph.nodes(data=True) if d["kind"] == "artifact"}
-    stored = current_db().read(lambda conn: _stored_degrees(conn, list(runs), list(artifacts)))
-    for node, data in graph.nodes(data=True):
-        shown_up = sum(1 for d in graph._pred[node].values() if d.get("relation") != "version")
-        shown_down = sum(1 for d in graph._succ[node].values() if d.get("relation") != "version")
+    `stored` maps (kind, uid) to the stored (upstream, downstream) counts.
+    """
+    shown_up: dict[str, int] = defaultdict(int)
+    shown_down: dict[str, int] = defaultdict(int)
+    for (source, target), data in edges.items():
+        if data.get("relation") != "version":
+            shown_down[source] += 1
+            shown_up[target] += 1
+    for node, data in nodes:
         up, down = stored.get((data["kind"], data["uid"]), (0, 0))
-        data["more_up"] = max(0, up - shown_up)
-        data["more_down"] = max(0, down - shown_down)
+        data["more_up"] = max(0, up - shown_up.get(node, 0))
+        data["more_down"] = max(0, down - shown_down.get(node, 0))
         data["truncated"] = bool(data["more_up"] or data["more_down"])
 
 
-#: Per kind: SQL of (uid, upstream count, downstream count) of the rows whose uids are
-#: in the list given as one parameter ({uids}: the dialect's condition on it).
+def _fetched_degrees(conn: Any, fetched: dict[str, Any],
+                     depth: int | None) -> dict[tuple[str, str], tuple[int, int]]:
+    """`_stored_degrees` of the nodes a graph's fetch kept (its hop count within `depth`)."""
+    kept = [key for key, hops in fetched["depths"].items() if depth is None or hops <= depth]
+    return _stored_degrees(conn, [i for kind, i in kept if kind == "r"],
+                           [i for kind, i in kept if kind == "a"], by="id")
+
+
+#: Per kind: SQL of (uid, upstream count, downstream count) of the rows whose uids or ids
+#: are in the list given as one parameter ({uids}: the dialect's condition on it).
 _DEGREES = {
     "run": (
         "SELECT r.uid, "
@@ -164,30 +203,38 @@ _DEGREES = {
 }
 
 
-def _stored_degrees(conn: Any, run_uids: list[str],
-                    artifact_uids: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+def _stored_degrees(conn: Any, runs: list[Any], artifacts: list[Any],
+                    by: str) -> dict[tuple[str, str], tuple[int, int]]:
     """(kind, uid) -> (upstream, downstream) neighbour counts in the store.
 
-    One statement for both kinds, each list of uids one parameter (a text
-    array on PostgreSQL, a JSON array on SQLite): the same SQL text whatever
-    the graph's size, so PostgreSQL plans it once per connection, not once
-    per chunk of placeholders.
+    `runs` and `artifacts` are uids (`by` ``"uid"``) or database ids (``"id"``).
+    One statement for both kinds, each list one parameter (an array literal
+    on PostgreSQL, a JSON array on SQLite): the same SQL text whatever the
+    graph's size, so PostgreSQL plans it once per connection, not once per
+    chunk of placeholders.
     """
     import json
 
     postgres = conn.dialect.name == "postgresql"
 
-    def uids(column: str) -> str:
-        return (f"{column} = ANY(CAST(? AS text[]))" if postgres
-                else f"{column} IN (SELECT value FROM json_each(?))")
+    def condition(alias: str) -> str:
+        if postgres:
+            return f"{alias}.{by} = ANY(CAST(? AS {'bigint' if by == 'id' else 'text'}[]))"
+        return f"{alias}.{by} IN (SELECT value FROM json_each(?))"
 
-    sql = (f"SELECT 'run', d.* FROM ({_DEGREES['run'].format(uids=uids('r.uid'))}) d "
+    def param(values: list[Any]) -> str:
+        if not postgres:
+            return json.dumps(values)
+        if by == "id":
+            return "{" + ",".join([str(int(v)) for v in values]) + "}"
+        return "{" + ",".join(['"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                               for v in values]) + "}"
+
+    sql = (f"SELECT 'run', d.* FROM ({_DEGREES['run'].format(uids=condition('r'))}) d "
            f"UNION ALL SELECT 'artifact', e.* FROM "
-           f"({_DEGREES['artifact'].format(uids=uids('a.uid'))}) e")
-    params = [run_uids, artifact_uids] if postgres else [json.dumps(run_uids),
-                                                          json.dumps(artifact_uids)]
+           f"({_DEGREES['artifact'].format(uids=condition('a'))}) e")
     return {(kind, uid): (int(up), int(down))
-            for kind, uid, up, down in conn.fetchall(sql, params)}
+            for kind, uid, up, down in conn.fetchall(sql, [param(runs), param(artifacts)])}
 
 
 # --- answers ---------------------------------------------------------------------------

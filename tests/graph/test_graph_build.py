@@ -334,3 +334,38 @@ def test_data_passed_between_engine_tasks_is_a_run_to_run_edge(lin):
     # a bounded graph counts data edges as hops like any other
     near = ln.lineage_graph(table, downstream=False, depth=2)
     assert set(near.nodes) == nodes(table, load, transform, flow)
+
+
+def test_a_step_its_flow_both_initiated_and_fed_has_one_initiated_edge(lin):
+    from lineage.db.record import current_db
+
+    flow = lin.run("flow.py")
+    step = lin.run("step.py", parent=flow)
+    out = lin.artifact("out.csv", step)
+    current_db().write(lambda c: c.execute(
+        "INSERT INTO run_upstream (run_id, upstream_run_id, created_at) VALUES (?, ?, ?)",
+        [step.id, flow.id, c.dialect.encode("datetime", lin.clock)]))
+    g = ln.lineage_graph(out, downstream=False)
+    assert edges(g) == {E(flow, step, "initiated"), E(step, out, "output")}
+    # The output edge was added first: it stays first among the step's edges.
+    assert list(g.successors(node_id(step))) == [node_id(out)]
+
+
+def test_lineage_graph_with_reads_more_in_the_graphs_transaction(lin):
+    from lineage.db.record import current_db
+    from lineage.graph.build import lineage_graph_with
+
+    raw, [(r1, a1), (r2, a2)] = chain(lin, 2)
+    seen = []
+
+    def also(conn, fetched):
+        seen.append(current_db().in_transaction())
+        return sorted(fetched["depths"].items()), conn.scalar("SELECT COUNT(*) FROM run")
+
+    graph, (depths, runs) = lineage_graph_with(a2, downstream=False, depth=1, also=also)
+    assert seen == [True]
+    assert set(graph.nodes) == nodes(r2, a2)
+    # Nodes one hop beyond the depth are in `depths` (they tell what was cut).
+    assert depths == sorted({("a", a2.id): 0, ("r", r2.id): 1, ("a", a1.id): 2}.items())
+    assert runs == 2
+    assert lineage_graph_with(a2, downstream=False)[1] is None

@@ -86,3 +86,19 @@ def test_the_dot_source_asks_for_the_linear_time_ranking():
 def test_libdir_is_read_from_dot_verbose_output(tmp_path: Path, text: str, found: bool):
     libdir = dot_plugins.libdir_of(text.replace("{dir}", str(tmp_path)))
     assert libdir == (tmp_path if found else None)
+
+
+def test_large_drawings_draw_runs_with_square_corners():
+    from lineage.graph.render import SQUARE_RUNS_ABOVE
+
+    def run_lines(graph: nx.DiGraph) -> list[str]:
+        return [line for line in dot_source(graph).splitlines() if "shape=box" in line]
+
+    small = chain(SQUARE_RUNS_ABOVE // 2 - 1)  # at most SQUARE_RUNS_ABOVE nodes
+    assert small.number_of_nodes() <= SQUARE_RUNS_ABOVE
+    assert run_lines(small) and all('style="rounded,filled"' in line for line in run_lines(small))
+    large = chain(SQUARE_RUNS_ABOVE // 2 + 1)
+    large.nodes["run:r1"]["status"] = "started"
+    lines = run_lines(large)
+    assert len(lines) == SQUARE_RUNS_ABOVE // 2 + 1 and not any("rounded" in line for line in lines)
+    assert sum('style="filled,dashed"' in line for line in lines) == 1  # still dashed while running

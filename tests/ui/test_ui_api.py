@@ -210,6 +210,30 @@ def test_graph_nodes_know_their_hidden_neighbours(server, ids):
     assert {n["id"]: n for n in expanded["nodes"]}[creator]["more_up"] == 0
 
 
+def test_one_way_graph_nodes_know_their_hidden_neighbours_too(server, ids):
+    # One direction is one read (graph and counts); both directions are composed.
+    model = ids["models"][-1]
+    focus, creator = f"artifact:{model}", f"run:{ids['runs'][-1]}"
+
+    def stored(data):  # node -> (shown + more upstream, shown + more downstream)
+        out = {}
+        for node in data["nodes"]:
+            def shown(end):
+                return sum(1 for e in data["edges"]
+                           if e[end] == node["id"] and e["relation"] != "version")
+            out[node["id"]] = (shown("target") + node["more_up"],
+                               shown("source") + node["more_down"])
+        return out
+
+    both = stored(server.api(f"/api/graph/{model}?up=1&down=1"))
+    data = server.api(f"/api/graph/{model}?up=1&down=0")
+    up = stored(data)
+    assert {focus, creator} <= set(up) <= set(both) and all(up[n] == both[n] for n in up)
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes[focus]["more_down"] == both[focus][1] >= 1 and nodes[focus]["truncated"]
+    assert nodes[creator]["more_up"] == 2
+
+
 def test_graph_groups_collapse_and_open(server, ids):
     collapsed = server.api(f"/api/graph/{ids['text']}?up=0&down=1")
     groups = [n for n in collapsed["nodes"] if n.get("collapsed")]

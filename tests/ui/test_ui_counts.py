@@ -109,3 +109,38 @@ def test_postgres_param_sort_can_walk_an_expression_index(instance: Any) -> None
     finally:
         instance.db.write(lambda conn: [conn.execute(f"DROP INDEX IF EXISTS {name}") for name in (
             "ix_run_params_lr_desc", "ix_run_params_lr")])
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("name", ["lr", "model.depth"])
+def test_postgres_descending_param_sort_reads_newest_first_unless_an_index_serves_it(
+        instance: Any, name: str) -> None:
+    # Without an index, the top-N sort is fed newest first (fewer jsonb comparisons);
+    # an expression index on the value is walked as before. Both give the same page.
+    from lineage.ui.read.runs_table import RunQuery, _ids_statement, _ids_statements, _where
+
+    _mixed_runs()
+    query = RunQuery(sort=f"-params.{name}", limit=5, offset=2)
+    where, params = _where(query, instance.db)
+    plain, fed = _ids_statements(query, instance.db, where, params)
+    assert fed is not None and "ORDER BY run.id DESC" in fed[0]
+
+    def ids(sql_params: tuple) -> list[int]:
+        return [row[0] for row in instance.db.read(lambda conn: conn.fetchall(*sql_params))]
+
+    assert ids(fed) == ids(plain) and len(ids(plain)) == 6
+    assert instance.db.read(lambda conn: _ids_statement(conn, plain, fed)) == fed
+    index = {"lr": "(params -> 'lr')", "model.depth": "(params -> 'model' -> 'depth')"}[name]
+    instance.db.write(lambda conn: conn.execute(
+        f"CREATE INDEX ix_run_params_sorted ON run ({index} DESC NULLS LAST)"))
+    try:  # the session's PostgreSQL schema is shared (tables truncated, indexes kept)
+
+        def chosen(conn: Any) -> tuple:
+            conn.execute("SET LOCAL enable_seqscan = off")  # a small table: a plain choice
+            return _ids_statement(conn, plain, fed)
+
+        assert instance.db.read(chosen) == plain, name
+    finally:
+        instance.db.write(lambda conn: conn.execute("DROP INDEX IF EXISTS ix_run_params_sorted"))
+    ascending = RunQuery(sort=f"params.{name}")
+    assert _ids_statements(ascending, instance.db, *_where(ascending, instance.db))[1] is None

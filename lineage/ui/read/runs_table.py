@@ -79,13 +79,10 @@ def runs_page(query: RunQuery) -> dict[str, Any]:
         raise ValidationError(f"limit must be 1..{MAX_LIMIT} and offset >= 0.")
     db = current_db()
     where, params = _where(query, db)
-    order, order_params = _order(query.sort, db)
     n = len(Run.columns())
     cols = ", ".join(f"run.{c}" for c in Run.columns())
-    join = " JOIN transform ON transform.id = run.transform_id" if "transform." in order else ""
     # The page's ids first (an index walk, even deep into the table), then their rows.
-    ids_sql = (f"SELECT run.id FROM run{join} WHERE {where} ORDER BY {order} "
-               f"LIMIT {int(query.limit) + 1} OFFSET {int(query.offset)}")  # one more: a next page?
+    plain, fed = _ids_statements(query, db, where, params)
     rows_sql = (f"SELECT {cols}, transform.key, transform.uid, transform.version FROM run "
                 "JOIN transform ON transform.id = run.transform_id WHERE run.id IN ({marks})")
 
@@ -98,7 +95,8 @@ def runs_page(query: RunQuery) -> dict[str, Any]:
         count_sql = f"SELECT COUNT(*) FROM run WHERE {where}"
 
     def order_and_count(conn: Any) -> tuple[list[int], bool, int]:
-        ids = [row[0] for row in conn.fetchall(ids_sql, [*params, *order_params])]
+        sql, sql_params = plain if fed is None else _ids_statement(conn, plain, fed)
+        ids = [row[0] for row in conn.fetchall(sql, sql_params)]
         return ids[:query.limit], len(ids) > query.limit, int(conn.scalar(count_sql, params))
 
     def page_rows(conn: Any, ids: list[int]) -> list[tuple]:
@@ -114,7 +112,7 @@ def runs_page(query: RunQuery) -> dict[str, Any]:
     # The order and count (a scan of every run's params for a param sort) are kept
     # until the store changes; the rows themselves are read every time.
     stamp = current_stamp()
-    key = (ids_sql, count_sql, repr(params), repr(order_params))
+    key = (plain[0], count_sql, repr(plain[1]))
     kept = RUN_ORDERS.get(stamp, key)
     if kept is MISSING:
         ids, more, total, rows = db.read(work)
@@ -133,6 +131,47 @@ def runs_page(query: RunQuery) -> dict[str, Any]:
         "limit": query.limit, "sort": query.sort,
         "columns": _columns(items, query.sort), "runs": items,
     }
+
+
+def _ids_statements(query: RunQuery, db: Any, where: str, params: list[Any],
+                    ) -> tuple[tuple[str, list[Any]], tuple[str, list[Any]] | None]:
+    """SQL and parameters of the page's ids, and (PostgreSQL, a descending param sort) the
+    same order with its input read newest first (see `_ids_statement`); else None."""
+    order, order_params = _order(query.sort, db)
+    join = " JOIN transform ON transform.id = run.transform_id" if "transform." in order else ""
+    page = f"LIMIT {int(query.limit) + 1} OFFSET {int(query.offset)}"  # one more: a next page?
+    plain = (f"SELECT run.id FROM run{join} WHERE {where} ORDER BY {order} {page}",
+             [*params, *order_params])
+    if db.is_sqlite or not query.sort.startswith("-params."):
+        return plain, None
+    expr, expr_params = _sort_expression(query.sort[1:], query.sort, db)
+    return plain, (f"SELECT id FROM (SELECT run.id, {expr} AS sort_key FROM run{join} "
+                   f"WHERE {where} ORDER BY run.id DESC) newest "
+                   f"ORDER BY sort_key DESC NULLS LAST, id DESC {page}", [*expr_params, *params])
+
+
+def _ids_statement(conn: Any, plain: tuple[str, list[Any]],
+                   fed: tuple[str, list[Any]]) -> tuple[str, list[Any]]:
+    """The page's ids statement of a descending param sort on PostgreSQL: `plain` or `fed`.
+
+    Without an index to walk, PostgreSQL sorts every run's value with a
+    top-N heap. Read oldest first (a table's order), each run of the top
+    value beats the heap's worst entry on its id and replaces it: about six
+    jsonb comparisons a run. Read newest first (`fed`: the same ORDER BY over
+    a subquery ordered by id descending), it loses on its id at once: on
+    100,000 runs the sort takes half the time (and one core: the plain
+    sort takes a parallel worker). When an expression index serves the order
+    (the plan of `plain` has no full Sort node: an index walk, or an
+    incremental sort of ties along an index of the value), `plain` walks it.
+    """
+    plan = conn.fetchall("EXPLAIN (FORMAT JSON) " + plain[0], plain[1])[0][0]
+    nodes = [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        if node["Node Type"] == "Sort":
+            return fed
+        nodes.extend(node.get("Plans", []))
+    return plain
 
 
 def _where(query: RunQuery, db: Any) -> tuple[str, list[Any]]:
@@ -171,9 +210,16 @@ def _project(uid_or_name: str) -> Any:
 
 def _order(sort: str, db: Any) -> tuple[str, list[Any]]:
     """ORDER BY for `sort`: missing values last in both directions, ties by id."""
-    descending = sort.startswith("-")
     name = sort.lstrip("-") or "started_at"
-    direction = "DESC" if descending else "ASC"
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    expr, params = _sort_expression(name, sort, db)
+    if name in _NOT_NULL:  # plain, so an index on the column serves the order
+        return f"{expr} {direction}, run.id {direction}", params
+    return f"{expr} {direction} NULLS LAST, run.id {direction}", params
+
+
+def _sort_expression(name: str, sort: str, db: Any) -> tuple[str, list[Any]]:
+    """The SQL value runs are sorted by for column `name` (`sort` as asked, for errors)."""
     params: list[Any] = []
     if name in _PLAIN_SORTS:
         from lineage.models.run import Run
@@ -201,9 +247,7 @@ def _order(sort: str, db: Any) -> tuple[str, list[Any]]:
             "transform, entrypoint, name, params.<path> or features.<name> (prefix - for "
             "descending)."
         )
-    if name in _NOT_NULL:  # plain, so an index on the column serves the order
-        return f"{expr} {direction}, run.id {direction}", params
-    return f"{expr} {direction} NULLS LAST, run.id {direction}", params
+    return expr, params
 
 
 def _pg_param(path: tuple[str, ...]) -> tuple[str, list[Any]]:
