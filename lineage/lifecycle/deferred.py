@@ -9,8 +9,9 @@ returns such a run unwritten, as a `PendingRun`, and it is written:
   which a background thread writes in one transaction `BATCH_SECONDS`
   after the first run in it ended, off the engine's task thread;
 * as it stands (started, or ended and waiting for its batch), the moment
-  anything reads its ``id``: an artifact it saves or loads, a step or task
-  it initiates, a run that links to it;
+  anything reads its ``id``: an artifact it saves, a step or task it
+  initiates, a run that links to it (an artifact it loads is not one:
+  `add_inputs` puts the link into the run's own write);
 * with every other run waiting, before this process reads the store (so
   it reads its own writes), before it finishes a run that is not deferred
   (a flow's task runs are on disk before the flow's end), and before it
