@@ -144,6 +144,7 @@ def _flat_params(params: Mapping[str, Any]) -> dict[str, Any] | None:
                     redact_text(value) if cls is str else value)
     return out
 
+
 def to_json_safe(value: Any, path: str = "") -> tuple[Any, list[str]]:
     """Convert a value to a JSON-compatible one (encoding in the module docstring).
 

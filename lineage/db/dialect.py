@@ -55,21 +55,13 @@ class Dialect:
         """Python value -> DB-API parameter for a column of `kind`."""
         if value is None:
             return None
-        if kind == "json":
-            return encode_json(value)
-        if kind == "datetime":
-            return _iso(value)
-        if kind == "bool":
-            return 1 if value else 0
-        if kind in ("str", "text"):
-            check_text(value)
-        return value
+        encode = self.encoder(kind)
+        return value if encode is None else encode(value)
 
     def encoder(self, kind: str) -> Callable[[Any], Any] | None:
         """`encode` for one column `kind` and values that are not None, as one function;
         None where a value is passed as it is. For writers of many rows."""
-        return {"json": encode_json, "datetime": _iso, "bool": _bool_int,
-                "str": _checked_text, "text": _checked_text}.get(kind)
+        return _SQLITE_ENCODERS.get(kind)
 
     def decode(self, kind: str, value: Any) -> Any:
         """DB-API value -> Python value for a column of `kind`."""
@@ -187,17 +179,8 @@ class PostgresDialect(Dialect):
     def sql(self, statement: str) -> str:
         return _pg_sql(statement)
 
-    def encode(self, kind: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if kind == "json":
-            return encode_json(value)
-        if kind in ("str", "text"):
-            check_text(value)
-        return value
-
     def encoder(self, kind: str) -> Callable[[Any], Any] | None:
-        return {"json": encode_json, "str": _checked_text, "text": _checked_text}.get(kind)
+        return _POSTGRES_ENCODERS.get(kind)  # psycopg adapts datetimes and bools itself
 
     def decode(self, kind: str, value: Any) -> Any:
         # psycopg already turns jsonb into Python values (a bare JSON string
@@ -310,6 +293,13 @@ def _iso(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).isoformat(sep=" ", timespec="microseconds")
+
+
+#: Column kind -> what makes its (non-None) values DB-API parameters; kinds not here pass as they are.
+_POSTGRES_ENCODERS: dict[str, Callable[[Any], Any]] = {
+    "json": encode_json, "str": _checked_text, "text": _checked_text}
+_SQLITE_ENCODERS: dict[str, Callable[[Any], Any]] = {
+    **_POSTGRES_ENCODERS, "datetime": _iso, "bool": _bool_int}
 
 
 @lru_cache(maxsize=2048)

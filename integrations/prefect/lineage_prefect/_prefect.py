@@ -24,7 +24,6 @@ def task_parameters() -> dict[str, Any]:
     then: Prefect waits for them before the task starts).
     """
     from prefect.context import TaskRunContext
-
     from prefect.futures import PrefectFuture
 
     context = TaskRunContext.get()
