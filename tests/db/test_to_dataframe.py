@@ -81,7 +81,8 @@ def test_repr_is_a_small_table_bounded_in_rows(tracked):
     assert "2 rows" in small and "more rows" not in small
 
 
-def test_repr_without_an_open_instance_does_not_raise():
+def test_repr_without_an_open_instance_does_not_raise(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # zero configuration may make ./.lineage: not in pytest's folder
     assert repr(ln.Run.filter(status="completed")).startswith("<QuerySet Run.filter(status='completed')>")
 
 
