@@ -84,18 +84,26 @@ class Database:
             nothing), by whoever holds writes back: deferred engine runs
             waiting for their batch are written first, so a process reads
             its own writes.
+        before_close: Called by `close` first (None: nothing), by whoever
+            holds writes back: they are written before the connections go.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.durability = "normal"
         self.before_read: Callable[[], None] | None = None
+        self.before_close: Callable[[], None] | None = None
         self.is_sqlite = url.startswith("sqlite")
         self.dialect: Dialect = Dialect() if self.is_sqlite else PostgresDialect()
         self._local = threading.local()
         self._pid = os.getpid()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        # Raw connections inside a transaction (by id), and those of them `close` left
+        # to their own thread: a connection is never closed under a running statement.
+        self._busy: set[int] = set()
+        self._doomed: set[int] = set()
+        self._generation = 0  # `close` counts up: older connections are not reused
 
     @property
     def sqlite_path(self) -> Path:
@@ -116,14 +124,17 @@ class Database:
         if os.getpid() != self._pid:  # forked: never share the parent's sockets
             self._local = threading.local()
             self._all = []
+            self._busy, self._doomed = set(), set()
             self._pid = os.getpid()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and getattr(conn.raw, "closed", False):
-            self._forget_connection()  # the server closed it: open a new one
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and not getattr(local, "depth", 0) and (
+                local.generation != self._generation or getattr(conn.raw, "closed", False)):
+            self._forget_connection()  # closed by `close` or by the server: open a new one
             conn = None
         if conn is None:
             conn = Connection(self._open(), self.dialect)
-            self._local.conn = conn
+            local.conn, local.generation = conn, self._generation
             with self._lock:
                 self._all.append(conn.raw)
         return conn
@@ -142,10 +153,7 @@ class Database:
         with self._lock:
             if conn.raw in self._all:
                 self._all.remove(conn.raw)
-        try:
-            conn.raw.close()
-        except Exception:  # noqa: BLE001 - it is already broken
-            pass
+        _close_quietly(conn.raw)
 
     def _connection_lost(self, exc: BaseException) -> bool:
         """Whether `exc` means the PostgreSQL server closed this thread's connection."""
@@ -158,17 +166,40 @@ class Database:
         return conn is not None and bool(getattr(conn.raw, "closed", False))
 
     def close(self) -> None:
-        """Close every connection this process opened."""
+        """Close every connection this process opened, after `before_close`.
+
+        A connection inside a transaction of another thread (a background
+        writer's batch) is closed by that thread when its transaction ends:
+        closing it under a running statement would crash the process. The
+        next use of the database, in any thread, opens a new connection.
+        """
         if os.getpid() != self._pid:
             return
+        hook = self.before_close
+        if hook is not None:
+            hook()
         with self._lock:
-            for raw in self._all:
-                try:
-                    raw.close()
-                except Exception:  # noqa: BLE001 - closing is best effort
-                    pass
-            self._all.clear()
-        self._local = threading.local()
+            self._generation += 1
+            for raw in list(self._all):
+                if id(raw) in self._busy:
+                    self._doomed.add(id(raw))
+                    continue
+                self._all.remove(raw)
+                _close_quietly(raw)
+
+    def _release(self, conn: Connection) -> None:
+        """The calling thread's transaction on `conn` ended: close it if `close` asked to."""
+        with self._lock:
+            key = id(conn.raw)
+            self._busy.discard(key)
+            if key not in self._doomed:
+                return
+            self._doomed.discard(key)
+            if conn.raw in self._all:
+                self._all.remove(conn.raw)
+        _close_quietly(conn.raw)
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
 
     # --- transactions ---------------------------------------------------------
     @contextmanager
@@ -183,6 +214,15 @@ class Database:
             finally:
                 self._local.depth -= 1
             return
+        with self._lock:
+            self._busy.add(id(conn.raw))
+        try:
+            yield from self._outer_transaction(conn, write, durable, single)
+        finally:
+            self._release(conn)
+
+    def _outer_transaction(self, conn: Connection, write: bool, durable: bool,
+                           single: bool) -> Iterator[Connection]:
         cursor = conn.raw.cursor()
         level = self.durability if durable else "normal"
         if conn.durability != level:
@@ -429,3 +469,11 @@ def _open_postgres(url: str) -> Any:
             "Check that the server runs and the URL, user and database are right."
         ) from None
     return raw
+
+
+def _close_quietly(raw: Any) -> None:
+    """Close a DB-API connection; closing is best effort (it may be broken already)."""
+    try:
+        raw.close()
+    except Exception:  # noqa: BLE001 - nothing to do about it
+        pass

@@ -155,6 +155,7 @@ def defer(run: Run, how: RunWrite) -> PendingRun:
     run.__class__ = PendingRun
     with _registry:
         _pending[id(run)] = _Pending(run, how, time.monotonic())  # type: ignore[arg-type]
+    how.db.before_close = write_all  # closing the instance writes what waits first
     if not _started:
         _start()
     return run  # type: ignore[return-value]

@@ -178,6 +178,7 @@ def test_an_unwritable_database_holds_back_its_own_runs_only(tmp_path, held_batc
     with temporary_instance(tmp_path / "a") as first:
         stuck = _ended_task("in-a")
         database = Path(first.root) / DB_FILE
+        first.db.before_close = None  # closing would write it (tests/db/test_close.py)
     with temporary_instance(tmp_path / "b"):
         fine = _ended_task("in-b")
         wal = database.with_name(database.name + "-wal")  # gone once its instance closed
