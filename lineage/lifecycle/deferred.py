@@ -84,7 +84,13 @@ class RunWrite(Protocol):
 
     def stage(self, conn: Connection) -> Any:
         """Its statements, inside the batch's transaction; returns what `settle` needs.
-        May run more than once (a retried transaction)."""
+        May run more than once (a retried transaction).
+
+        A class may also offer ``stage_many(conn, writes)``, called first with
+        all its writes of the batch: it stages those it can together and
+        returns ``id(run)`` -> what `settle` needs for them; `stage` is called
+        for the others.
+        """
 
     def settle(self, result: Any) -> None:
         """After the batch committed: update the record and tell observers."""
@@ -309,7 +315,11 @@ def _write_batch(entries: list[_Pending]) -> None:
 
     def work(conn: Connection) -> dict[int, Any]:
         _staging.conn, _staging.entries, _staging.results = conn, members, {}
-        for entry in entries:
+        for kind, hows in _by_kind(entries).items():
+            stage_many = getattr(kind, "stage_many", None)
+            if stage_many is not None:
+                _staging.results.update(stage_many(conn, hows))
+        for entry in entries:  # the rest (all, for a kind without `stage_many`), in order
             _stage_now(entry)
         return _staging.results
 
@@ -321,6 +331,14 @@ def _write_batch(entries: list[_Pending]) -> None:
     for entry in entries:
         entry.how.settle(results[id(entry.run)])
         _written(entry)
+
+
+def _by_kind(entries: list[_Pending]) -> dict[type, list[Any]]:
+    """The writes of `entries` by their class, in order."""
+    kinds: dict[type, list[Any]] = {}
+    for entry in entries:
+        kinds.setdefault(type(entry.how), []).append(entry.how)
+    return kinds
 
 
 def _stage_now(entry: _Pending) -> None:

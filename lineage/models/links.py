@@ -30,10 +30,10 @@ LINK_TABLES = (
 )
 
 
-def link_rows_sql(link: LinkTable) -> str:
-    """``INSERT ... ON CONFLICT DO NOTHING`` for one link row (two ids)."""
+def link_rows_sql(link: LinkTable, rows: int = 1) -> str:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for `rows` link rows (two ids and the extras each)."""
     left, right = link.left[0], link.right[0]
     extra = list(link.extra)
     cols = ", ".join([left, right, *extra])
-    marks = ", ".join("?" for _ in range(2 + len(extra)))
-    return f"INSERT INTO {link.name} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    row = "(" + ", ".join("?" for _ in range(2 + len(extra))) + ")"
+    return f"INSERT INTO {link.name} ({cols}) VALUES {', '.join([row] * rows)} ON CONFLICT DO NOTHING"

@@ -196,3 +196,56 @@ def test_an_unwritable_database_holds_back_its_own_runs_only(tmp_path, held_batc
         assert stored_run("in-b").status == "completed"
         deferred.write_all()
         assert not deferred.is_pending(stuck)
+
+
+def _statements(instance):
+    """The INSERT statements the instance's connection runs from now on, by table (SQLite)."""
+    if instance.db.dialect.name != "sqlite":
+        pytest.skip("counts SQLite statements")
+    raw = instance.db.connection().raw
+    tables: list[str] = []
+    raw.set_trace_callback(lambda sql: tables.append(sql.split()[2])
+                           if sql.lstrip().upper().startswith("INSERT INTO") else None)
+    return tables
+
+
+def test_a_batch_inserts_its_runs_and_their_links_in_one_statement_per_table(
+        workflow, flow_run, instance, held_batches, tmp_path):
+    artifact = ln.Artifact(_file(tmp_path), key="in.txt").save()
+    tasks = []
+    for n in range(30):
+        tasks.append(deferred_task(workflow, flow_run, f"task-{n}", upstream=tasks[-1:],
+                                   inputs=[artifact]))
+        lifecycle.finish_run(tasks[-1], "completed")
+    inserts = _statements(instance)
+    deferred.flush()
+    assert sorted(inserts) == ["run", "run_input", "run_upstream"]
+    stored = [stored_run(f"task-{n}") for n in range(30)]
+    assert [[u.uid for u in s.upstream_runs] for s in stored] == [
+        [], *([t.uid] for t in tasks[:29])]
+    assert all([a.uid for a in s.input_artifacts] == [artifact.uid] for s in stored)
+    assert [t.id for t in tasks] == [s.id for s in stored]
+
+
+def test_a_run_of_the_batch_another_process_wrote_keeps_its_links_both_ways(
+        workflow, flow_run, held_batches):
+    first = deferred_task(workflow, flow_run, "task-1", entrypoint="extract")
+    middle = deferred_task(workflow, flow_run, "task-2", upstream=[first])
+    last = deferred_task(workflow, flow_run, "task-3", upstream=[middle])
+    other = lifecycle.engine_run(workflow, external_source="prefect", external_id="task-2",
+                                 parent=flow_run)  # as another process records it
+    for task in (last, middle, first):  # the downstream run ends first
+        lifecycle.finish_run(task, "completed")
+    deferred.flush()
+    stored = {n: stored_run(f"task-{n}") for n in (1, 2, 3)}
+    assert ln.Run.filter(external_source="prefect", external_id="task-2").count() == 1
+    assert middle.id == other.id == stored[2].id and stored[2].status == "completed"
+    assert [u.uid for u in stored[2].upstream_runs] == [first.uid]
+    assert [u.id for u in stored[3].upstream_runs] == [other.id]
+    assert all(s.status == "completed" for s in stored.values())
+
+
+def _file(folder: Path) -> Path:
+    path = folder / "in.txt"
+    path.write_text("input\n")
+    return path
