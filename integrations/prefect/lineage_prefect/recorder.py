@@ -133,14 +133,17 @@ def body_failed(kind: str, exc: BaseException) -> None:
 
 
 # --- tasks ---------------------------------------------------------------------------
-def task_started(task: Any, task_run: Any) -> None:
-    """A task run attempt entered Running: start and activate its run."""
+def task_started(task: Any, task_run: Any) -> _Open | None:
+    """A task run attempt entered Running: start and activate its run.
+
+    Returns the open attempt (None when it was started already).
+    """
     key = str(task_run.id)
     attempt = max(task_run.run_count, 1)
     with _lock:
         previous = _tasks.get(key)
         if previous is not None and previous.attempt == attempt:
-            return  # Prefect reports Running twice for one attempt now and then
+            return None  # Prefect reports Running twice for one attempt now and then
         _tasks.pop(key, None)
     if previous is not None:  # a retry: Prefect gives failed attempts no hook of their own
         _close(previous, "errored", _retried_error(previous, "task"))
@@ -157,13 +160,45 @@ def task_started(task: Any, task_run: Any) -> None:
         params=params, entrypoint=_qualname(task.fn), name=task_run.name,
         details=_details(task_run), inputs=_ids_of(inputs), upstream=upstream,
         git=source.git, defer=True)
-    _open(_tasks, key, _Open(run, attempt, lifecycle.activate(run), flow_run_id))
+    entry = _Open(run, attempt, lifecycle.activate(run), flow_run_id)
+    _open(_tasks, key, entry)
+    return entry
 
 
-def task_ended(task_run: Any, status: str, error: Any = None) -> None:
-    """A task run reached a final state (``completed``, ``cached``, ``errored``)."""
+def task_body_started() -> _Open | None:
+    """The body of the drop-in task of this context starts: its attempt starts (`task_started`).
+
+    The drop-in ``lineage_prefect.task`` records here instead of in an
+    ``on_running`` hook: Prefect's call of a hook costs about as much CPU
+    as lineage's recording (two log records made per call).
+    """
+    from prefect.context import TaskRunContext
+
+    context = TaskRunContext.get()
+    if context is None or context.task_run is None:
+        return None
+    return task_started(context.task, context.task_run)
+
+
+def task_body_left(entry: _Open | None) -> None:
+    """The body that `task_body_started` started returned or raised: deactivate its run."""
+    if entry is not None and entry.activation is not None:
+        activation, entry.activation = entry.activation, None
+        lifecycle.deactivate(activation)
+
+
+def task_ended(task: Any, task_run: Any, status: str, error: Any = None) -> None:
+    """A task run reached a final state (``completed``, ``cached``, ``errored``).
+
+    A run whose body did not run in this process, with no Running hook
+    either (a cached result of a drop-in task), starts and ends here.
+    """
+    key = str(task_run.id)
     with _lock:
-        current = _tasks.pop(str(task_run.id), None)
+        current = _tasks.pop(key, None)
+        seen = key in _known
+    if current is None and not seen and task is not None:
+        current = task_started(task, task_run)
     if current is not None:
         _close(current, status, error)
 

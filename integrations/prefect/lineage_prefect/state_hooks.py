@@ -56,9 +56,18 @@ def hooks() -> dict[str, list[Any]]:
     }
 
 
-def merged(options: dict[str, Any], *, flow: bool) -> dict[str, Any]:
-    """`options` of a Prefect decorator with lineage's hooks added after the user's."""
+def merged(options: dict[str, Any], *, flow: bool, running: bool = True) -> dict[str, Any]:
+    """`options` of a Prefect decorator with lineage's hooks added after the user's.
+
+    Args:
+        options: The decorator's keyword arguments.
+        flow: For ``@flow`` (also the crash and cancellation hooks).
+        running: Add the ``on_running`` hook (the drop-in task records the
+            start in its function's wrapper instead).
+    """
     added = dict(hooks())
+    if not running:
+        del added["on_running"]
     if flow:
         added.update(on_crashed=[lineage_on_crashed], on_cancellation=[lineage_on_cancellation])
     merged_options = dict(options)
@@ -82,13 +91,13 @@ def lineage_on_completion(obj: Any, run: Any, state: Any) -> None:
     """A flow or task run completed (a task maybe from its cache)."""
     with lifecycle.guarded("prefect", _WHAT):
         status = "cached" if _prefect.is_cached(state) else "completed"
-        _ended(run, status)
+        _ended(obj, run, status)
 
 
 def lineage_on_failure(obj: Any, run: Any, state: Any) -> None:
     """A flow or task run failed for good (no retry left)."""
     with lifecycle.guarded("prefect", _WHAT):
-        _ended(run, "errored", _prefect.state_error(state))
+        _ended(obj, run, "errored", _prefect.state_error(state))
 
 
 def lineage_on_crashed(obj: Any, run: Any, state: Any) -> None:
@@ -126,11 +135,11 @@ class QuietHookLogs(logging.Filter):
                 logger.addFilter(cls())
 
 
-def _ended(run: Any, status: str, error: Any = None) -> None:
+def _ended(obj: Any, run: Any, status: str, error: Any = None) -> None:
     if _is_flow_run(run):
         recorder.flow_ended(run, status, error)
     else:
-        recorder.task_ended(run, status, error)
+        recorder.task_ended(obj, run, status, error)
 
 
 def _is_flow_run(run: Any) -> bool:

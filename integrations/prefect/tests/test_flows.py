@@ -204,3 +204,41 @@ def test_async_tasks_and_map(instance):
         fetches = runs_of(flow_run)["fetch"]
         assert sorted(r.params["i"] for r in fetches) == [0, 1, 2]
         assert {r.status for r in fetches} | {flow_run.status} == {"completed"}
+
+
+def test_drop_in_tasks_record_their_start_in_the_body_and_keep_the_users_hooks(instance):
+    from lineage.context import current_run
+
+    import lineage_prefect
+
+    seen: dict[str, object] = {}
+
+    def users_running_hook(task, task_run, state) -> None:
+        seen["hook"] = state.name
+
+    @lineage_prefect.task(on_running=[users_running_hook])
+    def body(x: int) -> int:
+        seen["current"] = current_run()
+        return x + 1
+
+    @lineage_prefect.task
+    def numbers(n: int):
+        seen["generator current"] = current_run()
+        yield from range(n)
+
+    @lineage_prefect.flow
+    def dropped_in(x: int = 1) -> int:
+        return body(x) + sum(numbers(3))
+
+    # Prefect calls no running hook of lineage's for a task with a body it wraps ...
+    assert [h.__name__ for h in body.on_running_hooks] == ["users_running_hook"]
+    assert "lineage_on_running" in [h.__name__ for h in numbers.on_running_hooks]
+    assert dropped_in(1) == 2 + 3
+    assert seen["hook"] == "Running"  # ... and the user's own still runs
+    tasks = runs_of(flow_run_of(dropped_in.fn.__qualname__))
+    (body_run,), (numbers_run,) = tasks[body.fn.__qualname__], tasks[numbers.fn.__qualname__]
+    assert seen["current"] is not None and seen["current"].uid == body_run.uid
+    assert seen["generator current"] is not None and seen["generator current"].uid == numbers_run.uid
+    assert (body_run.status, body_run.params, body_run.attempt) == ("completed", {"x": 1}, 1)
+    assert (numbers_run.status, numbers_run.params) == ("completed", {"n": 3})
+    assert current_run() is None  # nothing stays current after the flow
