@@ -45,6 +45,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
+from lineage.lifecycle import children
 from lineage.models.run import Run
 
 if TYPE_CHECKING:
@@ -61,9 +62,7 @@ DEFER_SECONDS = 1.0
 BATCH_SECONDS = 0.25
 #: How often the background thread looks for runs due.
 _TICK_SECONDS = 0.25
-#: Audit events raised before a process is started (or replaced).
-_SPAWNING = frozenset({"subprocess.Popen", "os.posix_spawn", "os.spawn", "os.system",
-                       "os.exec", "os.fork", "os.forkpty"})
+
 
 
 class RunWrite(Protocol):
@@ -376,19 +375,16 @@ def _start() -> None:
         if _started:
             return
         _started.append(True)
-    sys.addaudithook(_on_audit)
+    children.before_spawn(_write_before_spawn)
     atexit.register(write_all)
     os.register_at_fork(after_in_child=_after_fork)
     threading.Thread(target=_watch, name="lineage-deferred-runs", daemon=True).start()
 
 
-def _on_audit(event: str, args: tuple[Any, ...]) -> None:
+def _write_before_spawn() -> None:
     """Before this process starts another one, write the pending runs (it may link to them)."""
-    if _pending and event in _SPAWNING:
-        try:
-            write_all()
-        except BaseException:  # noqa: BLE001 - an audit hook that raises would stop the spawn
-            pass
+    if _pending:
+        write_all()
 
 
 def _watch() -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lineage import context
+from lineage.lifecycle import children
 from lineage.db.dialect import utcnow
 from lineage.db.record import insert_row
 from lineage.lifecycle.observers import notify
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from lineage.models.transform import Transform
 
 #: Environment variable naming the run that started this process (its uid).
-PARENT_ENV = "LINEAGE_PARENT_RUN_UID"
+PARENT_ENV = children.PARENT_ENV
 #: Statuses a finished run can have (``cached`` and ``skipped`` come from engines).
 FINAL_STATUSES = ("completed", "errored", "aborted", "cached", "skipped")
 #: Statuses of a run that has not finished.
@@ -352,7 +353,8 @@ class Activation:
         self.previous_env = previous_env
 
 
-def activate(run: Run, *, process_wide: bool = False, set_context: bool = True) -> Activation:
+def activate(run: Run, *, process_wide: bool = False, set_context: bool = True,
+             env_now: bool = False) -> Activation:
     """Make `run` current: artifacts saved and runs started here link to it.
 
     Args:
@@ -362,11 +364,16 @@ def activate(run: Run, *, process_wide: bool = False, set_context: bool = True) 
             `set_context` (as `track()` does) it is the run of the whole
             process: flows started in any thread link to it too.
         set_context: Set the ContextVar of this thread or task.
+        env_now: In the main thread, set ``LINEAGE_PARENT_RUN_UID`` at once
+            (as for a `process_wide` run), for an engine that copies
+            ``os.environ`` for the processes it starts (Airflow's operators).
 
-    In the main thread (and for the run of the whole process),
-    ``LINEAGE_PARENT_RUN_UID`` is set to the run's uid, so a child process
-    started now links to it; it is restored by `deactivate`. Worker threads
-    leave it alone: the environment is shared by all threads of a process.
+    In the main thread (and for the run of the whole process), a child
+    process started while the run is current links to it through
+    ``LINEAGE_PARENT_RUN_UID``: set at once for a `process_wide` run (and
+    with `env_now`), else when a process is started
+    (`lineage.lifecycle.children`); restored by `deactivate`. Worker threads leave it alone: the environment is shared
+    by all threads of a process.
     """
     token = context.enter_run(run) if set_context else None
     whole_process = process_wide and not set_context
@@ -376,22 +383,18 @@ def activate(run: Run, *, process_wide: bool = False, set_context: bool = True) 
             context.set_process_run(_fallback[-1])
             if whole_process:
                 context.set_whole_process_run(run)
-    env_set = False
-    previous = None
-    if whole_process or threading.current_thread() is threading.main_thread():
-        previous = os.environ.get(PARENT_ENV)
-        os.environ[PARENT_ENV] = run.uid
-        env_set = True
-    return Activation(run, token, process_wide, env_set, previous)
+    activation = Activation(run, token, process_wide, False, None)
+    main = threading.current_thread() is threading.main_thread()
+    if whole_process or (main and (process_wide or env_now)):
+        children.set_now(activation)
+    elif main:
+        children.set_on_spawn(activation)
+    return activation
 
 
 def deactivate(activation: Activation) -> None:
     """Undo `activate` (in reverse order of activation)."""
-    if activation.env_set and os.environ.get(PARENT_ENV) == activation.run.uid:
-        if activation.previous_env is None:
-            os.environ.pop(PARENT_ENV, None)
-        else:
-            os.environ[PARENT_ENV] = activation.previous_env
+    children.release(activation)
     if activation.process_wide:
         with _fallback_lock:
             for i in range(len(_fallback) - 1, -1, -1):

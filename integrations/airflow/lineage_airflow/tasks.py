@@ -71,7 +71,8 @@ def started(ti: Any) -> Any:
         lifecycle.record_upstream(run, *upstream)
     assets.record_uris(run, inlets, "input")
     record = Try(run, run.transform_id, None, assets.HookLineage())
-    record.activation = lifecycle.activate(run)
+    # Operators copy os.environ for the processes they start (a BashOperator's script).
+    record.activation = lifecycle.activate(run, env_now=True)
     with _lock:
         _tries[(external_id, attempt)] = record
     return run
