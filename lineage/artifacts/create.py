@@ -172,6 +172,16 @@ def build(
     artifact._temporary_source = temporary_source
 
 
+#: Complete artifacts of a content in a space, the one with ``dedup_hash`` first. ``+ 0``:
+#: without ANALYZE statistics SQLite walked the space_id (or size) index instead of the
+#: hash index: every artifact of the space per lookup (15 ms at 50,000 artifacts).
+#: kind: an object registered in place is not lineage's to store a file into.
+CONTENT_MATCH = (
+    "WHERE hash = ? AND size + 0 = ? AND hash_type = ? AND storage_ongoing = ? "
+    "AND space_id + 0 = ? AND kind <> 'external' "
+    "ORDER BY CASE WHEN dedup_hash IS NULL THEN 1 ELSE 0 END, id LIMIT 1")
+
+
 def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None,
             space_id: int) -> tuple[Any, Any]:
     """(complete artifact with this content or None, (uid, version) of the key's newest or None).
@@ -185,12 +195,8 @@ def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None,
     false = db.dialect.encode("bool", False)
 
     def work(conn: Any) -> tuple[Any, Any]:
-        row = conn.fetchone(
-            # kind: an object registered in place is not lineage's to store a file into.
-            f"{select} WHERE hash = ? AND size = ? AND hash_type = ? AND storage_ongoing = ? "
-            "AND space_id = ? AND kind <> 'external' ORDER BY CASE WHEN dedup_hash IS NULL THEN 1 ELSE 0 END, id LIMIT 1",
-            [digest.sha256, digest.size, HASH_TYPE, false, space_id],
-        )
+        row = conn.fetchone(f"{select} {CONTENT_MATCH}",
+                            [digest.sha256, digest.size, HASH_TYPE, false, space_id])
         family = None
         if key is not None:
             family = conn.fetchone(

@@ -221,16 +221,14 @@ def save_external(artifact: Artifact) -> Artifact:
     concurrent save) is adopted; the current run becomes the creator.
     """
     from lineage.artifact import Artifact as ArtifactClass
-    from lineage.artifacts.save import (_INSERT_COLUMNS, Context, _apply_run, _update_changed,
-                                        link_recreated)
+    from lineage.artifacts.save import _INSERT_COLUMNS, Context, _adopt_link, _update_changed
     from lineage.artifacts.stores import lock_key
     from lineage.db.uids import STEM_LENGTH, versioned_uid
     from lineage.models.links import PROJECT_ARTIFACT, link_rows_sql
 
     ctx = Context.current()
     if artifact.id is not None:
-        ctx.db.write(lambda conn: link_recreated(conn, artifact, ctx))
-        _apply_run(artifact, ctx)
+        _adopt_link(ctx, artifact)
         _update_changed(artifact)  # the user's fields (description, key) changed meanwhile
         return artifact
     location: Location = artifact._external  # type: ignore[attr-defined]
@@ -271,8 +269,7 @@ def save_external(artifact: Artifact) -> Artifact:
     artifact.__dict__.update(fresh.__dict__)
     artifact._external = location  # type: ignore[attr-defined]
     if not inserted:
-        ctx.db.write(lambda conn: link_recreated(conn, artifact, ctx))
-        _apply_run(artifact, ctx)
+        _adopt_link(ctx, artifact)
     return artifact
 
 

@@ -147,8 +147,7 @@ def save_artifact(artifact: Artifact) -> Artifact:
         ctx = Context.current()
         if artifact._source is not None:
             _heal(ctx, artifact)
-            ctx.db.write(lambda conn: link_recreated(conn, artifact, ctx))
-            _apply_run(artifact, ctx)
+            _adopt_link(ctx, artifact)
         _update_changed(artifact)
         _drop_temporary_source(artifact)
         return artifact
@@ -704,6 +703,9 @@ def _adopt(ctx: Context, item: Item) -> Artifact:
 
 
 def _adopt_link(ctx: Context, artifact: Artifact) -> None:
+    """`link_recreated` in a transaction of its own; none without a current run (nothing to link)."""
+    if ctx.run_id is None:
+        return
     ctx.db.write(lambda conn: link_recreated(conn, artifact, ctx))
     _apply_run(artifact, ctx)
 

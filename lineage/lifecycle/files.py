@@ -61,13 +61,16 @@ def record_file(run: Run, path: str | os.PathLike[str], *, role: Role, key: str 
         if not location.exists():
             return None
     if role == "output":
-        activation = activate(run, set_context=True)
+        # The save links to the current run: made `run` unless it is already (an
+        # engine's task run, activated for the whole task).
+        activation = None if context.current_run() is run else activate(run, set_context=True)
         try:
             artifact = _saved(location, key, description)
         except FileNotFoundError:
             return None
         finally:
-            deactivate(activation)
+            if activation is not None:
+                deactivate(activation)
         if artifact.run_id != run.id:
             record_output(run, artifact)
         return artifact

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lineage.errors import ValidationError
 
@@ -26,6 +27,9 @@ HASH_TYPE = "sha256"
 
 BLOCK_SIZE = 1 << 20
 """Read size for hashing; large enough for hashlib to release the GIL."""
+
+SMALL_READ = 64 << 10
+"""Size of the first read of a file being hashed: small files need no other."""
 
 FOLDER_MANIFEST_HEADER = b"lineage-folder-manifest-v1\n"
 """First line of a folder manifest; keeps folder and file digests apart."""
@@ -106,19 +110,31 @@ def hash_fd(fd: int, offset: int = 0, progress: Callable[[int], object] | None =
 
     Reads at explicit offsets, so the descriptor's position is left unchanged.
     ``progress`` is called with the number of bytes of each block hashed.
+    Content under `SMALL_READ` bytes is read as it is, without the block
+    buffer (zeroing 1 MiB costs more than hashing a small file).
     """
     h = hashlib.sha256()
-    view = memoryview(bytearray(BLOCK_SIZE))
     pos = offset
-    while True:
-        n = pread_into(fd, view, pos)
-        if not n:
+    while data := os.pread(fd, SMALL_READ, pos):
+        h.update(data)
+        pos += len(data)
+        if progress is not None:
+            progress(len(data))
+        if len(data) == SMALL_READ:  # a large file: the rest in blocks
+            pos = _hash_blocks(fd, h, pos, progress)
             break
+    return FileDigest(h.hexdigest(), pos - offset)
+
+
+def _hash_blocks(fd: int, h: Any, pos: int, progress: Callable[[int], object] | None) -> int:
+    """Feed `h` the content of `fd` from `pos` to its end in `BLOCK_SIZE` reads; the end offset."""
+    view = memoryview(bytearray(BLOCK_SIZE))
+    while n := pread_into(fd, view, pos):
         h.update(view[:n])
         pos += n
         if progress is not None:
             progress(n)
-    return FileDigest(h.hexdigest(), pos - offset)
+    return pos
 
 
 def hash_file(path: str | os.PathLike[str], progress: Callable[[int], object] | None = None) -> FileDigest:

@@ -12,6 +12,8 @@ import pytest
 from lineage.errors import ValidationError
 from lineage.storage.hashing import (
     FOLDER_MANIFEST_HEADER,
+    BLOCK_SIZE,
+    SMALL_READ,
     FileDigest,
     FolderEntry,
     hash_bytes,
@@ -34,6 +36,18 @@ def test_hash_file_matches_hashlib(tmp_path: Path) -> None:
     path = tmp_path / "f.bin"
     path.write_bytes(data)
     assert hash_file(path) == FileDigest(hashlib.sha256(data).hexdigest(), len(data))
+
+
+@pytest.mark.parametrize("size", [1, SMALL_READ - 1, SMALL_READ, SMALL_READ + 1,
+                                  BLOCK_SIZE + SMALL_READ, BLOCK_SIZE + SMALL_READ + 1])
+def test_hash_file_around_the_first_read_and_the_block_size(tmp_path: Path, size: int) -> None:
+    """A small file is read in one piece, a larger one in blocks after its first read."""
+    data = os.urandom(size)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    seen: list[int] = []
+    assert hash_file(path, seen.append) == FileDigest(hashlib.sha256(data).hexdigest(), size)
+    assert sum(seen) == size
 
 
 def test_hash_empty_file(tmp_path: Path) -> None:

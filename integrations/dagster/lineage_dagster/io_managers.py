@@ -227,6 +227,9 @@ def _record(record: Any, context: Any, *args: Any) -> None:
 
 def _step_of(context: Any) -> Any:
     run_id, step_key = internals.io_step(context)
+    known = recorder.step_known(run_id, step_key)  # the usual case: its start was seen here
+    if known is not None:
+        return known
     return recorder.step_run(run_id, step_key, context.step_context.instance,
                              attempt=internals.step_attempt(context),
                              handle_path=internals.node_handle_path(context))

@@ -76,7 +76,7 @@ class _Step:
 
 
 class _DagsterRun:
-    __slots__ = ("run", "started_at", "origin", "fetched")
+    __slots__ = ("run", "started_at", "origin", "fetched", "_source")
 
     def __init__(self, run: Any, started_at: datetime | None, origin: sources.Origin,
                  fetched: bool) -> None:
@@ -84,6 +84,14 @@ class _DagsterRun:
         self.started_at = started_at
         self.origin = origin
         self.fetched = fetched  # read from the Dagster instance (with its start time)
+        self._source: tuple[sources.Origin, Any] | None = None
+
+    def source(self) -> Any:
+        """The run's `lifecycle.Source`, resolved once per origin (not once per step)."""
+        known = self._source
+        if known is None or known[0] is not self.origin:
+            known = self._source = (self.origin, sources.run_source(self.run, self.origin))
+        return known[1]
 
 
 class Recorder:
@@ -191,7 +199,7 @@ class Recorder:
         if run is None:
             info = self._dagster_run_info(run_id, instance)
             dagster_run = info.run
-            source = sources.run_source(dagster_run, info.origin)
+            source = info.source()
             run = lifecycle.engine_run(
                 source.transform, external_source=SOURCE, external_id=run_id,
                 entrypoint=dagster_run.job_name, name=dagster_run.job_name,
@@ -301,8 +309,7 @@ class Recorder:
         info = self._dagster_run_info(run_id, instance)
         dagster_run = info.run
         op_name = handle_path[-1] if handle_path else step_key
-        source, entrypoint = sources.op_source(op_name, info.origin,
-                                               sources.run_source(dagster_run, info.origin))
+        source, entrypoint = sources.op_source(op_name, info.origin, info.source)
         details: dict[str, Any] = {"step_key": step_key, "op": ".".join(handle_path) or step_key,
                                    "job": dagster_run.job_name, "dagster_run_id": run_id}
         partition = (dagster_run.tags or {}).get("dagster/partition")

@@ -47,9 +47,12 @@ def run_source(dagster_run: Any, origin: Origin = NO_ORIGIN) -> lifecycle.Source
 
 
 def op_source(op_name: str, origin: Origin,
-              fallback: lifecycle.Source) -> tuple[lifecycle.Source, str]:
-    """The Transform of an op's function and the entrypoint to record (its qualified name)."""
+              fallback: Callable[[], lifecycle.Source]) -> tuple[lifecycle.Source, str]:
+    """The Transform of an op's function and the entrypoint to record (its qualified name).
+
+    `fallback` gives the run's Transform, for an op whose function is unknown.
+    """
     fn = origin.ops.get(op_name)
     if fn is None:
-        return fallback, op_name
+        return fallback(), op_name
     return lifecycle.function_transform(fn, KIND), getattr(fn, "__qualname__", op_name)
