@@ -3,10 +3,10 @@
 A child process links to the run current where it was started through
 ``LINEAGE_PARENT_RUN_UID`` in its environment. Setting the variable each
 time a run becomes current would cost a ``setenv`` per task or step, and
-glibc keeps every value ever set (about 80 bytes per run uid, never freed:
-a worker running a million tasks would hold 80 MB more). So for runs made
-current in the main thread the variable is set when a process is about to
-be started (an audit hook on Python's process-starting events), to the
+glibc keeps every value ever set (64 to 80 bytes per run uid, never
+freed: a worker running a million tasks would hold 64 to 80 MB more). So
+for runs made current in the main thread the variable is set when a
+process is about to be started (an audit hook on Python's process-starting events), to the
 run current in the starting context, and put back when that run stops
 being current (`release`). Runs of a whole process and flows
 (``process_wide``) set it at once (`set_now`): code that copies
