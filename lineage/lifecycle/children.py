@@ -6,9 +6,9 @@ time a run becomes current would cost a ``setenv`` per task or step, and
 glibc keeps every value ever set (64 to 80 bytes per run uid, never
 freed: a worker running a million tasks would hold 64 to 80 MB more). So
 for runs made current in the main thread the variable is set when a
-process is about to be started (an audit hook on Python's process-starting events), to the
-run current in the starting context, and put back when that run stops
-being current (`release`). Runs of a whole process and flows
+process is about to be started (an audit hook on Python's
+process-starting events), to the run current in the starting context,
+and put back when that run stops being current (`release`). Runs of a whole process and flows
 (``process_wide``) set it at once (`set_now`): code that copies
 ``os.environ`` for a child of its own sees them.
 

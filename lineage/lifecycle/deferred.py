@@ -64,7 +64,6 @@ BATCH_SECONDS = 0.25
 _TICK_SECONDS = 0.25
 
 
-
 class RunWrite(Protocol):
     """How a deferred run is written, alone or in a batch (`engine_run` makes one per run).
 

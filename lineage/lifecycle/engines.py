@@ -33,8 +33,8 @@ from lineage.errors import ValidationError
 from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
 from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _cli_args,
-                                    _hostname, _insert_inputs, _relax_durability, _resolve_parent,
-                                    durable_finish, error_text, loaded_deferred)
+                                    _hostname, _insert_inputs, _insert_links, _relax_durability,
+                                    _resolve_parent, durable_finish, error_text, loaded_deferred)
 
 if TYPE_CHECKING:
     from lineage.db.database import Connection
@@ -517,13 +517,9 @@ def _run_ids(runs: Iterable[Run | int]) -> list[int]:
 
 def _insert_upstream(conn: Connection, run_id: int, upstream_ids: list[int]) -> None:
     """Link `run_id` to each upstream run (idempotent; a link to itself is skipped)."""
-    from lineage.models.links import RUN_UPSTREAM, link_rows_sql
+    from lineage.models.links import RUN_UPSTREAM
 
-    sql = link_rows_sql(RUN_UPSTREAM)
-    now = conn.dialect.encode("datetime", utcnow())
-    for upstream_id in upstream_ids:
-        if upstream_id != run_id:
-            conn.execute(sql, [run_id, upstream_id, now])
+    _insert_links(conn, RUN_UPSTREAM, [(run_id, up) for up in upstream_ids if up != run_id])
 
 
 def _insert_or_fetch(conn: Connection, run: Run, parent_space: int | None = None, *,
@@ -562,12 +558,18 @@ def _try_insert(conn: Connection, run: Run, parent_space: int | None = None) -> 
     row = conn.execute(plan.sql, params).fetchone()
     if row is None:
         return False
-    run.id = row[0]
-    if parent_space is not None:
-        run._assign(space_id=row[1])
-        values[plan.space_at] = row[1]
-    _mark_saved(run, plan, values)
+    _inserted(run, plan, values, row[0], row[1] if parent_space is not None else None)
     return True
+
+
+def _inserted(run: Run, plan: _InsertPlan, values: list[Any], run_id: int,
+              space_id: int | None) -> None:
+    """`run` as its INSERT stored it: its id, the space the INSERT chose (if it chose one)."""
+    run.id = run_id
+    if space_id is not None:
+        run._assign(space_id=space_id)
+        values[plan.space_at] = space_id
+    _mark_saved(run, plan, values)
 
 
 #: Rows per multi-row INSERT: 24 parameters each stays far below SQLite's and
@@ -603,27 +605,9 @@ def _insert_many(conn: Connection, writes: list[_EngineWrite]) -> list[_EngineWr
             if found is None:
                 write.conflicted = True
                 continue
-            run.id = found[0]
-            run._assign(space_id=found[1])
-            values[at] = found[1]
-            _mark_saved(run, plan, values)
+            _inserted(run, plan, values, *found)
             inserted.append(write)
     return inserted
-
-
-def _insert_links(conn: Connection, link: Any, rows: list[tuple[int, int]]) -> None:
-    """Link rows ``(left id, right id)`` of one link table, stamped now, idempotent."""
-    from lineage.models.links import link_rows_sql
-
-    if not rows:
-        return
-    now = conn.dialect.encode("datetime", utcnow())
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start:start + _ROWS_PER_INSERT]
-        params: list[Any] = []
-        for left, right in chunk:
-            params += (left, right, now)
-        conn.execute(link_rows_sql(link, len(chunk)), params)
 
 
 class _InsertPlan:

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lineage import context
-from lineage.lifecycle import children
 from lineage.db.dialect import utcnow
 from lineage.db.record import insert_row
+from lineage.lifecycle import children
 from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import (ResolvedFeatures, _cache, _instance, ensure_environment,
                                        resolve_projects, run_project_ids, validate_features)
@@ -188,12 +188,28 @@ def durable_finish(run: Run) -> bool:
 
 
 def _insert_inputs(conn: Connection, run_id: int, artifact_ids: list[int]) -> None:
-    from lineage.models.links import RUN_INPUT, link_rows_sql
+    from lineage.models.links import RUN_INPUT
 
-    sql = link_rows_sql(RUN_INPUT)
+    _insert_links(conn, RUN_INPUT, [(run_id, artifact_id) for artifact_id in artifact_ids])
+
+
+#: Link rows per multi-row INSERT (three parameters each).
+_LINKS_PER_INSERT = 200
+
+
+def _insert_links(conn: Connection, link: Any, rows: list[tuple[int, int]]) -> None:
+    """Link rows ``(left id, right id)`` of one link table, stamped now, idempotent."""
+    from lineage.models.links import link_rows_sql
+
+    if not rows:
+        return
     now = conn.dialect.encode("datetime", utcnow())
-    for artifact_id in artifact_ids:
-        conn.execute(sql, [run_id, artifact_id, now])
+    for start in range(0, len(rows), _LINKS_PER_INSERT):
+        chunk = rows[start:start + _LINKS_PER_INSERT]
+        params: list[Any] = []
+        for left, right in chunk:
+            params += (left, right, now)
+        conn.execute(link_rows_sql(link, len(chunk)), params)
 
 
 def finish_run(run: Run, status: str = "completed", error: str | BaseException | None = None,
@@ -372,8 +388,9 @@ def activate(run: Run, *, process_wide: bool = False, set_context: bool = True,
     process started while the run is current links to it through
     ``LINEAGE_PARENT_RUN_UID``: set at once for a `process_wide` run (and
     with `env_now`), else when a process is started
-    (`lineage.lifecycle.children`); restored by `deactivate`. Worker threads leave it alone: the environment is shared
-    by all threads of a process.
+    (`lineage.lifecycle.children`); restored by `deactivate`. Worker
+    threads leave it alone: the environment is shared by all threads of a
+    process.
     """
     token = context.enter_run(run) if set_context else None
     whole_process = process_wide and not set_context
