@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from lineage.capture.redact import redact_secrets, redact_url, url_secrets
 from lineage.db.dialect import Dialect, PostgresDialect
+from lineage.db.file_flags import refused_sqlite_files
 from lineage.errors import DatabaseUnreachable, DatabaseWriteError, PermissionDenied
 
 T = TypeVar("T")
@@ -330,6 +331,16 @@ class Database:
                 return None
             text = str(exc)
             path = self.sqlite_path
+            if "readonly" in text or "read-only" in text or "disk I/O error" in text:
+                refused = refused_sqlite_files(path)
+                if refused:
+                    where, flag = refused[0]
+                    named = "the file itself" if where == path else str(where)
+                    return DatabaseWriteError(
+                        f"cannot write to the SQLite database {path}: it is read-only, {named} "
+                        f"is {flag} ({text}). Clear the flag (chattr -{flag[0]} {where}), then "
+                        "run the command again."
+                    )
             if "readonly" in text or "read-only" in text:
                 return DatabaseWriteError(
                     f"cannot write to the SQLite database {path}: it is read-only ({text}). "
