@@ -206,7 +206,7 @@ def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None,
             )
         return (None if row is None else Artifact.from_row(row, conn.dialect)), family
 
-    return db.read(work)
+    return db.read(work, own_writes=False)  # deferred runs write no artifact rows
 
 
 def _describe(artifact: Any) -> str:
