@@ -13,7 +13,9 @@ Any failure before step 3 commits deletes the row (if this save inserted it
 and it is still flagged) and the object (if this save created it and no row
 points at it), then re-raises the original exception unchanged. A process
 killed in between leaves at most a flagged row, which the next save of the
-same content completes and `lineage doctor` repairs or removes.
+same content completes and `lineage doctor` repairs or removes. A creating
+run that is a deferred engine run not written yet is written in the save's
+first transaction (`Context.write`): the rows that point at it commit with it.
 
 Decisions:
 

@@ -35,7 +35,9 @@ if it started less than `DEFER_SECONDS` ago and nothing pointed at it or
 started a process; nor is one that ended less than `BATCH_SECONDS` ago
 (its batch not written yet; it was not in the store as ended, nor perhaps
 as started). Nothing on disk refers to either, and the flow run, written
-at its start, shows the flow started (then aborted). Writes are idempotent
+at its start, shows the flow started (then aborted). A run that saved an
+artifact is in the store with it, as started at least: the artifact's
+row never points at a run that is not stored. Writes are idempotent
 by the engine's id, so a run written twice (by a forked child, say) is
 still one run.
 """
