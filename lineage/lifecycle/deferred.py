@@ -243,7 +243,7 @@ def joining(run: Any) -> Iterator[None]:
     before the caller's transaction as the background writer takes it, so
     neither waits for the other's database lock while holding this one.
     """
-    if not is_pending(run):
+    if not is_pending(run) or run.__dict__.get("id") is not None:  # no write to join
         yield
         return
     with _lock:
