@@ -48,6 +48,17 @@ def test_the_run_commits_with_its_first_artifact_and_its_end_waits_for_a_batch(
     assert len(writes) == 4 and not deferred.is_pending(task)
 
 
+def test_a_save_does_not_write_the_batch_waiting(workflow, flow_run, instance, tmp_path,
+                                                 monkeypatch):
+    monkeypatch.setattr(deferred, "BATCH_SECONDS", 60.0)
+    ended = deferred_task(workflow, flow_run, "task-0")
+    lifecycle.finish_run(ended, "completed")  # waits for its batch
+    task = deferred_task(workflow, flow_run)
+    writes = write_transactions(instance)
+    _save_in(task, tmp_path / "out.txt", "new content")  # its content lookup reads artifacts only
+    assert len(writes) == 2 and lifecycle.stored_id(ended) is None and deferred.is_pending(ended)
+
+
 def test_a_resaved_content_takes_the_run_into_its_one_transaction(workflow, flow_run, instance,
                                                                   tmp_path):
     saved = ln.Artifact(_write(tmp_path / "a.txt", "known"), key="a.txt").save()
