@@ -21,9 +21,10 @@ adapter's cost is instrumented minus plain, paired per repeat; the figure
 is the median over repeats. Both wall time (``perf_counter``) and CPU time
 of this process (``process_time``) are reported: on a loaded machine wall
 times stretch with the load, CPU times much less. Each instrumented step
-records: its run (one write transaction to start, one to finish), the
-artifact of its asset (hash, copy into lineage's storage, its version and
-link), its input, and the ``lineage/artifact`` metadata Dagster stores.
+records: its run (its start written in the transaction of its artifact,
+its end in a batch of the background writer), the artifact of its asset
+(hash, copy into lineage's storage, its version and link), its input, and
+the ``lineage/artifact`` metadata Dagster stores.
 Each timed run starts after ``gc.collect()``: Dagster's runs leave about
 4,000 objects per run in the oldest generation, so a full collection of
 its heap (~150 ms) comes every ~8 runs, as often with lineage as without,

@@ -115,10 +115,10 @@ def _read_file(path: Path, size: int, instance: Instance, progress: Callable[[in
 def _stored_of_size(instance: Instance, size: int) -> list[tuple[int | None, str, str]]:
     """``(storage_id, object_key, hash)`` of up to two stored objects of complete files of `size`."""
     false = instance.db.dialect.encode("bool", False)
-    rows = instance.db.query(
+    rows = instance.db.read(lambda conn: conn.fetchall(
         "SELECT DISTINCT storage_id, object_key, hash FROM artifact WHERE size = ? AND kind = ? "
         "AND storage_ongoing = ? AND object_key IS NOT NULL LIMIT 2",
-        [size, "file", false])
+        [size, "file", false]), own_writes=False)  # deferred runs write no artifact rows
     return [(r[0], r[1], r[2]) for r in rows]
 
 

@@ -123,8 +123,9 @@ def build(
         suffix = "" if kind == "folder" else suffix_of(path.name)
         if not suffix and key is not None and kind == "file":
             suffix = suffix_of(key)
-    existing, family = _lookup(instance.db, digest, key, artifact.space_id)
     mode = instance.settings.upon_artifact_create_if_hash_exists
+    existing, family = _lookup(instance.db, digest, key, artifact.space_id,
+                               family_if_found=mode == "warn_create_new")
     if existing is not None:
         where = _describe(existing)
         if mode == "error":
@@ -183,11 +184,13 @@ CONTENT_MATCH = (
 
 
 def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None,
-            space_id: int) -> tuple[Any, Any]:
+            space_id: int, *, family_if_found: bool) -> tuple[Any, Any]:
     """(complete artifact with this content or None, (uid, version) of the key's newest or None).
 
     Both within `space_id`: each space has its own records of shared content
-    and its own versions of a key (docs/spaces.md).
+    and its own versions of a key (docs/spaces.md). The key's newest is
+    looked up only for new content, or with `family_if_found` (a new record
+    of known content).
     """
     from lineage.artifact import Artifact
 
@@ -198,7 +201,7 @@ def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None,
         row = conn.fetchone(f"{select} {CONTENT_MATCH}",
                             [digest.sha256, digest.size, HASH_TYPE, false, space_id])
         family = None
-        if key is not None:
+        if key is not None and (row is None or family_if_found):
             family = conn.fetchone(
                 "SELECT uid, version FROM artifact WHERE key = ? AND storage_ongoing = ? "
                 "AND space_id = ? ORDER BY version DESC LIMIT 1",
@@ -206,7 +209,7 @@ def _lookup(db: Any, digest: FileDigest | FolderDigest, key: str | None,
             )
         return (None if row is None else Artifact.from_row(row, conn.dialect)), family
 
-    return db.read(work)
+    return db.read(work, own_writes=False)  # deferred runs write no artifact rows
 
 
 def _describe(artifact: Any) -> str:

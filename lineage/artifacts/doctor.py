@@ -319,7 +319,7 @@ def _complete(instance: Instance, store: ObjectStore, artifact: Artifact) -> boo
     from lineage.db.dialect import utcnow
 
     ctx = Context(instance, instance.db, artifact.run_id, instance.user_id(), [], utcnow())
-    item = Item(artifact, store, artifact.storage_id, artifact.object_key, artifact.run_id,
+    item = Item(artifact, store, artifact.storage_id, artifact.object_key,
                 artifact.created_by_id, row_id=artifact.id, by_creation_time=True)
     finalize(ctx, [item])
     return item.outcome == "done"

@@ -264,7 +264,7 @@ def save_external(artifact: Artifact) -> Artifact:
             conn.execute(link_rows_sql(PROJECT_ARTIFACT), [project_id, row[0]])
         return True, conn.fetchone(f"{select} WHERE id = ?", [row[0]])
 
-    inserted, row = ctx.db.write(work)
+    inserted, row = ctx.write(work)
     fresh = ArtifactClass.from_row(row, ctx.db.dialect)
     artifact.__dict__.update(fresh.__dict__)
     artifact._external = location  # type: ignore[attr-defined]

@@ -13,7 +13,9 @@ Any failure before step 3 commits deletes the row (if this save inserted it
 and it is still flagged) and the object (if this save created it and no row
 points at it), then re-raises the original exception unchanged. A process
 killed in between leaves at most a flagged row, which the next save of the
-same content completes and `lineage doctor` repairs or removes.
+same content completes and `lineage doctor` repairs or removes. A creating
+run that is a deferred engine run not written yet is written in the save's
+first transaction (`Context.write`): the rows that point at it commit with it.
 
 Decisions:
 
@@ -41,12 +43,13 @@ from __future__ import annotations
 import os
 import secrets
 import string
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lineage.artifacts.stores import (
     for_update,
@@ -69,7 +72,10 @@ if TYPE_CHECKING:
     from lineage.artifact import Artifact
     from lineage.db.database import Connection, Database
     from lineage.instance import Instance
+    from lineage.models.run import Run
     from lineage.storage.base import ObjectStore
+
+T = TypeVar("T")
 
 #: How often a save starts over when its row vanished under it.
 MAX_ATTEMPTS = 5
@@ -89,14 +95,35 @@ _INSERT_COLUMNS = (
 
 @dataclass
 class Context:
-    """What every row of one save shares: run, user, projects, time."""
+    """What every row of one save shares: run, user, projects, time.
+
+    Attributes:
+        run: The creating run (or its id), None for none. A deferred engine
+            run not written yet is written inside the save's first
+            transaction (`write`), so no artifact row points at a run that
+            is not stored, whatever crash comes between.
+    """
 
     instance: Instance
     db: Database
-    run_id: int | None
+    run: Run | int | None
     user_id: int
     project_ids: list[int]
     now: datetime
+
+    @property
+    def run_id(self) -> int | None:
+        """The creating run's id (read it inside `write`: a deferred run is written there)."""
+        run = self.run
+        return run if run is None or isinstance(run, int) else run.id
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """``db.write(work)``, a deferred creating run written in the same transaction."""
+        deferred = sys.modules.get("lineage.lifecycle.deferred")  # loaded once a run was deferred
+        if deferred is None or isinstance(self.run, (int, type(None))):
+            return self.db.write(work)
+        with deferred.joining(self.run):
+            return self.db.write(work)
 
     @classmethod
     def current(cls) -> Context:
@@ -107,15 +134,14 @@ class Context:
         instance = current_instance()
         run = current_run()
         project_ids: list[int] = []
-        if run is not None and run.id is not None:
+        if run is not None:
             try:
                 from lineage.lifecycle import run_project_ids
             except ImportError:  # pragma: no cover - the lifecycle ships with lineage
                 run_project_ids = None  # type: ignore[assignment]
             if run_project_ids is not None:
                 project_ids = run_project_ids(run)
-        return cls(instance, instance.db, None if run is None else run.id, instance.user_id(),
-                   project_ids, utcnow())
+        return cls(instance, instance.db, run, instance.user_id(), project_ids, utcnow())
 
 
 @dataclass
@@ -126,7 +152,6 @@ class Item:
     store: ObjectStore
     storage_id: int | None
     object_key: str
-    run_id: int | None
     user_id: int | None
     row_id: int | None = None
     took_over: bool = False
@@ -262,7 +287,7 @@ def prepare(ctx: Context, artifact: Artifact) -> Item:
     digest = artifact._digest
     suffix = "" if isinstance(digest, FolderDigest) else (artifact.suffix or "")
     object_key = object_key_in_space(instance, artifact.space_id, artifact.hash, suffix)
-    return Item(artifact, store, storage_id, object_key, ctx.run_id, ctx.user_id)
+    return Item(artifact, store, storage_id, object_key, ctx.user_id)
 
 
 def insert_flagged(ctx: Context, items: list[Item]) -> None:
@@ -293,7 +318,7 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
             values = [
                 uids[id(item)], a.key, a.description, a.suffix or "", a.kind, a.otype, a.size,
                 a.hash, a.hash_type, a.dedup_hash, a.n_files, item.storage_id, item.object_key,
-                item.run_id, a.version or 1, d.encode("bool", False), d.encode("bool", True),
+                ctx.run_id, a.version or 1, d.encode("bool", False), d.encode("bool", True),
                 now, now, item.user_id, a.space_id,
             ]
             unseen = 0
@@ -321,7 +346,7 @@ def insert_flagged(ctx: Context, items: list[Item]) -> None:
                 raise LineageError(f"could not insert the row of {a._source}; retry the save.")
         return results
 
-    results = ctx.db.write(work)
+    results = ctx.write(work)
     for item in items:
         row_id, other = results[id(item)]
         if row_id is not None:
@@ -383,7 +408,7 @@ def finalize(ctx: Context, items: list[Item], *, recreated: Sequence[Artifact] =
     for attempt in range(FINALIZE_ATTEMPTS):
         fresh_stem = attempt > 0
         try:
-            outcomes = ctx.db.write(
+            outcomes = ctx.write(
                 lambda conn, fresh=fresh_stem: _finalize_work(conn, ctx, items, recreated, fresh))
             break
         except Exception as exc:
@@ -440,7 +465,7 @@ def _finalize_work(conn: Connection, ctx: Context, items: list[Item],
         else:
             version, uid = 1, versioned_uid(row[_column_index("uid")][:STEM_LENGTH], 1)
             latest = True
-        run_id = item.run_id
+        run_id = ctx.run_id
         previous = row[_column_index("run_id")] if item.took_over else None
         if previous is not None and previous != run_id:
             conn.execute(link_rows_sql(ARTIFACT_PREVIOUS_RUN), [item.row_id, previous, now])
@@ -704,9 +729,9 @@ def _adopt(ctx: Context, item: Item) -> Artifact:
 
 def _adopt_link(ctx: Context, artifact: Artifact) -> None:
     """`link_recreated` in a transaction of its own; none without a current run (nothing to link)."""
-    if ctx.run_id is None:
+    if ctx.run is None:
         return
-    ctx.db.write(lambda conn: link_recreated(conn, artifact, ctx))
+    ctx.write(lambda conn: link_recreated(conn, artifact, ctx))
     _apply_run(artifact, ctx)
 
 

@@ -230,6 +230,7 @@ class Database:
             if self.is_sqlite:  # cannot change inside a transaction: before BEGIN
                 cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[level]}")
             conn.durability = level
+        self._local.ended = []
         if single and self.is_sqlite:
             # One statement in autocommit mode is its own transaction: it
             # takes the write lock when it starts and commits when it ends.
@@ -237,8 +238,12 @@ class Database:
             self._local.depth = 1
             try:
                 yield conn
-            finally:
+            except BaseException:
                 self._local.depth = 0
+                self._end(committed=False)
+                raise
+            self._local.depth = 0
+            self._end(committed=True)
             return
         self._local.committing = False
         cursor.execute("BEGIN IMMEDIATE" if (write and self.is_sqlite) else "BEGIN")
@@ -252,9 +257,32 @@ class Database:
                 cursor.execute("ROLLBACK")
             except Exception:  # noqa: BLE001 - the original error matters more
                 pass
+            self._local.depth = 0
+            self._end(committed=False)
             raise
         finally:
             self._local.depth = 0
+        self._end(committed=True)
+
+    def _end(self, *, committed: bool) -> None:
+        """Tell the `after_transaction` callbacks of the transaction that just ended."""
+        ended, self._local.ended = self._local.ended, []
+        for callback in ended:
+            callback(committed)
+
+    def after_transaction(self, callback: Callable[[bool], None]) -> None:
+        """Call ``callback(committed)`` when the calling thread's transaction ends.
+
+        For state kept outside the database that is true only once the
+        transaction's rows are: `callback` gets True after the commit, False
+        after a rollback (a retried transaction calls it for each attempt).
+
+        Raises:
+            RuntimeError: The calling thread is not inside a transaction.
+        """
+        if not self.in_transaction():
+            raise RuntimeError("after_transaction() is for the inside of a transaction")
+        self._local.ended.append(callback)
 
     def in_transaction(self) -> bool:
         """Whether the calling thread is inside a transaction."""
@@ -286,10 +314,17 @@ class Database:
         """
         return self._run(work, write=True, durable=durable, single=single)
 
-    def read(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in a read transaction (a consistent snapshot)."""
+    def read(self, work: Callable[[Connection], T], *, own_writes: bool = True) -> T:
+        """Run `work` in a read transaction (a consistent snapshot).
+
+        Args:
+            work: The transaction's statements.
+            own_writes: False for a read that no write held back can change
+                (deferred engine runs write no artifact rows, say): it then
+                does not call `before_read`, which may write them first.
+        """
         hook = self.before_read
-        if hook is not None and not self.in_transaction():
+        if hook is not None and own_writes and not self.in_transaction():
             hook()
         return self._run(work, write=False)
 

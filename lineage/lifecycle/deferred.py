@@ -8,10 +8,14 @@ returns such a run unwritten, as a `PendingRun`, and it is written:
 * with its final status, once `finish_run` ends it: in the next *batch*,
   which a background thread writes in one transaction `BATCH_SECONDS`
   after the first run in it ended, off the engine's task thread;
+* as started, inside the transaction of the first artifact it saves
+  (`joining`): the artifact's row and its creating run commit together, so
+  a crash leaves both or neither; the run stays deferred for its end, which
+  goes into a batch as below;
 * as it stands (started, or ended and waiting for its batch), the moment
-  anything reads its ``id``: an artifact it saves, a step or task it
-  initiates, a run that links to it (an artifact it loads is not one:
-  `add_inputs` puts the link into the run's own write);
+  anything else reads its ``id``: a step or task it initiates, a run that
+  links to it (an artifact it loads is not one: `add_inputs` puts the link
+  into the run's own write);
 * with every other run waiting, before this process reads the store (so
   it reads its own writes), before it finishes a run that is not deferred
   (a flow's task runs are on disk before the flow's end), and before it
@@ -31,7 +35,9 @@ if it started less than `DEFER_SECONDS` ago and nothing pointed at it or
 started a process; nor is one that ended less than `BATCH_SECONDS` ago
 (its batch not written yet; it was not in the store as ended, nor perhaps
 as started). Nothing on disk refers to either, and the flow run, written
-at its start, shows the flow started (then aborted). Writes are idempotent
+at its start, shows the flow started (then aborted). A run that saved an
+artifact is in the store with it, as started at least: the artifact's
+row never points at a run that is not stored. Writes are idempotent
 by the engine's id, so a run written twice (by a forked child, say) is
 still one run.
 """
@@ -42,8 +48,10 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lineage.lifecycle import children
 from lineage.models.run import Run
@@ -99,6 +107,13 @@ class RunWrite(Protocol):
     def add_inputs(self, artifact_ids: list[int]) -> None:
         """Link these saved artifacts as inputs of the run, in its write."""
 
+    def join(self, conn: Connection) -> Any:
+        """Its statements, as it stands, inside another write's transaction (`joining`);
+        returns what `settle` needs. Changes nothing of that transaction's durability."""
+
+    def mark_stored(self) -> None:
+        """Its row is committed as started (`join`): later writes update it."""
+
 
 @dataclass(slots=True)
 class _Pending:
@@ -109,6 +124,7 @@ class _Pending:
     since: float  # its start; once ended, its end
     writing: bool = False
     ended: bool = False  # waiting in `_queue` for its batch
+    stored: bool = False  # written as started (`joining`): only its end is still to write
 
 
 _lock = threading.RLock()  # held while writing: one write of deferred runs at a time
@@ -119,6 +135,7 @@ _wake = threading.Event()  # a run ended: the background thread starts a batch
 _started: list[bool] = []  # the thread, audit hook and exit handler are installed
 _forked: list[bool] = []  # this process is a forked child: no batches
 _staging = threading.local()  # the batch this thread is writing: .conn, .entries, .results
+_joined = threading.local()  # .run: the run `joining` lets this thread write in its transaction
 
 
 class PendingRun(Run):
@@ -200,7 +217,9 @@ def write(run: PendingRun) -> int | None:
                 entry.writing = True
         if entry is None:
             return run.__dict__.get("id")
-        if mine:
+        if mine and getattr(_joined, "run", None) is run and entry.how.db.in_transaction():
+            _write_joined(entry)
+        elif mine:
             try:
                 entry.how.alone()
             except BaseException:
@@ -212,6 +231,54 @@ def write(run: PendingRun) -> int | None:
         else:  # ended, waiting for its batch
             flush()
         return run.__dict__.get("id")
+
+
+@contextmanager
+def joining(run: Any) -> Iterator[None]:
+    """Inside: the first read of pending `run`'s ``id`` in a write transaction of this
+    thread writes the run in that transaction (an artifact the run saves).
+
+    The run and the rows that point at it then commit together, or not at
+    all (a rollback, a ``kill -9``). Holds the writing lock throughout, taken
+    before the caller's transaction as the background writer takes it, so
+    neither waits for the other's database lock while holding this one.
+    """
+    if not is_pending(run) or run.__dict__.get("id") is not None:  # no write to join
+        yield
+        return
+    with _lock:
+        _joined.run = run
+        try:
+            yield
+        finally:
+            _joined.run = None
+
+
+def _write_joined(entry: _Pending) -> None:
+    """Stage `entry` (claimed for writing) in the calling thread's transaction.
+
+    Once that commits, the run is stored as started and stays pending for
+    its end; after a rollback it is pending as before (no id).
+    """
+    run, db = entry.run, entry.how.db
+    try:
+        result = entry.how.join(db.connection())
+    except BaseException:
+        run.__dict__["id"] = None
+        entry.writing = False
+        raise
+
+    def ended(committed: bool) -> None:
+        if committed:
+            entry.how.settle(result)
+            entry.how.mark_stored()
+        else:
+            run.__dict__["id"] = None
+        with _registry:
+            entry.stored = entry.stored or committed
+            entry.writing = False
+
+    db.after_transaction(ended)
 
 
 def finish(run: PendingRun, status: str, error: str | None, finished_at: datetime) -> bool | None:
@@ -421,7 +488,8 @@ def _write_due() -> None:
         flush()
     with _registry:
         due = [entry for entry in _pending.values()
-               if now - entry.since >= DEFER_SECONDS and not (entry.writing or entry.ended)]
+               if now - entry.since >= DEFER_SECONDS
+               and not (entry.writing or entry.ended or entry.stored)]
     for entry in due:
         write(entry.run)
 

@@ -184,7 +184,7 @@ class _EngineWrite:
     """
 
     __slots__ = ("run", "instance", "db", "parent_space", "project_ids", "input_ids", "upstream",
-                 "upstream_ids", "explicit_start", "conflicted")
+                 "upstream_ids", "explicit_start", "conflicted", "row_stored")
 
     def __init__(self, run: Run, instance: Any, parent_space: int | None, project_ids: list[int],
                  input_ids: list[int], upstream: list[Run | int],
@@ -195,11 +195,12 @@ class _EngineWrite:
         self.upstream_ids: list[int] = []  # read when the run is written: a deferred upstream then
         self.explicit_start = explicit_start
         self.conflicted = False  # the one-statement INSERT found the attempt stored already
+        self.row_stored = False  # committed as started (`join`): later writes update the row
 
     def store(self) -> Run:
         """Write the run now; the run as stored."""
         self.upstream_ids = _run_ids(self.upstream)  # before the transaction: writes pending ones
-        alone = not (self.project_ids or self.input_ids or self.upstream_ids)
+        alone = not (self.row_stored or self.project_ids or self.input_ids or self.upstream_ids)
         if alone and self.db.write(self._insert_alone, durable=self.durable(), single=True):
             return self._settled((self.run, True, None))  # a new attempt: one INSERT
         self.conflicted = alone
@@ -240,7 +241,7 @@ class _EngineWrite:
         _relax_durability(conn)
         for write in writes:
             write.conflicted = False  # also when the transaction is run again
-        inserted = _insert_many(conn, writes)
+        inserted = _insert_many(conn, [write for write in writes if not write.row_stored])
         results: dict[int, Any] = {}
         inputs: list[tuple[int, int]] = []
         upstream: list[tuple[int, int]] = []
@@ -259,6 +260,20 @@ class _EngineWrite:
         _insert_links(conn, RUN_UPSTREAM, upstream)
         return results
 
+    def join(self, conn: Connection) -> tuple[Run, bool, str | None]:
+        """Its statements inside the transaction of an artifact the run saves (`joining`).
+
+        That transaction keeps its own durability: the artifact's commit
+        makes the run durable too.
+        """
+        self.upstream_ids = _run_ids(self.upstream)
+        return self._work(conn, relax=False)
+
+    def mark_stored(self) -> None:
+        """Its row is committed as started: its links are, and its end updates the row."""
+        self.row_stored = True
+        self.project_ids, self.input_ids, self.upstream, self.upstream_ids = [], [], [], []
+
     def settle(self, result: tuple[Run, bool, str | None]) -> None:
         """After the batch committed."""
         self._adopt(self._settled(result))
@@ -268,12 +283,18 @@ class _EngineWrite:
         self.input_ids.extend(i for i in artifact_ids if i not in self.input_ids)
 
     # --- steps ------------------------------------------------------------------------
-    def _work(self, conn: Connection) -> tuple[Run, bool, str | None]:
-        _relax_durability(conn)
+    def _work(self, conn: Connection, relax: bool = True) -> tuple[Run, bool, str | None]:
+        if relax:
+            _relax_durability(conn)
         run = self.run
-        stored = _insert_or_fetch(conn, run, self.parent_space, insert=not self.conflicted)
-        before = None if stored is None else stored.status
+        if self.row_stored and self._update_stored(conn):
+            stored = None
+        else:
+            stored = _insert_or_fetch(conn, run, self.parent_space,
+                                      insert=not (self.conflicted or self.row_stored))
+        before = "started" if self.row_stored else None  # its status when the work began
         if stored is not None:
+            before = stored.status
             run.__dict__["id"] = stored.id  # runs of its batch that link to it read it now
             _fill_in(conn, stored, run, explicit_start=self.explicit_start)
         current = run if stored is None else stored
@@ -283,7 +304,28 @@ class _EngineWrite:
             _insert_inputs(conn, current.id, self.input_ids)
         if self.upstream_ids:
             _insert_upstream(conn, current.id, self.upstream_ids)
-        return current, stored is None, before
+        return current, before is None, before
+
+    def _update_stored(self, conn: Connection) -> bool:
+        """The end of a run stored as started by this process: one UPDATE, if still open there.
+
+        False when the stored row is no longer open (another process ended
+        it): it is then looked up and filled in as any stored attempt.
+        """
+        run = self.run
+        if run.status not in FINAL_STATUSES:
+            return True
+        d = conn.dialect
+        values = [d.encode("str", run.status), d.encode("datetime", run.finished_at), run.error]
+        updated = conn.execute(
+            "UPDATE run SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status IN (?, ?)",
+            [*values, run.__dict__["id"], *OPEN_STATUSES]).rowcount
+        if updated != 1:
+            return False
+        for name, raw in zip(("status", "finished_at", "error"), values):
+            run._loaded[name] = getattr(run, name)
+            run._loaded_raw[name] = raw
+        return True
 
     def _insert_alone(self, conn: Connection) -> bool:
         _relax_durability(conn)  # PostgreSQL only: `single` keeps SQLite to the INSERT
@@ -295,8 +337,10 @@ class _EngineWrite:
             _cache(self.instance).transform_projects.update(
                 (p, stored.transform_id) for p in self.project_ids)
         stored._db = self.db
-        # A new run's projects are known; an existing one's load on first use.
-        stored._project_ids = list(self.project_ids) if created else None
+        # A new run's projects are known; an existing one's load on first use (a run this
+        # process stored as started keeps what it knew).
+        if not self.row_stored:
+            stored._project_ids = list(self.project_ids) if created else None
         _notify_transitions(stored, None if created else before)
         return stored
 

@@ -34,6 +34,26 @@ def subscribe_to_run(instance: Any, run_id: str, callback: Callable[[Any], None]
     instance.add_event_listener(run_id, callback)
 
 
+def unsubscribe_from_run(instance: Any, run_id: str, callback: Callable[[Any], None]) -> None:
+    """Stop calling `callback` for the events of `run_id` (`subscribe_to_run` undone).
+
+    Dagster has no public way: its listeners are a list per run id in
+    ``DagsterInstance._subscribers``. The list is replaced, not changed in
+    place, as Dagster may be iterating it (the callback removes itself).
+    """
+    subscribers = instance._subscribers  # noqa: SLF001
+    remaining = [cb for cb in subscribers.get(run_id, ()) if cb is not callback]
+    if remaining:
+        subscribers[run_id] = remaining
+    else:
+        subscribers.pop(run_id, None)
+
+
+def run_listener_count(instance: Any) -> int:
+    """How many event listeners `instance` holds, over all runs (for leak checks)."""
+    return sum(len(callbacks) for callbacks in instance._subscribers.values())  # noqa: SLF001
+
+
 def restart_attempt(message: str | None) -> int | None:
     """The attempt number of a ``STEP_RESTARTED`` event, from its message.
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import inspect
 import pickle
 import tempfile
-import threading
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,6 @@ from lineage_dagster.recorder import (ARTIFACT_METADATA, GUARDED, SOURCE, artifa
 
 #: Resource key prefix under which a wrapped Pythonic IO manager stays available.
 INNER_PREFIX = "lineage_inner__"
-_watched: set[tuple[int, str]] = set()
-_watched_lock = threading.Lock()
 
 
 class LineageIOManager(dg.IOManager):
@@ -202,16 +199,30 @@ def watch(init_context: Any, origin: Origin) -> None:
         dagster_run = getattr(init_context, "dagster_run", None)
         if instance is None or dagster_run is None:
             return
-        key = (id(instance), dagster_run.run_id)
-        with _watched_lock:
-            if key in _watched:
-                return
-            _watched.add(key)
-        recorder.remember_dagster_run(dagster_run, origin)
+        if not recorder.watch(instance, dagster_run, origin):
+            return  # another IO manager of the run did (until the run ends)
         if getattr(instance.event_log_storage, "lineage_records_events", False):
             return  # lineage's event-log storage records every event itself
         internals.subscribe_to_run(instance, dagster_run.run_id,
-                                   lambda entry: recorder.handle(entry, instance))
+                                   _RunListener(instance, dagster_run.run_id))
+
+
+class _RunListener:
+    """Hands a run's events to the recorder, and unsubscribes at the run's end.
+
+    A long-lived process (a code server, a daemon running runs in process)
+    would otherwise keep one listener per run it ever ran.
+    """
+
+    __slots__ = ("instance", "run_id")
+
+    def __init__(self, instance: Any, run_id: str) -> None:
+        self.instance, self.run_id = instance, run_id
+
+    def __call__(self, entry: Any) -> None:
+        recorder.handle(entry, self.instance)
+        if recorder.ends_run(entry):
+            internals.unsubscribe_from_run(self.instance, self.run_id, self)
 
 
 # --- recording -----------------------------------------------------------------------

@@ -52,6 +52,8 @@ ARTIFACT_METADATA = "lineage/artifact"
 #: What adapter failures are reported as: one warning per kind of failure, not one per event.
 GUARDED = "Dagster runs and assets"
 _OPEN = ("scheduled", "started")
+_RUN_ENDS = frozenset({dg.DagsterEventType.RUN_SUCCESS.value, dg.DagsterEventType.RUN_FAILURE.value,
+                       dg.DagsterEventType.RUN_CANCELED.value})
 _log = logging.getLogger("lineage.dagster")
 _T = dg.DagsterEventType
 
@@ -108,6 +110,7 @@ class Recorder:
         self.loads: set[tuple[str, str, str]] = set()
         self._broken: set[str] = set()
         self._pending_starts: dict[str, datetime | None] = {}
+        self._watched: set[tuple[int, str]] = set()  # (id(instance), run id) until the run ends
         self._handlers = {
             _T.RUN_START.value: self._run_started,
             _T.STEP_START.value: self._step_started,
@@ -159,7 +162,26 @@ class Recorder:
         """Whether recording failed in this run (this process then records no more of it)."""
         return run_id in self._broken
 
+    @staticmethod
+    def ends_run(entry: Any) -> bool:
+        """Whether an ``EventLogEntry`` is the end of its run (success, failure, cancel)."""
+        event = entry.dagster_event
+        return event is not None and event.event_type_value in _RUN_ENDS
+
     # --- the Dagster run ------------------------------------------------------------
+    def watch(self, instance: Any, dagster_run: Any, origin: sources.Origin) -> bool:
+        """Note that this process records `dagster_run` of `instance`: True the first time.
+
+        Forgotten at the run's end, with everything else of the run.
+        """
+        key = (id(instance), dagster_run.run_id)
+        with self._lock:
+            if key in self._watched:
+                return False
+            self._watched.add(key)
+        self.remember_dagster_run(dagster_run, origin)
+        return True
+
     def remember_dagster_run(self, dagster_run: Any, origin: sources.Origin) -> None:
         """Note a DagsterRun this process was handed, and its definitions' origin."""
         with self._lock:
@@ -278,6 +300,7 @@ class Recorder:
             self.loads = {k for k in self.loads if k[0] != run_id}
             self._broken.discard(run_id)
             self._pending_starts.pop(run_id, None)
+            self._watched = {key for key in self._watched if key[1] != run_id}
         for step in steps:
             lifecycle.deactivate(step.activation)
 

@@ -193,3 +193,24 @@ def test_rematerialization_is_a_new_version(instance, tmp_path):
     assert [a.run for a in versions] == [step(first.run_id, "counted"),
                                          step(second.run_id, "counted")]
     assert [a.is_latest for a in versions] == [False, True]
+
+
+@dg.asset
+def flaky_leaf(ordered: list[int]) -> list[int]:
+    raise ValueError("boom")
+
+
+def test_a_long_lived_process_keeps_nothing_of_ended_runs(instance, tmp_path):
+    from lineage_dagster import internals
+    from lineage_dagster.recorder import recorder
+
+    dagster_instance = dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster"))
+    resources = lineage_dagster.instrument({})
+    for repeat in range(12):  # successes and failures, as a code server runs them
+        assets = [raw, ordered] + ([flaky_leaf] if repeat % 3 == 2 else [])
+        result = dg.materialize(assets, instance=dagster_instance, resources=resources,
+                                raise_on_error=False)
+        assert result.success == (repeat % 3 != 2)
+        assert internals.run_listener_count(dagster_instance) == 0  # unsubscribed at the end
+        assert recorder._watched == set() and recorder._dagster_runs == {}  # noqa: SLF001
+    assert ln.Run.filter(external_source="dagster", name="__ephemeral_asset_job__").count() == 12

@@ -64,6 +64,32 @@ def test_subscribe_to_run_sees_the_events_of_its_run_in_the_step_thread():
     assert {t for k, t in seen if k == "STEP_START"} == set(body)
 
 
+def test_unsubscribe_from_run_while_dagster_calls_the_listeners():
+    instance = dg.DagsterInstance.ephemeral()
+    seen = []
+
+    def leaving(entry):
+        seen.append("leaving")
+        internals.unsubscribe_from_run(instance, entry.run_id, leaving)
+
+    @dg.op
+    def one():
+        return 1
+
+    @dg.job
+    def job():
+        one()
+
+    run_id = "0c4e3cd3-5ac5-4b9a-8f3b-1f0f1d8b9b21"
+    internals.subscribe_to_run(instance, run_id, leaving)
+    internals.subscribe_to_run(instance, run_id, lambda entry: seen.append("staying"))
+    assert internals.run_listener_count(instance) == 2
+    job.execute_in_process(instance=instance, run_id=run_id)
+    assert seen[:2] == ["leaving", "staying"] and seen.count("leaving") == 1
+    assert seen.count("staying") > 1  # the list Dagster iterated was not changed under it
+    assert internals.run_listener_count(instance) == 1
+
+
 def test_io_context_step_facts():
     facts = {}
 
