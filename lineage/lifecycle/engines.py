@@ -24,6 +24,8 @@ back to an open one. A later change of a final status is a correction
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -125,53 +127,107 @@ def engine_run(
         ValidationError: An empty external id or source, an attempt below 1,
             or an unknown status.
     """
-    from lineage.models.run import Run
+    _check_call(external_source, external_id, attempt, status)
+    template = RunTemplate(transform, external_source=external_source, entrypoint=entrypoint,
+                           cli_args=cli_args, git=git, environment=environment)
+    return template.run(
+        external_id=external_id, attempt=attempt, parent=parent, inherit_parent=inherit_parent,
+        params=params, name=name, details=details, projects=projects, inputs=inputs,
+        upstream=upstream, status=status, started_at=started_at, finished_at=finished_at,
+        error=error, uid=uid, space=space, defer=defer)
 
-    _check_reference(external_source, external_id, attempt)
-    if status not in OPEN_STATUSES + FINAL_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(OPEN_STATUSES + FINAL_STATUSES)}, got {status!r}.")
-    instance = _instance()
-    transform_id = transform if isinstance(transform, int) else transform.id
-    parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
-    from lineage.lifecycle.spaces import run_space_id
 
-    parent_space = None
-    if space is None and getattr(parent_run, "space_id", None) is None and parent_id is not None:
-        # A parent known by id only (another process's run): its space is read
-        # inside the insert below, not in a transaction of its own.
-        from lineage.lifecycle.spaces import default_space_id
+class RunTemplate:
+    """What every run of one engine task has in common, worked out once.
 
-        space_id, parent_space = default_space_id(), parent_id
-    else:
-        space_id = run_space_id(space, parent_run, parent_id)
-    now = utcnow()
-    final = status in FINAL_STATUSES
-    run = _new_run(
-        transform_id=transform_id, entrypoint=entrypoint, name=name, status=status,
-        started_at=started_at or now, finished_at=(finished_at or now) if final else None,
-        error=error_text(error) if final else None, params=_captured(params),
-        cli_args=_cli_args() if cli_args is None else _redacted_argv(cli_args),
-        environment_id=ensure_environment() if environment else None, git=git,
-        initiated_by_run_id=parent_id, external_id=external_id,
-        external_source=external_source, attempt=attempt,
-        details=_captured(details) if details else None, pid=_pid(), host=_hostname(),
-        created_by_id=instance.user_id(), space_id=space_id,
-    )
-    if uid is not None:
-        _check_uid(uid)
-        run._assign(uid=uid)
-    project_ids = resolve_projects(projects) if projects else []
-    input_ids = [a if isinstance(a, int) else a.id for a in inputs]
-    how = _EngineWrite(run, instance, parent_space, project_ids, input_ids, list(upstream),
-                       started_at)
-    if not (defer and status == "started"):
-        return how.store()
-    from lineage.lifecycle import deferred
+    `engine_run` in two halves: the fields that are the same for every run
+    of one task in this process (transform, entrypoint, command line,
+    environment, git, host, user) are checked here once; `run` adds what
+    differs per attempt. An adapter keeps one per task while it is
+    `current` and saves that work on each task run::
 
-    run._db = instance.db
-    run._project_ids = list(project_ids)
-    return deferred.defer(run, how)
+        template = RunTemplate(source.transform, external_source="prefect",
+                               entrypoint="etl.extract", git=source.git)
+        run = template.run(external_id=task_run_id, attempt=1, parent=flow_run_id,
+                           params=params, defer=True)
+
+    Args:
+        transform, external_source, entrypoint, cli_args, git, environment:
+            As `engine_run`'s.
+
+    Raises:
+        ValidationError: An empty external source, or a field `Run` refuses.
+    """
+
+    __slots__ = ("instance", "pid", "argv", "fields")
+
+    def __init__(self, transform: Transform | int, *, external_source: str,
+                 entrypoint: str | None = None, cli_args: list[str] | None = None,
+                 git: dict[str, Any] | None = None, environment: bool = True) -> None:
+        _check_source(external_source)
+        self.instance = _instance()
+        self.pid = _pid()
+        self.argv = list(sys.argv) if cli_args is None else None
+        self.fields = _RunFields.get().checked_base(
+            transform_id=transform if isinstance(transform, int) else transform.id,
+            entrypoint=entrypoint,
+            cli_args=_cli_args() if cli_args is None else _redacted_argv(cli_args),
+            environment_id=ensure_environment() if environment else None, git=git,
+            external_source=external_source, pid=self.pid, host=_hostname(),
+            created_by_id=self.instance.user_id())
+
+    def current(self) -> bool:
+        """Whether its fields still hold: same process, instance and (default) command line."""
+        from lineage.instance import current_instance
+
+        return (self.pid == _pid() and self.instance is current_instance()
+                and (self.argv is None or self.argv == sys.argv))
+
+    def run(self, *, external_id: str, attempt: int = 1, parent: Run | int | None = None,
+            inherit_parent: bool = False, params: Mapping[str, Any] | None = None,
+            name: str | None = None, details: Mapping[str, Any] | None = None,
+            projects: Any = (), inputs: Iterable[Any] = (), upstream: Iterable[Run | int] = (),
+            status: str = "started", started_at: datetime | None = None,
+            finished_at: datetime | None = None, error: str | BaseException | None = None,
+            uid: str | None = None, space: Any = None, defer: bool = False) -> Run:
+        """The run of one attempt, created if new (the rest of `engine_run`, same arguments)."""
+        _check_call(self.fields["external_source"], external_id, attempt, status)
+        instance = self.instance
+        parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
+        from lineage.lifecycle.spaces import run_space_id
+
+        parent_space = None
+        if space is None and getattr(parent_run, "space_id", None) is None and parent_id is not None:
+            # A parent known by id only (another process's run): its space is read
+            # inside the insert below, not in a transaction of its own.
+            from lineage.lifecycle.spaces import default_space_id
+
+            space_id, parent_space = default_space_id(), parent_id
+        else:
+            space_id = run_space_id(space, parent_run, parent_id)
+        now = utcnow()
+        final = status in FINAL_STATUSES
+        run = _new_run(
+            self.fields, name=name, status=status, started_at=started_at or now,
+            cli_args=list(self.fields["cli_args"]),  # its own: a record may be changed
+            finished_at=(finished_at or now) if final else None,
+            error=error_text(error) if final else None, params=_captured(params),
+            initiated_by_run_id=parent_id, external_id=external_id, attempt=attempt,
+            details=_captured(details) if details else None, space_id=space_id)
+        if uid is not None:
+            _check_uid(uid)
+            run._assign(uid=uid)
+        project_ids = resolve_projects(projects) if projects else []
+        input_ids = [a if isinstance(a, int) else a.id for a in inputs]
+        how = _EngineWrite(run, instance, parent_space, project_ids, input_ids, list(upstream),
+                           started_at)
+        if not (defer and status == "started"):
+            return how.store()
+        from lineage.lifecycle import deferred
+
+        run._db = instance.db
+        run._project_ids = list(project_ids)
+        return deferred.defer(run, how)
 
 
 class _EngineWrite:
@@ -487,14 +543,26 @@ def _redacted_argv(argv: Iterable[str]) -> list[str]:
     return redact_argv([str(arg) for arg in argv])
 
 
+def _check_call(source: Any, external_id: Any, attempt: Any, status: Any) -> None:
+    """`_check_reference`, and the status is a known one."""
+    _check_reference(source, external_id, attempt)
+    if status not in OPEN_STATUSES + FINAL_STATUSES:
+        raise ValidationError(
+            f"status must be one of {', '.join(OPEN_STATUSES + FINAL_STATUSES)}, got {status!r}.")
+
+
 def _check_reference(source: Any, external_id: Any, attempt: Any) -> None:
-    if not isinstance(source, str) or not source.strip():
-        raise ValidationError(f"external_source must name the engine, got {source!r}.")
+    _check_source(source)
     if not isinstance(external_id, str) or not external_id:
         raise ValidationError(
             f"external_id must be the engine's id as a non-empty string, got {external_id!r}.")
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise ValidationError(f"attempt must be an integer from 1 up, got {attempt!r}.")
+
+
+def _check_source(source: Any) -> None:
+    if not isinstance(source, str) or not source.strip():
+        raise ValidationError(f"external_source must name the engine, got {source!r}.")
 
 
 def _check_uid(uid: Any) -> None:
@@ -670,31 +738,27 @@ _TRUSTED = frozenset({"params", "cli_args", "details", "transform_id", "environm
                       "initiated_by_run_id", "pid", "created_by_id", "space_id", "attempt"})
 
 
-def _new_run(**values: Any) -> Run:
-    """``Run(**values)`` without re-checking `_TRUSTED` fields (each JSON field would be
-    encoded once to check it and again to insert it); the engine's own values (names,
-    ids, status, error text) are checked as `Run` checks them."""
+def _new_run(base: dict[str, Any], **values: Any) -> Run:
+    """A `Run` of the fields `base` (from `_RunFields.checked_base`) and `values`.
+
+    ``Run(**values)`` without re-checking `_TRUSTED` fields (each JSON field would be
+    encoded once to check it and again to insert it) nor those of `base`; the engine's
+    own values (names, ids, status, error text) are checked as `Run` checks them.
+    """
     from lineage.db.uids import random_base62
     from lineage.models.run import Run
 
-    plan = _RunFields.get()
     run = Run.__new__(Run)
     state = run.__dict__
-    state.update(plan.initials)
-    for name, make in plan.made:
-        if name not in values:
-            state[name] = make()
+    state.update(base)
     state.update(values, id=None, _loaded={}, _loaded_raw={})
-    for name, spec, label, length in plan.checked:
-        value = state[name]
-        if value is None or (length is not None and type(value) is str and value.isascii()
-                             and "\x00" not in value and len(value) <= length):
-            continue  # empty, or plain ASCII text that fits: what `validate` accepts as it is
-        state[name] = spec.validate(value, label)
+    plan = _RunFields.get()
+    for name, make in plan.made:
+        if name not in state:
+            state[name] = make()
+    plan.check(state, values)
     if not state.get("uid"):
         state["uid"] = random_base62(Run.uid_length)
-    if "created_at" in Run.fields and state["created_at"] is None:
-        state["created_at"] = utcnow()
     return run
 
 
@@ -730,6 +794,26 @@ class _RunFields:
         if cls._plan is None:
             cls._plan = cls()
         return cls._plan
+
+    def checked_base(self, **values: Any) -> dict[str, Any]:
+        """Initial values with `values` over them, checked: the base of `_new_run`.
+
+        Fields made per record (``started_at``) are left out: `_new_run` gets them.
+        """
+        base = {**self.initials, **values}
+        self.check(base, values)
+        return base
+
+    def check(self, state: dict[str, Any], names: Any) -> None:
+        """Check (and normalize) in `state` the fields named in `names` that are checked."""
+        for name, spec, label, length in self.checked:
+            if name not in names:
+                continue
+            value = state[name]
+            if value is None or (length is not None and type(value) is str and value.isascii()
+                                 and "\x00" not in value and len(value) <= length):
+                continue  # empty, or plain ASCII text that fits: what `validate` accepts as it is
+            state[name] = spec.validate(value, label)
 
 
 def _mark_saved(run: Run, plan: _InsertPlan, encoded: list[Any]) -> None:
@@ -781,6 +865,4 @@ def _link_project(conn: Connection, project_id: int, run_id: int, transform_id: 
 
 
 def _pid() -> int:
-    import os
-
     return os.getpid()

@@ -82,11 +82,9 @@ def flow_started(flow: Any, flow_run: Any) -> None:
         _close(previous, "errored", _retried_error(previous, "flow"))
     params = _prefect.flow_parameters(flow_run)
     upstream = [i for i in map(_lineage_id, _prefect.subflow_upstream_ids(flow_run)) if i]
-    source = lifecycle.function_transform(flow.fn, KIND)
-    run = lifecycle.engine_run(
-        source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
-        inherit_parent=True, params=params, entrypoint=_qualname(flow.fn), name=flow_run.name,
-        details=_details(flow_run), upstream=upstream, git=source.git)
+    run = _template(flow.fn).run(
+        external_id=key, attempt=attempt, inherit_parent=True, params=params,
+        name=flow_run.name, details=_details(flow_run), upstream=upstream)
     _open(_flows, key, _Open(run, attempt, lifecycle.activate(run)))
 
 
@@ -153,13 +151,10 @@ def task_started(task: Any, task_run: Any) -> _Open | None:
     # The runs themselves, not their ids: an upstream task run still pending is written
     # with this one (or before it), not now.
     upstream = [r for r in map(_lineage_run, _prefect.upstream_ids(task_run, inputs)) if r]
-    source = lifecycle.function_transform(task.fn, KIND)
-    run = lifecycle.engine_run(
-        source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
-        parent=_parent_id(task_run, flow_run_id), inherit_parent=flow_run_id is None,
-        params=params, entrypoint=_qualname(task.fn), name=task_run.name,
-        details=_details(task_run), inputs=_ids_of(inputs), upstream=upstream,
-        git=source.git, defer=True)
+    run = _template(task.fn).run(
+        external_id=key, attempt=attempt, parent=_parent_id(task_run, flow_run_id),
+        inherit_parent=flow_run_id is None, params=params, name=task_run.name,
+        details=_details(task_run), inputs=_ids_of(inputs), upstream=upstream, defer=True)
     entry = _Open(run, attempt, lifecycle.activate(run), flow_run_id)
     _open(_tasks, key, entry)
     return entry
@@ -317,21 +312,30 @@ def _details(prefect_run: Any) -> dict[str, Any] | None:
     return {"tags": tags} if tags else None
 
 
-def _qualname(fn: Any) -> str:
+def _template(fn: Any) -> lifecycle.RunTemplate:
+    """What every run of the task or flow function `fn` shares (made once per process and instance)."""
     try:
-        return _qualnames[fn]
-    except (KeyError, TypeError):  # TypeError: an unhashable callable
+        template = _templates.get(fn)
+    except TypeError:  # an unhashable callable
+        template = None
+    if template is not None and template.current():
+        return template
+    source = lifecycle.function_transform(fn, KIND)
+    template = lifecycle.RunTemplate(source.transform, external_source=SOURCE,
+                                     entrypoint=_qualname(fn), git=source.git)
+    try:
+        _templates[fn] = template
+    except TypeError:
         pass
+    return template
+
+
+def _qualname(fn: Any) -> str:
     import inspect
 
     inner = inspect.unwrap(fn)
-    name = getattr(inner, "__qualname__", None) or getattr(inner, "__name__", None) or repr(inner)
-    try:
-        _qualnames[fn] = name
-    except TypeError:
-        pass
-    return name
+    return getattr(inner, "__qualname__", None) or getattr(inner, "__name__", None) or repr(inner)
 
 
-#: Task and flow functions -> their qualified names (the functions live as long as their tasks).
-_qualnames: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+#: Task and flow functions -> what their runs share (the functions live as long as their tasks).
+_templates: weakref.WeakKeyDictionary[Any, lifecycle.RunTemplate] = weakref.WeakKeyDictionary()
