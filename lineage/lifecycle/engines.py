@@ -225,8 +225,7 @@ class RunTemplate:
             return how.store()
         from lineage.lifecycle import deferred
 
-        run._db = instance.db
-        run._project_ids = list(project_ids)
+        run.__dict__.update(_db=instance.db, _project_ids=list(project_ids))
         return deferred.defer(run, how)
 
 
