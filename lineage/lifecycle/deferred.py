@@ -355,7 +355,7 @@ def _stage_now(entry: _Pending) -> None:
 def _written(entry: _Pending) -> None:
     with _registry:
         _pending.pop(id(entry.run), None)
-    entry.run.__class__ = Run
+    object.__setattr__(entry.run, "__class__", Run)
 
 
 def _batching() -> bool:

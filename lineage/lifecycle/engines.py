@@ -34,9 +34,10 @@ from lineage.db.dialect import utcnow
 from lineage.errors import ValidationError
 from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
-from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _cli_args,
-                                    _hostname, _insert_inputs, _insert_links, _relax_durability,
-                                    _resolve_parent, durable_finish, error_text, loaded_deferred)
+from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _chunks,
+                                    _cli_args, _hostname, _insert_inputs, _insert_links,
+                                    _relax_durability, _resolve_parent, durable_finish, error_text,
+                                    loaded_deferred)
 
 if TYPE_CHECKING:
     from lineage.db.database import Connection
@@ -349,9 +350,9 @@ class _EngineWrite:
         if self.project_ids:
             _cache(self.instance).transform_projects.update(
                 (p, stored.transform_id) for p in self.project_ids)
-        stored._db = self.db
         # A new run's projects are known; an existing one's load on first use.
-        stored._project_ids = list(self.project_ids) if created else None
+        stored.__dict__.update(_db=self.db,
+                               _project_ids=list(self.project_ids) if created else None)
         _notify_transitions(stored, None if created else before)
         return stored
 
@@ -632,16 +633,16 @@ def _try_insert(conn: Connection, run: Run, parent_space: int | None = None) -> 
 def _inserted(run: Run, plan: _InsertPlan, values: list[Any], run_id: int,
               space_id: int | None) -> None:
     """`run` as its INSERT stored it: its id, the space the INSERT chose (if it chose one)."""
-    run.id = run_id
+    run.__dict__["id"] = run_id  # as `Run.id = ...` sets it (a pending run's too)
     if space_id is not None:
         run._assign(space_id=space_id)
         values[plan.space_at] = space_id
     _mark_saved(run, plan, values)
 
 
-#: Rows per multi-row INSERT: 24 parameters each stays far below SQLite's and
-#: PostgreSQL's limits on parameters per statement.
-_ROWS_PER_INSERT = 200
+#: Most rows per multi-row INSERT (a power of two, see `_chunks`): 24 parameters each
+#: stays far below SQLite's and PostgreSQL's limits on parameters per statement.
+_ROWS_PER_INSERT = 128
 
 
 def _insert_many(conn: Connection, writes: list[_EngineWrite]) -> list[_EngineWrite]:
@@ -656,8 +657,7 @@ def _insert_many(conn: Connection, writes: list[_EngineWrite]) -> list[_EngineWr
     plan = _insert_plan(conn.dialect, Run, True)
     at = plan.space_at
     inserted: list[_EngineWrite] = []
-    for start in range(0, len(writes), _ROWS_PER_INSERT):
-        chunk = writes[start:start + _ROWS_PER_INSERT]
+    for chunk in _chunks(writes, _ROWS_PER_INSERT):
         encoded = [plan.encoded(write.run) for write in chunk]
         params: list[Any] = []
         for write, values in zip(chunk, encoded):
@@ -682,7 +682,8 @@ class _InsertPlan:
 
     Attributes:
         names: Column names, in order.
-        encoders: Per column, `Dialect.encoder` of its kind (None: passed as it is).
+        encoders: Index and `Dialect.encoder` of the columns whose kind has one (the
+            others' values are passed as they are).
         json_names: Columns of kind json (their snapshot is a copy).
         space_at: Index of ``space_id`` among the columns.
         sql: The statement; with `parent_space`, ``space_id`` is the parent's if it
@@ -692,7 +693,8 @@ class _InsertPlan:
     def __init__(self, dialect: Any, model: type, parent_space: bool) -> None:
         fields = model.fields
         self.names = list(fields)
-        self.encoders = [dialect.encoder(spec.kind) for spec in fields.values()]
+        self.encoders = [(at, encode) for at, encode in
+                         enumerate(dialect.encoder(spec.kind) for spec in fields.values()) if encode]
         self.json_names = [name for name, spec in fields.items() if spec.kind == "json"]
         self.space_at = self.names.index("space_id")
         marks = ["?"] * len(self.names)
@@ -706,9 +708,12 @@ class _InsertPlan:
 
     def encoded(self, run: Any) -> list[Any]:
         """The run's values as parameters, in column order."""
-        state = run.__dict__
-        return [value if value is None or encode is None else encode(value)
-                for value, encode in zip(map(state.__getitem__, self.names), self.encoders)]
+        values = list(map(run.__dict__.__getitem__, self.names))
+        for at, encode in self.encoders:
+            value = values[at]
+            if value is not None:
+                values[at] = encode(value)
+        return values
 
     def many_sql(self, rows: int) -> str:
         """The INSERT of `rows` runs, returning ``id, uid, space_id`` of those inserted."""

@@ -212,19 +212,20 @@ def _statements(instance):
 def test_a_batch_inserts_its_runs_and_their_links_in_one_statement_per_table(
         workflow, flow_run, instance, held_batches, tmp_path):
     artifact = ln.Artifact(_file(tmp_path), key="in.txt").save()
-    tasks = []
-    for n in range(30):
+    tasks = [deferred_task(workflow, flow_run, "earlier")]
+    lifecycle.finish_run(tasks[0], "completed")
+    deferred.flush()
+    for n in range(32):  # a power of two: one statement per table (see the next test)
         tasks.append(deferred_task(workflow, flow_run, f"task-{n}", upstream=tasks[-1:],
                                    inputs=[artifact]))
         lifecycle.finish_run(tasks[-1], "completed")
     inserts = _statements(instance)
     deferred.flush()
     assert sorted(inserts) == ["run", "run_input", "run_upstream"]
-    stored = [stored_run(f"task-{n}") for n in range(30)]
-    assert [[u.uid for u in s.upstream_runs] for s in stored] == [
-        [], *([t.uid] for t in tasks[:29])]
+    stored = [stored_run(f"task-{n}") for n in range(32)]
+    assert [[u.uid for u in s.upstream_runs] for s in stored] == [[t.uid] for t in tasks[:32]]
     assert all([a.uid for a in s.input_artifacts] == [artifact.uid] for s in stored)
-    assert [t.id for t in tasks] == [s.id for s in stored]
+    assert [t.id for t in tasks[1:]] == [s.id for s in stored]
 
 
 def test_a_run_of_the_batch_another_process_wrote_keeps_its_links_both_ways(
@@ -249,3 +250,28 @@ def _file(folder: Path) -> Path:
     path = folder / "in.txt"
     path.write_text("input\n")
     return path
+
+
+def test_a_batch_of_any_size_takes_statements_of_a_few_sizes(workflow, flow_run, held_batches,
+                                                             monkeypatch):
+    from lineage.db.database import Connection
+
+    rows: list[int] = []  # runs per INSERT INTO run (one COALESCE of the parent's space each)
+    execute = Connection.execute
+
+    def recording(self, sql, params=()):
+        if sql.startswith("INSERT INTO run ("):
+            rows.append(sql.count("COALESCE"))
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(Connection, "execute", recording)
+    tasks = []
+    for n in range(30):
+        tasks.append(deferred_task(workflow, flow_run, f"task-{n}", upstream=tasks[-1:]))
+        lifecycle.finish_run(tasks[-1], "completed")
+    deferred.flush()
+    # Each size is one statement text, compiled once and then found in the driver's cache.
+    assert rows == [16, 8, 4, 2]
+    stored = [stored_run(f"task-{n}") for n in range(30)]
+    assert [[u.uid for u in s.upstream_runs] for s in stored] == [
+        [], *([t.uid] for t in tasks[:29])]
