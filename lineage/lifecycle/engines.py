@@ -192,19 +192,21 @@ class RunTemplate:
             finished_at: datetime | None = None, error: str | BaseException | None = None,
             uid: str | None = None, space: Any = None, defer: bool = False) -> Run:
         """The run of one attempt, created if new (the rest of `engine_run`, same arguments)."""
-        _check_call(self.fields["external_source"], external_id, attempt, status)
+        _check_attempt(external_id, attempt, status)
         instance = self.instance
         parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
-        from lineage.lifecycle.spaces import run_space_id
-
         parent_space = None
-        if space is None and getattr(parent_run, "space_id", None) is None and parent_id is not None:
+        if space is None and getattr(parent_run, "space_id", None) is not None:
+            space_id = parent_run.space_id  # as `run_space_id` gives it, without the call
+        elif space is None and parent_id is not None:
             # A parent known by id only (another process's run): its space is read
             # inside the insert below, not in a transaction of its own.
             from lineage.lifecycle.spaces import default_space_id
 
             space_id, parent_space = default_space_id(), parent_id
         else:
+            from lineage.lifecycle.spaces import run_space_id
+
             space_id = run_space_id(space, parent_run, parent_id)
         now = utcnow()
         final = status in FINAL_STATUSES
@@ -544,20 +546,24 @@ def _redacted_argv(argv: Iterable[str]) -> list[str]:
 
 
 def _check_call(source: Any, external_id: Any, attempt: Any, status: Any) -> None:
-    """`_check_reference`, and the status is a known one."""
-    _check_reference(source, external_id, attempt)
-    if status not in OPEN_STATUSES + FINAL_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(OPEN_STATUSES + FINAL_STATUSES)}, got {status!r}.")
-
-
-def _check_reference(source: Any, external_id: Any, attempt: Any) -> None:
+    """The arguments of `engine_run` that are checked before anything is written."""
     _check_source(source)
+    _check_attempt(external_id, attempt, status)
+
+
+#: Statuses `engine_run` accepts.
+_STATUSES = OPEN_STATUSES + FINAL_STATUSES
+
+
+def _check_attempt(external_id: Any, attempt: Any, status: Any) -> None:
+    """Refuse an empty engine id, an attempt below 1 or an unknown status."""
     if not isinstance(external_id, str) or not external_id:
         raise ValidationError(
             f"external_id must be the engine's id as a non-empty string, got {external_id!r}.")
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise ValidationError(f"attempt must be an integer from 1 up, got {attempt!r}.")
+    if status not in _STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}.")
 
 
 def _check_source(source: Any) -> None:
@@ -649,21 +655,27 @@ def _insert_many(conn: Connection, writes: list[_EngineWrite]) -> list[_EngineWr
     """INSERT the runs of `writes` in multi-row statements and set their ids.
 
     Each run goes to its parent's space when `parent_space` names a stored
-    run (as `_try_insert`). Returns the writes whose run was inserted; the
-    others conflicted with a stored row (marked ``conflicted``).
+    run (as `_try_insert`); a slice of runs whose space is known takes the
+    plain statement. Returns the writes whose run was inserted; the others
+    conflicted with a stored row (marked ``conflicted``).
     """
     from lineage.models.run import Run
 
-    plan = _insert_plan(conn.dialect, Run, True)
-    at = plan.space_at
     inserted: list[_EngineWrite] = []
     for chunk in _chunks(writes, _ROWS_PER_INSERT):
+        by_parent = any(write.parent_space is not None for write in chunk)
+        plan = _insert_plan(conn.dialect, Run, by_parent)
         encoded = [plan.encoded(write.run) for write in chunk]
         params: list[Any] = []
-        for write, values in zip(chunk, encoded):
-            params += values[:at]
-            params += (write.parent_space, values[at])
-            params += values[at + 1:]
+        if by_parent:
+            at = plan.space_at
+            for write, values in zip(chunk, encoded):
+                params += values[:at]
+                params += (write.parent_space, values[at])
+                params += values[at + 1:]
+        else:
+            for values in encoded:
+                params += values
         rows = conn.execute(plan.many_sql(len(chunk)), params).fetchall()
         stored = {uid: (run_id, space_id) for run_id, uid, space_id in rows}
         for write, values in zip(chunk, encoded):

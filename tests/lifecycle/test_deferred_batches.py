@@ -256,12 +256,13 @@ def test_a_batch_of_any_size_takes_statements_of_a_few_sizes(workflow, flow_run,
                                                              monkeypatch):
     from lineage.db.database import Connection
 
-    rows: list[int] = []  # runs per INSERT INTO run (one COALESCE of the parent's space each)
+    rows: list[int] = []  # runs per INSERT INTO run
     execute = Connection.execute
 
     def recording(self, sql, params=()):
         if sql.startswith("INSERT INTO run ("):
-            rows.append(sql.count("COALESCE"))
+            rows.append(sql.count("), (") + 1)
+            assert "COALESCE" not in sql  # the parent's space is known: no lookup per row
         return execute(self, sql, params)
 
     monkeypatch.setattr(Connection, "execute", recording)
@@ -275,3 +276,21 @@ def test_a_batch_of_any_size_takes_statements_of_a_few_sizes(workflow, flow_run,
     stored = [stored_run(f"task-{n}") for n in range(30)]
     assert [[u.uid for u in s.upstream_runs] for s in stored] == [
         [], *([t.uid] for t in tasks[:29])]
+
+
+def test_a_batch_run_whose_parent_is_known_by_id_only_goes_to_the_parents_space(
+        workflow, held_batches, monkeypatch):
+    from lineage.lifecycle import runs
+
+    monkeypatch.setattr(runs, "_active", {})  # the parent ran in another process
+    lifecycle.create_space("team")
+    in_team = lifecycle.engine_run(workflow, external_source="prefect", external_id="flow-1",
+                                   space="team")
+    elsewhere = lifecycle.engine_run(workflow, external_source="prefect", external_id="flow-2")
+    by_id = deferred_task(workflow, in_team.id, "task-by-id")
+    by_run = deferred_task(workflow, elsewhere, "task-by-run")
+    for task in (by_id, by_run):
+        lifecycle.finish_run(task, "completed")
+    deferred.flush()
+    assert stored_run("task-by-id").space_id == in_team.space_id != elsewhere.space_id
+    assert stored_run("task-by-run").space_id == elsewhere.space_id

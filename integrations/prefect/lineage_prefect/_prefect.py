@@ -28,15 +28,19 @@ def task_parameters(context: Any = None) -> dict[str, Any]:
     Args:
         context: Prefect's ``TaskRunContext``; None: the one of this context.
     """
-    from prefect.context import TaskRunContext
-    from prefect.futures import PrefectFuture
-
     if context is None:
+        from prefect.context import TaskRunContext
+
         context = TaskRunContext.get()
     if context is None or not context.parameters:
         return {}
-    return {name: value if type(value) in PLAIN else _resolved(value, PrefectFuture)
-            for name, value in context.parameters.items()}
+    parameters = dict(context.parameters)
+    for name, value in parameters.items():
+        if type(value) not in PLAIN:
+            from prefect.futures import PrefectFuture
+
+            parameters[name] = _resolved(value, PrefectFuture)
+    return parameters
 
 
 def flow_parameters(flow_run: Any) -> dict[str, Any]:
