@@ -764,9 +764,7 @@ def _new_run(base: dict[str, Any], **values: Any) -> Run:
     from lineage.db.uids import random_base62
     from lineage.models.run import Run
 
-    run = Run.__new__(Run)
-    state = run.__dict__
-    state.update(base)
+    state = base.copy()  # one copy of the whole table, not an insert per field
     state.update(values, id=None, _loaded={}, _loaded_raw={})
     plan = _RunFields.get()
     for name, make in plan.made:
@@ -775,6 +773,8 @@ def _new_run(base: dict[str, Any], **values: Any) -> Run:
     plan.check(state, values)
     if not state.get("uid"):
         state["uid"] = random_base62(Run.uid_length)
+    run = Run.__new__(Run)
+    object.__setattr__(run, "__dict__", state)  # not `Record.__setattr__`: no field
     return run
 
 

@@ -250,9 +250,9 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
     Returns:
         True if this call finished the run, False if it was finished already.
     """
-    from lineage.errors import ValidationError
-
     if status not in FINAL_STATUSES:
+        from lineage.errors import ValidationError
+
         raise ValidationError(f"status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}.")
     error = error_text(error)
     now = finished_at or utcnow()
