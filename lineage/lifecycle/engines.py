@@ -34,10 +34,11 @@ from lineage.db.dialect import utcnow
 from lineage.errors import ValidationError
 from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
-from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _chunks,
-                                    _cli_args, _hostname, _insert_inputs, _insert_links,
-                                    _relax_durability, _resolve_parent, durable_finish, error_text,
-                                    loaded_deferred)
+from lineage.lifecycle.run_records import (RunFields, check_attempt, check_call, check_source,
+                                           new_run)
+from lineage.lifecycle.runs import (FINAL_STATUSES, _captured, _chunks, _cli_args, _hostname,
+                                    _insert_inputs, _insert_links, _relax_durability,
+                                    _resolve_parent, durable_finish, error_text, loaded_deferred)
 
 if TYPE_CHECKING:
     from lineage.db.database import Connection
@@ -128,7 +129,7 @@ def engine_run(
         ValidationError: An empty external id or source, an attempt below 1,
             or an unknown status.
     """
-    _check_call(external_source, external_id, attempt, status)
+    check_call(external_source, external_id, attempt, status)
     template = RunTemplate(transform, external_source=external_source, entrypoint=entrypoint,
                            cli_args=cli_args, git=git, environment=environment)
     return template.run(
@@ -160,16 +161,16 @@ class RunTemplate:
         ValidationError: An empty external source, or a field `Run` refuses.
     """
 
-    __slots__ = ("instance", "pid", "argv", "fields")
+    __slots__ = ("argv", "fields", "instance", "pid")
 
     def __init__(self, transform: Transform | int, *, external_source: str,
                  entrypoint: str | None = None, cli_args: list[str] | None = None,
                  git: dict[str, Any] | None = None, environment: bool = True) -> None:
-        _check_source(external_source)
+        check_source(external_source)
         self.instance = _instance()
         self.pid = _pid()
         self.argv = list(sys.argv) if cli_args is None else None
-        self.fields = _RunFields.get().checked_base(
+        self.fields = RunFields.get().checked_base(
             transform_id=transform if isinstance(transform, int) else transform.id,
             entrypoint=entrypoint,
             cli_args=_cli_args() if cli_args is None else _redacted_argv(cli_args),
@@ -192,7 +193,7 @@ class RunTemplate:
             finished_at: datetime | None = None, error: str | BaseException | None = None,
             uid: str | None = None, space: Any = None, defer: bool = False) -> Run:
         """The run of one attempt, created if new (the rest of `engine_run`, same arguments)."""
-        _check_attempt(external_id, attempt, status)
+        check_attempt(external_id, attempt, status)
         instance = self.instance
         parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
         parent_space = None
@@ -210,7 +211,7 @@ class RunTemplate:
             space_id = run_space_id(space, parent_run, parent_id)
         now = utcnow()
         final = status in FINAL_STATUSES
-        run = _new_run(
+        run = new_run(
             self.fields, name=name, status=status, started_at=started_at or now,
             cli_args=list(self.fields["cli_args"]),  # its own: a record may be changed
             finished_at=(finished_at or now) if final else None,
@@ -545,32 +546,6 @@ def _redacted_argv(argv: Iterable[str]) -> list[str]:
     return redact_argv([str(arg) for arg in argv])
 
 
-def _check_call(source: Any, external_id: Any, attempt: Any, status: Any) -> None:
-    """The arguments of `engine_run` that are checked before anything is written."""
-    _check_source(source)
-    _check_attempt(external_id, attempt, status)
-
-
-#: Statuses `engine_run` accepts.
-_STATUSES = OPEN_STATUSES + FINAL_STATUSES
-
-
-def _check_attempt(external_id: Any, attempt: Any, status: Any) -> None:
-    """Refuse an empty engine id, an attempt below 1 or an unknown status."""
-    if not isinstance(external_id, str) or not external_id:
-        raise ValidationError(
-            f"external_id must be the engine's id as a non-empty string, got {external_id!r}.")
-    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
-        raise ValidationError(f"attempt must be an integer from 1 up, got {attempt!r}.")
-    if status not in _STATUSES:
-        raise ValidationError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}.")
-
-
-def _check_source(source: Any) -> None:
-    if not isinstance(source, str) or not source.strip():
-        raise ValidationError(f"external_source must name the engine, got {source!r}.")
-
-
 def _check_uid(uid: Any) -> None:
     from lineage.models.run import Run
 
@@ -746,90 +721,6 @@ def _insert_plan(dialect: Any, model: type, parent_space: bool) -> _InsertPlan:
     if plan is None:
         plan = _insert_plans[key] = _InsertPlan(dialect, model, parent_space)
     return plan
-
-
-#: Fields whose values `engine_run` makes itself, already JSON-safe (`capture_params`,
-#: redacted argv) or ids of its own: not checked again.
-_TRUSTED = frozenset({"params", "cli_args", "details", "transform_id", "environment_id",
-                      "initiated_by_run_id", "pid", "created_by_id", "space_id", "attempt"})
-
-
-def _new_run(base: dict[str, Any], **values: Any) -> Run:
-    """A `Run` of the fields `base` (from `_RunFields.checked_base`) and `values`.
-
-    ``Run(**values)`` without re-checking `_TRUSTED` fields (each JSON field would be
-    encoded once to check it and again to insert it) nor those of `base`; the engine's
-    own values (names, ids, status, error text) are checked as `Run` checks them.
-    """
-    from lineage.db.uids import random_base62
-    from lineage.models.run import Run
-
-    state = base.copy()  # one copy of the whole table, not an insert per field
-    state.update(values, id=None, _loaded={}, _loaded_raw={})
-    plan = _RunFields.get()
-    for name, make in plan.made:
-        if name not in state:
-            state[name] = make()
-    plan.check(state, values)
-    if not state.get("uid"):
-        state["uid"] = random_base62(Run.uid_length)
-    run = Run.__new__(Run)
-    object.__setattr__(run, "__dict__", state)  # not `Record.__setattr__`: no field
-    return run
-
-
-class _RunFields:
-    """What `_new_run` needs of `Run.fields`, worked out once.
-
-    Attributes:
-        initials: Fields with a fixed initial value, and that value.
-        made: Fields whose initial value is made per record (``started_at``), and its maker.
-        checked: Fields not in `_TRUSTED`: name, spec, label for errors, and the most
-            characters of a plain text accepted without `Field.validate` (None: validated).
-    """
-
-    _plan: _RunFields | None = None
-
-    def __init__(self) -> None:
-        from lineage.models.run import Run
-
-        fields = Run.fields.items()
-        self.initials = {name: spec.default for name, spec in fields if not callable(spec.default)}
-        self.made = [(name, spec.default) for name, spec in fields if callable(spec.default)]
-        self.checked = []
-        for name, spec in fields:
-            if name in _TRUSTED:
-                continue
-            plain = spec.kind in ("str", "text") and spec.normalize is None
-            limit = (spec.length if spec.length is not None else float("inf")) if plain else None
-            self.checked.append((name, spec, f"Run.{name}", limit))
-
-    @classmethod
-    def get(cls) -> _RunFields:
-        """The plan, made on first use."""
-        if cls._plan is None:
-            cls._plan = cls()
-        return cls._plan
-
-    def checked_base(self, **values: Any) -> dict[str, Any]:
-        """Initial values with `values` over them, checked: the base of `_new_run`.
-
-        Fields made per record (``started_at``) are left out: `_new_run` gets them.
-        """
-        base = {**self.initials, **values}
-        self.check(base, values)
-        return base
-
-    def check(self, state: dict[str, Any], names: Any) -> None:
-        """Check (and normalize) in `state` the fields named in `names` that are checked."""
-        for name, spec, label, length in self.checked:
-            if name not in names:
-                continue
-            value = state[name]
-            if value is None or (length is not None and type(value) is str and value.isascii()
-                                 and "\x00" not in value and len(value) <= length):
-                continue  # empty, or plain ASCII text that fits: what `validate` accepts as it is
-            state[name] = spec.validate(value, label)
 
 
 def _mark_saved(run: Run, plan: _InsertPlan, encoded: list[Any]) -> None:

@@ -446,13 +446,15 @@ def test_runs_of_a_template_are_those_engine_run_gives(workflow):
     flow = _engine(workflow, external_id="flow-1")
     made = _template(workflow).run(external_id="task-1", attempt=2, parent=flow,
                                    params={"n": 1, "token": "s3cret"}, name="extract-1")
-    called = _engine(workflow, external_id="task-2", attempt=2, parent=flow, entrypoint="etl.extract",
-                     git={"commit": "abc"}, params={"n": 1, "token": "s3cret"}, name="extract-1")
+    called = _engine(workflow, external_id="task-2", attempt=2, parent=flow,
+                     entrypoint="etl.extract", git={"commit": "abc"},
+                     params={"n": 1, "token": "s3cret"}, name="extract-1")
     fields = ("transform_id", "entrypoint", "name", "status", "params", "cli_args",
               "environment_id", "git", "initiated_by_run_id", "external_source", "attempt", "pid",
               "host", "created_by_id", "space_id")
     stored_made, stored_called = ln.Run.get(made.uid), ln.Run.get(called.uid)
-    assert {f: getattr(stored_made, f) for f in fields} == {f: getattr(stored_called, f) for f in fields}
+    assert ({f: getattr(stored_made, f) for f in fields}
+            == {f: getattr(stored_called, f) for f in fields})
     assert stored_made.params["token"] != "s3cret"  # redacted, as engine_run does
     again = _template(workflow).run(external_id="task-1", attempt=2, parent=flow)
     assert again.id == made.id  # idempotent by (external_source, external_id, attempt)

@@ -325,7 +325,7 @@ def _details(prefect_run: Any) -> dict[str, Any] | None:
 
 
 def _template(fn: Any) -> lifecycle.RunTemplate:
-    """What every run of the task or flow function `fn` shares (made once per process and instance)."""
+    """What every run of the task or flow function `fn` shares (once per process and instance)."""
     try:
         template = _templates.get(fn)
     except TypeError:  # an unhashable callable
