@@ -21,9 +21,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+#: `json.dumps` with these options makes an encoder per call; one made once serializes alike.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
     """Serialize JSON compactly (no NaN: callers make values JSON-safe first)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def _number_text(value: float) -> str | None:

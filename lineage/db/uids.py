@@ -39,14 +39,23 @@ def _reseed() -> None:
         _generator.seed(os.urandom(32))
 
 
+#: Random bytes -> base62 characters: the 248 byte values below ``4 * 62`` map evenly to
+#: the alphabet (`bytes.translate`), the 8 others are dropped (`_DROPPED`).
+_TO_BASE62 = bytes(ord(ALPHABET[value % 62]) for value in range(248)) + bytes(8)
+_DROPPED = bytes(range(248, 256))
+
+
 def random_base62(length: int) -> str:
-    """A random base62 string of `length` characters (about 5.95 bits each)."""
-    raw = _random().getrandbits(8 * length)
-    chars = []
-    for _ in range(length):
-        raw, rest = divmod(raw, 62)
-        chars.append(ALPHABET[rest])
-    return "".join(chars)
+    """A random base62 string of `length` characters (about 5.95 bits each, each uniform).
+
+    Random bytes, each of the first 248 values a character and the rest
+    drawn again: one translation in C instead of a division per character.
+    """
+    generator = _random()
+    text = b""
+    while len(text) < length:  # a draw of `length + 8` bytes falls short about once in 10^11
+        text += generator.randbytes(length + 8).translate(_TO_BASE62, _DROPPED)
+    return text[:length].decode("ascii")
 
 
 def to_base62(number: int, width: int) -> str:

@@ -15,7 +15,8 @@ this module; none of them touches tables or connections directly::
 
 Engines report runs in pieces, from many processes: `engine_run` finds or
 creates the run of one task attempt by the engine's own id (idempotent,
-safe under concurrent writers), `correct_status` records an operator's
+safe under concurrent writers; `RunTemplate` works out once what every
+run of one task shares), `correct_status` records an operator's
 change of a final status, `record_upstream` a run -> run data dependency,
 `record_file` a file read or written, `record_reference` a dataset known
 only by name (another system's table), `move_runs` a run (and the runs it
@@ -39,8 +40,8 @@ instance. Everything that can fail validation (features, parameters that
 cannot bind) fails before anything is written.
 """
 
-from lineage.lifecycle.engines import (correct_status, engine_run, find_engine_run, move_runs,
-                                       new_run_uid, record_upstream, stored_id,
+from lineage.lifecycle.engines import (RunTemplate, correct_status, engine_run, find_engine_run,
+                                       move_runs, new_run_uid, record_upstream, stored_id,
                                        write_pending_runs)
 from lineage.lifecycle.files import record_file
 from lineage.lifecycle.guard import guarded
@@ -57,7 +58,8 @@ from lineage.lifecycle.spaces import (add_member, create_space, default_space_id
                                       move_to_space, remove_member, resolve_space)
 
 __all__ = [
-    "FINAL_STATUSES", "OPEN_STATUSES", "PARENT_ENV", "Activation", "ResolvedFeatures", "Source",
+    "FINAL_STATUSES", "OPEN_STATUSES", "PARENT_ENV", "Activation", "ResolvedFeatures",
+    "RunTemplate", "Source",
     "abort_active_runs", "activate", "active_runs", "add_member", "clear_caches",
     "correct_status", "create_space", "deactivate", "default_space_id", "engine_run",
     "ensure_environment", "file_transform", "find_engine_run", "finish_run", "function_transform",

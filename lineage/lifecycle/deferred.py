@@ -173,7 +173,7 @@ class PendingRun(Run):
 
 def defer(run: Run, how: RunWrite) -> PendingRun:
     """Make `run` a `PendingRun` that `how` writes (as the run then stands)."""
-    run.__class__ = PendingRun
+    object.__setattr__(run, "__class__", PendingRun)  # not `Record.__setattr__`: no field
     with _registry:
         _pending[id(run)] = _Pending(run, how, time.monotonic())  # type: ignore[arg-type]
     how.db.before_close = write_all  # closing the instance writes what waits first
@@ -422,7 +422,7 @@ def _stage_now(entry: _Pending) -> None:
 def _written(entry: _Pending) -> None:
     with _registry:
         _pending.pop(id(entry.run), None)
-    entry.run.__class__ = Run
+    object.__setattr__(entry.run, "__class__", Run)
 
 
 def _batching() -> bool:

@@ -24,6 +24,8 @@ back to an open one. A later change of a final status is a correction
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,7 +34,9 @@ from lineage.db.dialect import utcnow
 from lineage.errors import ValidationError
 from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
-from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _cli_args,
+from lineage.lifecycle.run_records import (RunFields, check_attempt, check_call, check_source,
+                                           new_run)
+from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _chunks, _cli_args,
                                     _hostname, _insert_inputs, _insert_links, _relax_durability,
                                     _resolve_parent, durable_finish, error_text, loaded_deferred)
 
@@ -125,53 +129,108 @@ def engine_run(
         ValidationError: An empty external id or source, an attempt below 1,
             or an unknown status.
     """
-    from lineage.models.run import Run
+    check_call(external_source, external_id, attempt, status)
+    template = RunTemplate(transform, external_source=external_source, entrypoint=entrypoint,
+                           cli_args=cli_args, git=git, environment=environment)
+    return template.run(
+        external_id=external_id, attempt=attempt, parent=parent, inherit_parent=inherit_parent,
+        params=params, name=name, details=details, projects=projects, inputs=inputs,
+        upstream=upstream, status=status, started_at=started_at, finished_at=finished_at,
+        error=error, uid=uid, space=space, defer=defer)
 
-    _check_reference(external_source, external_id, attempt)
-    if status not in OPEN_STATUSES + FINAL_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(OPEN_STATUSES + FINAL_STATUSES)}, got {status!r}.")
-    instance = _instance()
-    transform_id = transform if isinstance(transform, int) else transform.id
-    parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
-    from lineage.lifecycle.spaces import run_space_id
 
-    parent_space = None
-    if space is None and getattr(parent_run, "space_id", None) is None and parent_id is not None:
-        # A parent known by id only (another process's run): its space is read
-        # inside the insert below, not in a transaction of its own.
-        from lineage.lifecycle.spaces import default_space_id
+class RunTemplate:
+    """What every run of one engine task has in common, worked out once.
 
-        space_id, parent_space = default_space_id(), parent_id
-    else:
-        space_id = run_space_id(space, parent_run, parent_id)
-    now = utcnow()
-    final = status in FINAL_STATUSES
-    run = _new_run(
-        transform_id=transform_id, entrypoint=entrypoint, name=name, status=status,
-        started_at=started_at or now, finished_at=(finished_at or now) if final else None,
-        error=error_text(error) if final else None, params=_captured(params),
-        cli_args=_cli_args() if cli_args is None else _redacted_argv(cli_args),
-        environment_id=ensure_environment() if environment else None, git=git,
-        initiated_by_run_id=parent_id, external_id=external_id,
-        external_source=external_source, attempt=attempt,
-        details=_captured(details) if details else None, pid=_pid(), host=_hostname(),
-        created_by_id=instance.user_id(), space_id=space_id,
-    )
-    if uid is not None:
-        _check_uid(uid)
-        run._assign(uid=uid)
-    project_ids = resolve_projects(projects) if projects else []
-    input_ids = [a if isinstance(a, int) else a.id for a in inputs]
-    how = _EngineWrite(run, instance, parent_space, project_ids, input_ids, list(upstream),
-                       started_at)
-    if not (defer and status == "started"):
-        return how.store()
-    from lineage.lifecycle import deferred
+    `engine_run` in two halves: the fields that are the same for every run
+    of one task in this process (transform, entrypoint, command line,
+    environment, git, host, user) are checked here once; `run` adds what
+    differs per attempt. An adapter keeps one per task while it is
+    `current` and saves that work on each task run::
 
-    run._db = instance.db
-    run._project_ids = list(project_ids)
-    return deferred.defer(run, how)
+        template = RunTemplate(source.transform, external_source="prefect",
+                               entrypoint="etl.extract", git=source.git)
+        run = template.run(external_id=task_run_id, attempt=1, parent=flow_run_id,
+                           params=params, defer=True)
+
+    Args:
+        transform, external_source, entrypoint, cli_args, git, environment:
+            As `engine_run`'s.
+
+    Raises:
+        ValidationError: An empty external source, or a field `Run` refuses.
+    """
+
+    __slots__ = ("argv", "fields", "instance", "pid")
+
+    def __init__(self, transform: Transform | int, *, external_source: str,
+                 entrypoint: str | None = None, cli_args: list[str] | None = None,
+                 git: dict[str, Any] | None = None, environment: bool = True) -> None:
+        check_source(external_source)
+        self.instance = _instance()
+        self.pid = _pid()
+        self.argv = list(sys.argv) if cli_args is None else None
+        self.fields = RunFields.get().checked_base(
+            transform_id=transform if isinstance(transform, int) else transform.id,
+            entrypoint=entrypoint,
+            cli_args=_cli_args() if cli_args is None else _redacted_argv(cli_args),
+            environment_id=ensure_environment() if environment else None, git=git,
+            external_source=external_source, pid=self.pid, host=_hostname(),
+            created_by_id=self.instance.user_id())
+
+    def current(self) -> bool:
+        """Whether its fields still hold: same process, instance and (default) command line."""
+        from lineage.instance import current_instance
+
+        return (self.pid == _pid() and self.instance is current_instance()
+                and (self.argv is None or self.argv == sys.argv))
+
+    def run(self, *, external_id: str, attempt: int = 1, parent: Run | int | None = None,
+            inherit_parent: bool = False, params: Mapping[str, Any] | None = None,
+            name: str | None = None, details: Mapping[str, Any] | None = None,
+            projects: Any = (), inputs: Iterable[Any] = (), upstream: Iterable[Run | int] = (),
+            status: str = "started", started_at: datetime | None = None,
+            finished_at: datetime | None = None, error: str | BaseException | None = None,
+            uid: str | None = None, space: Any = None, defer: bool = False) -> Run:
+        """The run of one attempt, created if new (the rest of `engine_run`, same arguments)."""
+        check_attempt(external_id, attempt, status)
+        instance = self.instance
+        parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
+        parent_space = None
+        if space is None and getattr(parent_run, "space_id", None) is not None:
+            space_id = parent_run.space_id  # as `run_space_id` gives it, without the call
+        elif space is None and parent_id is not None:
+            # A parent known by id only (another process's run): its space is read
+            # inside the insert below, not in a transaction of its own.
+            from lineage.lifecycle.spaces import default_space_id
+
+            space_id, parent_space = default_space_id(), parent_id
+        else:
+            from lineage.lifecycle.spaces import run_space_id
+
+            space_id = run_space_id(space, parent_run, parent_id)
+        now = utcnow()
+        final = status in FINAL_STATUSES
+        run = new_run(
+            self.fields, name=name, status=status, started_at=started_at or now,
+            cli_args=list(self.fields["cli_args"]),  # its own: a record may be changed
+            finished_at=(finished_at or now) if final else None,
+            error=error_text(error) if final else None, params=_captured(params),
+            initiated_by_run_id=parent_id, external_id=external_id, attempt=attempt,
+            details=_captured(details) if details else None, space_id=space_id)
+        if uid is not None:
+            _check_uid(uid)
+            run._assign(uid=uid)
+        project_ids = resolve_projects(projects) if projects else []
+        input_ids = [a if isinstance(a, int) else a.id for a in inputs]
+        how = _EngineWrite(run, instance, parent_space, project_ids, input_ids, list(upstream),
+                           started_at)
+        if not (defer and status == "started"):
+            return how.store()
+        from lineage.lifecycle import deferred
+
+        run.__dict__.update(_db=instance.db, _project_ids=list(project_ids))
+        return deferred.defer(run, how)
 
 
 class _EngineWrite:
@@ -336,11 +395,11 @@ class _EngineWrite:
         if self.project_ids:
             _cache(self.instance).transform_projects.update(
                 (p, stored.transform_id) for p in self.project_ids)
-        stored._db = self.db
+        stored.__dict__["_db"] = self.db
         # A new run's projects are known; an existing one's load on first use (a run this
         # process stored as started keeps what it knew).
         if not self.row_stored:
-            stored._project_ids = list(self.project_ids) if created else None
+            stored.__dict__["_project_ids"] = list(self.project_ids) if created else None
         _notify_transitions(stored, None if created else before)
         return stored
 
@@ -531,16 +590,6 @@ def _redacted_argv(argv: Iterable[str]) -> list[str]:
     return redact_argv([str(arg) for arg in argv])
 
 
-def _check_reference(source: Any, external_id: Any, attempt: Any) -> None:
-    if not isinstance(source, str) or not source.strip():
-        raise ValidationError(f"external_source must name the engine, got {source!r}.")
-    if not isinstance(external_id, str) or not external_id:
-        raise ValidationError(
-            f"external_id must be the engine's id as a non-empty string, got {external_id!r}.")
-    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
-        raise ValidationError(f"attempt must be an integer from 1 up, got {attempt!r}.")
-
-
 def _check_uid(uid: Any) -> None:
     from lineage.models.run import Run
 
@@ -609,38 +658,43 @@ def _try_insert(conn: Connection, run: Run, parent_space: int | None = None) -> 
 def _inserted(run: Run, plan: _InsertPlan, values: list[Any], run_id: int,
               space_id: int | None) -> None:
     """`run` as its INSERT stored it: its id, the space the INSERT chose (if it chose one)."""
-    run.id = run_id
+    run.__dict__["id"] = run_id  # as `Run.id = ...` sets it (a pending run's too)
     if space_id is not None:
         run._assign(space_id=space_id)
         values[plan.space_at] = space_id
     _mark_saved(run, plan, values)
 
 
-#: Rows per multi-row INSERT: 24 parameters each stays far below SQLite's and
-#: PostgreSQL's limits on parameters per statement.
-_ROWS_PER_INSERT = 200
+#: Most rows per multi-row INSERT (a power of two, see `_chunks`): 24 parameters each
+#: stays far below SQLite's and PostgreSQL's limits on parameters per statement.
+_ROWS_PER_INSERT = 128
 
 
 def _insert_many(conn: Connection, writes: list[_EngineWrite]) -> list[_EngineWrite]:
     """INSERT the runs of `writes` in multi-row statements and set their ids.
 
     Each run goes to its parent's space when `parent_space` names a stored
-    run (as `_try_insert`). Returns the writes whose run was inserted; the
-    others conflicted with a stored row (marked ``conflicted``).
+    run (as `_try_insert`); a slice of runs whose space is known takes the
+    plain statement. Returns the writes whose run was inserted; the others
+    conflicted with a stored row (marked ``conflicted``).
     """
     from lineage.models.run import Run
 
-    plan = _insert_plan(conn.dialect, Run, True)
-    at = plan.space_at
     inserted: list[_EngineWrite] = []
-    for start in range(0, len(writes), _ROWS_PER_INSERT):
-        chunk = writes[start:start + _ROWS_PER_INSERT]
+    for chunk in _chunks(writes, _ROWS_PER_INSERT):
+        by_parent = any(write.parent_space is not None for write in chunk)
+        plan = _insert_plan(conn.dialect, Run, by_parent)
         encoded = [plan.encoded(write.run) for write in chunk]
         params: list[Any] = []
-        for write, values in zip(chunk, encoded):
-            params += values[:at]
-            params += (write.parent_space, values[at])
-            params += values[at + 1:]
+        if by_parent:
+            at = plan.space_at
+            for write, values in zip(chunk, encoded):
+                params += values[:at]
+                params += (write.parent_space, values[at])
+                params += values[at + 1:]
+        else:
+            for values in encoded:
+                params += values
         rows = conn.execute(plan.many_sql(len(chunk)), params).fetchall()
         stored = {uid: (run_id, space_id) for run_id, uid, space_id in rows}
         for write, values in zip(chunk, encoded):
@@ -659,7 +713,8 @@ class _InsertPlan:
 
     Attributes:
         names: Column names, in order.
-        encoders: Per column, `Dialect.encoder` of its kind (None: passed as it is).
+        encoders: Index and `Dialect.encoder` of the columns whose kind has one (the
+            others' values are passed as they are).
         json_names: Columns of kind json (their snapshot is a copy).
         space_at: Index of ``space_id`` among the columns.
         sql: The statement; with `parent_space`, ``space_id`` is the parent's if it
@@ -669,7 +724,8 @@ class _InsertPlan:
     def __init__(self, dialect: Any, model: type, parent_space: bool) -> None:
         fields = model.fields
         self.names = list(fields)
-        self.encoders = [dialect.encoder(spec.kind) for spec in fields.values()]
+        self.encoders = [(at, encode) for at, encode in
+                         enumerate(dialect.encoder(spec.kind) for spec in fields.values()) if encode]
         self.json_names = [name for name, spec in fields.items() if spec.kind == "json"]
         self.space_at = self.names.index("space_id")
         marks = ["?"] * len(self.names)
@@ -683,9 +739,12 @@ class _InsertPlan:
 
     def encoded(self, run: Any) -> list[Any]:
         """The run's values as parameters, in column order."""
-        state = run.__dict__
-        return [value if value is None or encode is None else encode(value)
-                for value, encode in zip(map(state.__getitem__, self.names), self.encoders)]
+        values = list(map(run.__dict__.__getitem__, self.names))
+        for at, encode in self.encoders:
+            value = values[at]
+            if value is not None:
+                values[at] = encode(value)
+        return values
 
     def many_sql(self, rows: int) -> str:
         """The INSERT of `rows` runs, returning ``id, uid, space_id`` of those inserted."""
@@ -706,74 +765,6 @@ def _insert_plan(dialect: Any, model: type, parent_space: bool) -> _InsertPlan:
     if plan is None:
         plan = _insert_plans[key] = _InsertPlan(dialect, model, parent_space)
     return plan
-
-
-#: Fields whose values `engine_run` makes itself, already JSON-safe (`capture_params`,
-#: redacted argv) or ids of its own: not checked again.
-_TRUSTED = frozenset({"params", "cli_args", "details", "transform_id", "environment_id",
-                      "initiated_by_run_id", "pid", "created_by_id", "space_id", "attempt"})
-
-
-def _new_run(**values: Any) -> Run:
-    """``Run(**values)`` without re-checking `_TRUSTED` fields (each JSON field would be
-    encoded once to check it and again to insert it); the engine's own values (names,
-    ids, status, error text) are checked as `Run` checks them."""
-    from lineage.db.uids import random_base62
-    from lineage.models.run import Run
-
-    plan = _RunFields.get()
-    run = Run.__new__(Run)
-    state = run.__dict__
-    state.update(plan.initials)
-    for name, make in plan.made:
-        if name not in values:
-            state[name] = make()
-    state.update(values, id=None, _loaded={}, _loaded_raw={})
-    for name, spec, label, length in plan.checked:
-        value = state[name]
-        if value is None or (length is not None and type(value) is str and value.isascii()
-                             and "\x00" not in value and len(value) <= length):
-            continue  # empty, or plain ASCII text that fits: what `validate` accepts as it is
-        state[name] = spec.validate(value, label)
-    if not state.get("uid"):
-        state["uid"] = random_base62(Run.uid_length)
-    if "created_at" in Run.fields and state["created_at"] is None:
-        state["created_at"] = utcnow()
-    return run
-
-
-class _RunFields:
-    """What `_new_run` needs of `Run.fields`, worked out once.
-
-    Attributes:
-        initials: Fields with a fixed initial value, and that value.
-        made: Fields whose initial value is made per record (``started_at``), and its maker.
-        checked: Fields not in `_TRUSTED`: name, spec, label for errors, and the most
-            characters of a plain text accepted without `Field.validate` (None: validated).
-    """
-
-    _plan: _RunFields | None = None
-
-    def __init__(self) -> None:
-        from lineage.models.run import Run
-
-        fields = Run.fields.items()
-        self.initials = {name: spec.default for name, spec in fields if not callable(spec.default)}
-        self.made = [(name, spec.default) for name, spec in fields if callable(spec.default)]
-        self.checked = []
-        for name, spec in fields:
-            if name in _TRUSTED:
-                continue
-            plain = spec.kind in ("str", "text") and spec.normalize is None
-            limit = (spec.length if spec.length is not None else float("inf")) if plain else None
-            self.checked.append((name, spec, f"Run.{name}", limit))
-
-    @classmethod
-    def get(cls) -> _RunFields:
-        """The plan, made on first use."""
-        if cls._plan is None:
-            cls._plan = cls()
-        return cls._plan
 
 
 def _mark_saved(run: Run, plan: _InsertPlan, encoded: list[Any]) -> None:
@@ -825,6 +816,4 @@ def _link_project(conn: Connection, project_id: int, run_id: int, transform_id: 
 
 
 def _pid() -> int:
-    import os
-
     return os.getpid()

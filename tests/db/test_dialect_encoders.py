@@ -42,3 +42,21 @@ def test_encoder_refuses_what_encode_refuses(dialect, kind, value):
         dialect.encode(kind, value)
     with pytest.raises(ValidationError):
         dialect.encoder(kind)(value)
+
+
+def test_json_is_serialized_by_one_encoder_made_once(monkeypatch):
+    import json
+
+    from lineage.db import dialect
+
+    made = []
+
+    class Counting(json.JSONEncoder):
+        def __init__(self, *args, **kwargs):
+            made.append(kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(json, "JSONEncoder", Counting)
+    value = {"x": 1, "é": [1.5, None, True]}
+    assert dialect.dumps(value) == '{"x":1,"é":[1.5,null,true]}'
+    assert made == []  # json.dumps with options makes an encoder per call

@@ -212,19 +212,20 @@ def _statements(instance):
 def test_a_batch_inserts_its_runs_and_their_links_in_one_statement_per_table(
         workflow, flow_run, instance, held_batches, tmp_path):
     artifact = ln.Artifact(_file(tmp_path), key="in.txt").save()
-    tasks = []
-    for n in range(30):
+    tasks = [deferred_task(workflow, flow_run, "earlier")]
+    lifecycle.finish_run(tasks[0], "completed")
+    deferred.flush()
+    for n in range(32):  # a power of two: one statement per table (see the next test)
         tasks.append(deferred_task(workflow, flow_run, f"task-{n}", upstream=tasks[-1:],
                                    inputs=[artifact]))
         lifecycle.finish_run(tasks[-1], "completed")
     inserts = _statements(instance)
     deferred.flush()
     assert sorted(inserts) == ["run", "run_input", "run_upstream"]
-    stored = [stored_run(f"task-{n}") for n in range(30)]
-    assert [[u.uid for u in s.upstream_runs] for s in stored] == [
-        [], *([t.uid] for t in tasks[:29])]
+    stored = [stored_run(f"task-{n}") for n in range(32)]
+    assert [[u.uid for u in s.upstream_runs] for s in stored] == [[t.uid] for t in tasks[:32]]
     assert all([a.uid for a in s.input_artifacts] == [artifact.uid] for s in stored)
-    assert [t.id for t in tasks] == [s.id for s in stored]
+    assert [t.id for t in tasks[1:]] == [s.id for s in stored]
 
 
 def test_a_run_of_the_batch_another_process_wrote_keeps_its_links_both_ways(
@@ -249,3 +250,47 @@ def _file(folder: Path) -> Path:
     path = folder / "in.txt"
     path.write_text("input\n")
     return path
+
+
+def test_a_batch_of_any_size_takes_statements_of_a_few_sizes(workflow, flow_run, held_batches,
+                                                             monkeypatch):
+    from lineage.db.database import Connection
+
+    rows: list[int] = []  # runs per INSERT INTO run
+    execute = Connection.execute
+
+    def recording(self, sql, params=()):
+        if sql.startswith("INSERT INTO run ("):
+            rows.append(sql.count("), (") + 1)
+            assert "COALESCE" not in sql  # the parent's space is known: no lookup per row
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(Connection, "execute", recording)
+    tasks = []
+    for n in range(30):
+        tasks.append(deferred_task(workflow, flow_run, f"task-{n}", upstream=tasks[-1:]))
+        lifecycle.finish_run(tasks[-1], "completed")
+    deferred.flush()
+    # Each size is one statement text, compiled once and then found in the driver's cache.
+    assert rows == [16, 8, 4, 2]
+    stored = [stored_run(f"task-{n}") for n in range(30)]
+    assert [[u.uid for u in s.upstream_runs] for s in stored] == [
+        [], *([t.uid] for t in tasks[:29])]
+
+
+def test_a_batch_run_whose_parent_is_known_by_id_only_goes_to_the_parents_space(
+        workflow, held_batches, monkeypatch):
+    from lineage.lifecycle import runs
+
+    monkeypatch.setattr(runs, "_active", {})  # the parent ran in another process
+    lifecycle.create_space("team")
+    in_team = lifecycle.engine_run(workflow, external_source="prefect", external_id="flow-1",
+                                   space="team")
+    elsewhere = lifecycle.engine_run(workflow, external_source="prefect", external_id="flow-2")
+    by_id = deferred_task(workflow, in_team.id, "task-by-id")
+    by_run = deferred_task(workflow, elsewhere, "task-by-run")
+    for task in (by_id, by_run):
+        lifecycle.finish_run(task, "completed")
+    deferred.flush()
+    assert stored_run("task-by-id").space_id == in_team.space_id != elsewhere.space_id
+    assert stored_run("task-by-run").space_id == elsewhere.space_id

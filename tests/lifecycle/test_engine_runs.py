@@ -435,3 +435,61 @@ def test_plain_texts_are_stored_as_given(workflow):
     run = _engine(workflow, name="n" * 300, entrypoint="étape_1", external_id="t-2")
     stored = ln.Run.get(id=run.id)
     assert (stored.name, stored.entrypoint, stored.external_source) == ("n" * 300, "étape_1", "prefect")
+
+
+def _template(workflow, **kwargs):
+    return lifecycle.RunTemplate(workflow, external_source="prefect", entrypoint="etl.extract",
+                                 git={"commit": "abc"}, **kwargs)
+
+
+def test_runs_of_a_template_are_those_engine_run_gives(workflow):
+    flow = _engine(workflow, external_id="flow-1")
+    made = _template(workflow).run(external_id="task-1", attempt=2, parent=flow,
+                                   params={"n": 1, "token": "s3cret"}, name="extract-1")
+    called = _engine(workflow, external_id="task-2", attempt=2, parent=flow,
+                     entrypoint="etl.extract", git={"commit": "abc"},
+                     params={"n": 1, "token": "s3cret"}, name="extract-1")
+    fields = ("transform_id", "entrypoint", "name", "status", "params", "cli_args",
+              "environment_id", "git", "initiated_by_run_id", "external_source", "attempt", "pid",
+              "host", "created_by_id", "space_id")
+    stored_made, stored_called = ln.Run.get(made.uid), ln.Run.get(called.uid)
+    assert ({f: getattr(stored_made, f) for f in fields}
+            == {f: getattr(stored_called, f) for f in fields})
+    assert stored_made.params["token"] != "s3cret"  # redacted, as engine_run does
+    again = _template(workflow).run(external_id="task-1", attempt=2, parent=flow)
+    assert again.id == made.id  # idempotent by (external_source, external_id, attempt)
+
+
+def test_a_template_checks_its_fields_once_and_each_run_its_own(workflow):
+    with pytest.raises(ValidationError, match="external_source"):
+        lifecycle.RunTemplate(workflow, external_source=" ")
+    with pytest.raises(ValidationError, match="Run.entrypoint"):
+        lifecycle.RunTemplate(workflow, external_source="prefect", entrypoint="a\x00b")
+    template = _template(workflow)
+    with pytest.raises(ValidationError, match="Run.name"):
+        template.run(external_id="task-1", name="a\x00b")
+    with pytest.raises(ValidationError, match="attempt"):
+        template.run(external_id="task-1", attempt=0)
+    assert ln.Run.filter(external_id="task-1").count() == 0
+
+
+def test_each_run_of_a_template_has_its_own_command_line(workflow):
+    template = _template(workflow)
+    first, second = (template.run(external_id=f"task-{i}") for i in (1, 2))
+    assert first.cli_args == second.cli_args and first.cli_args is not second.cli_args
+
+
+def test_a_template_holds_until_the_instance_or_the_command_line_changes(workflow, monkeypatch,
+                                                                          tmp_path):
+    import sys
+
+    template = _template(workflow)
+    assert template.current()
+    monkeypatch.setattr(sys, "argv", [*sys.argv, "--more"])
+    assert not template.current()  # its runs' cli_args would be the old command line
+    monkeypatch.undo()
+    assert template.current()
+    ln.init(tmp_path / "other")
+    assert not template.current()  # its environment, user and transform ids are another's
+    assert lifecycle.RunTemplate(workflow.id, external_source="prefect",
+                                 cli_args=["x"]).current()  # an explicit command line holds

@@ -114,3 +114,16 @@ def test_uids_are_base62_of_the_asked_length_and_differ():
     drawn = {uids.random_base62(16) for _ in range(10_000)}
     assert len(drawn) == 10_000
     assert all(len(u) == 16 and set(u) <= set(uids.ALPHABET) for u in drawn)
+
+
+def test_uids_map_random_bytes_evenly_and_draw_again_for_the_few_left_over(monkeypatch):
+    drawn = iter([bytes([255, 248, 0, 61, 62, 247]) + bytes(range(248, 256)),
+                  bytes(range(14)) + bytes([250] * 8)])
+
+    class Generator:
+        def randbytes(self, n: int) -> bytes:
+            return next(drawn)
+
+    monkeypatch.setattr(uids, "_random", Generator)
+    # 255 and 248 are left over; 0, 62 -> "0", 61, 247 -> "z"; then a second draw
+    assert uids.random_base62(16) == "0z0z" + uids.ALPHABET[:12]

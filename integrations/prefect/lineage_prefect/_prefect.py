@@ -14,22 +14,33 @@ from typing import Any
 
 #: Keys of ``task_run.task_inputs`` that are not data passed to the task.
 _NOT_DATA = frozenset({"wait_for", "__parents__"})
+#: Types of values that hold nothing else (no future, no artifact): looked at no further.
+PLAIN = frozenset({int, float, str, bool, bytes, type(None)})
 
 
-def task_parameters() -> dict[str, Any]:
-    """The parameters of the task run of this context, futures replaced by their values.
+def task_parameters(context: Any = None) -> dict[str, Any]:
+    """The parameters of a task run context, futures replaced by their values.
 
     In ``on_running`` the context still holds the arguments as submitted:
     ``PrefectFuture`` objects for ``.submit(future)`` calls (finished by
     then: Prefect waits for them before the task starts).
-    """
-    from prefect.context import TaskRunContext
-    from prefect.futures import PrefectFuture
 
-    context = TaskRunContext.get()
+    Args:
+        context: Prefect's ``TaskRunContext``; None: the one of this context.
+    """
+    if context is None:
+        from prefect.context import TaskRunContext
+
+        context = TaskRunContext.get()
     if context is None or not context.parameters:
         return {}
-    return {name: _resolved(value, PrefectFuture) for name, value in context.parameters.items()}
+    parameters = dict(context.parameters)
+    for name, value in parameters.items():
+        if type(value) not in PLAIN:
+            from prefect.futures import PrefectFuture
+
+            parameters[name] = _resolved(value, PrefectFuture)
+    return parameters
 
 
 def flow_parameters(flow_run: Any) -> dict[str, Any]:

@@ -82,11 +82,9 @@ def flow_started(flow: Any, flow_run: Any) -> None:
         _close(previous, "errored", _retried_error(previous, "flow"))
     params = _prefect.flow_parameters(flow_run)
     upstream = [i for i in map(_lineage_id, _prefect.subflow_upstream_ids(flow_run)) if i]
-    source = lifecycle.function_transform(flow.fn, KIND)
-    run = lifecycle.engine_run(
-        source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
-        inherit_parent=True, params=params, entrypoint=_qualname(flow.fn), name=flow_run.name,
-        details=_details(flow_run), upstream=upstream, git=source.git)
+    run = _template(flow.fn).run(
+        external_id=key, attempt=attempt, inherit_parent=True, params=params,
+        name=flow_run.name, details=_details(flow_run), upstream=upstream)
     _open(_flows, key, _Open(run, attempt, lifecycle.activate(run)))
 
 
@@ -133,10 +131,16 @@ def body_failed(kind: str, exc: BaseException) -> None:
 
 
 # --- tasks ---------------------------------------------------------------------------
-def task_started(task: Any, task_run: Any) -> _Open | None:
+def task_started(task: Any, task_run: Any, context: Any = None) -> _Open | None:
     """A task run attempt entered Running: start and activate its run.
 
-    Returns the open attempt (None when it was started already).
+    Args:
+        task: The Prefect task.
+        task_run: Its task run.
+        context: Prefect's ``TaskRunContext`` of the run, when the caller has it.
+
+    Returns:
+        The open attempt (None when it was started already).
     """
     key = str(task_run.id)
     attempt = max(task_run.run_count, 1)
@@ -147,19 +151,16 @@ def task_started(task: Any, task_run: Any) -> _Open | None:
         _tasks.pop(key, None)
     if previous is not None:  # a retry: Prefect gives failed attempts no hook of their own
         _close(previous, "errored", _retried_error(previous, "task"))
-    params = _prefect.task_parameters()
+    params = _prefect.task_parameters(context)
     inputs = _artifact_inputs(params)
     flow_run_id = str(task_run.flow_run_id) if task_run.flow_run_id else None
     # The runs themselves, not their ids: an upstream task run still pending is written
     # with this one (or before it), not now.
     upstream = [r for r in map(_lineage_run, _prefect.upstream_ids(task_run, inputs)) if r]
-    source = lifecycle.function_transform(task.fn, KIND)
-    run = lifecycle.engine_run(
-        source.transform, external_source=SOURCE, external_id=key, attempt=attempt,
-        parent=_parent_id(task_run, flow_run_id), inherit_parent=flow_run_id is None,
-        params=params, entrypoint=_qualname(task.fn), name=task_run.name,
-        details=_details(task_run), inputs=_ids_of(inputs), upstream=upstream,
-        git=source.git, defer=True)
+    run = _template(task.fn).run(
+        external_id=key, attempt=attempt, parent=_parent(task_run, flow_run_id),
+        inherit_parent=flow_run_id is None, params=params, name=task_run.name,
+        details=_details(task_run), inputs=_ids_of(inputs), upstream=upstream, defer=True)
     entry = _Open(run, attempt, lifecycle.activate(run), flow_run_id)
     _open(_tasks, key, entry)
     return entry
@@ -177,7 +178,7 @@ def task_body_started() -> _Open | None:
     context = TaskRunContext.get()
     if context is None or context.task_run is None:
         return None
-    return task_started(context.task, context.task_run)
+    return task_started(context.task, context.task_run, context)
 
 
 def task_body_left(entry: _Open | None) -> None:
@@ -285,21 +286,27 @@ def _lineage_run(prefect_id: str) -> Run | int | None:
     return run.id
 
 
-def _parent_id(task_run: Any, flow_run_id: str | None) -> int | None:
-    """The run of the task that called this one, else of its flow run."""
+def _parent(task_run: Any, flow_run_id: str | None) -> Run | int | None:
+    """The run (or its id) of the task that called this one, else of its flow run.
+
+    The run itself where it is known: the new run takes its space from it
+    (an id alone is looked up when the run is written).
+    """
     for item in (getattr(task_run, "task_inputs", None) or {}).get("__parents__", ()):
-        parent = _lineage_id(str(item.id))
+        parent = _lineage_run(str(item.id))
         if parent is not None:
             return parent
-    return _lineage_id(flow_run_id) if flow_run_id else None
+    return _lineage_run(flow_run_id) if flow_run_id else None
 
 
 def _artifact_inputs(params: dict[str, Any]) -> dict[str, list[int]]:
     """Parameter name -> ids of the saved `ln.Artifact` values it holds (only names holding some)."""
-    from lineage import Artifact
-
     found: dict[str, list[int]] = {}
     for name, value in params.items():
+        if type(value) in _prefect.PLAIN:
+            continue
+        from lineage import Artifact
+
         ids = [item.id for item in _prefect.iter_items(value)
                if isinstance(item, Artifact) and item.id is not None]
         if ids:
@@ -317,21 +324,30 @@ def _details(prefect_run: Any) -> dict[str, Any] | None:
     return {"tags": tags} if tags else None
 
 
-def _qualname(fn: Any) -> str:
+def _template(fn: Any) -> lifecycle.RunTemplate:
+    """What every run of the task or flow function `fn` shares (once per process and instance)."""
     try:
-        return _qualnames[fn]
-    except (KeyError, TypeError):  # TypeError: an unhashable callable
+        template = _templates.get(fn)
+    except TypeError:  # an unhashable callable
+        template = None
+    if template is not None and template.current():
+        return template
+    source = lifecycle.function_transform(fn, KIND)
+    template = lifecycle.RunTemplate(source.transform, external_source=SOURCE,
+                                     entrypoint=_qualname(fn), git=source.git)
+    try:
+        _templates[fn] = template
+    except TypeError:
         pass
+    return template
+
+
+def _qualname(fn: Any) -> str:
     import inspect
 
     inner = inspect.unwrap(fn)
-    name = getattr(inner, "__qualname__", None) or getattr(inner, "__name__", None) or repr(inner)
-    try:
-        _qualnames[fn] = name
-    except TypeError:
-        pass
-    return name
+    return getattr(inner, "__qualname__", None) or getattr(inner, "__name__", None) or repr(inner)
 
 
-#: Task and flow functions -> their qualified names (the functions live as long as their tasks).
-_qualnames: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+#: Task and flow functions -> what their runs share (the functions live as long as their tasks).
+_templates: weakref.WeakKeyDictionary[Any, lifecycle.RunTemplate] = weakref.WeakKeyDictionary()

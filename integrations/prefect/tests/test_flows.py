@@ -242,3 +242,49 @@ def test_drop_in_tasks_record_their_start_in_the_body_and_keep_the_users_hooks(i
     assert (body_run.status, body_run.params, body_run.attempt) == ("completed", {"x": 1}, 1)
     assert (numbers_run.status, numbers_run.params) == ("completed", {"n": 3})
     assert current_run() is None  # nothing stays current after the flow
+
+
+def test_what_the_runs_of_a_task_share_is_worked_out_once(instance, monkeypatch):
+    from lineage import lifecycle
+
+    looked_up: list[str] = []
+    function_transform = lifecycle.function_transform
+
+    def counting(fn, *args, **kwargs):
+        looked_up.append(fn.__name__)
+        return function_transform(fn, *args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "function_transform", counting)
+    assert pipelines.mapped(3) == 0 + 1 + 4
+    assert set(looked_up) == {"fetch", "mapped"}
+    looked_up.clear()
+    assert pipelines.mapped(2) == 0 + 1
+    assert looked_up == []  # not once per task or flow run
+    for flow_run in ln.Run.filter(entrypoint="mapped", external_source="prefect"):
+        fetches = runs_of(flow_run)["fetch"]
+        assert {r.transform_id for r in fetches} == {flow_run.transform_id}
+        assert {r.space_id for r in fetches} == {flow_run.space_id}
+        assert {r.cli_args == flow_run.cli_args for r in fetches} == {True}
+
+
+def test_task_parameters_resolve_futures_and_leave_plain_values_as_they_are():
+    from types import SimpleNamespace
+
+    from prefect.futures import PrefectFuture
+
+    from lineage_prefect import _prefect
+
+    class Done(PrefectFuture):
+        def __init__(self, value):
+            self.value = value
+
+        def result(self, timeout=None, raise_on_failure=True):
+            return self.value
+
+        wait = add_done_callback = lambda *args, **kwargs: None
+
+    context = SimpleNamespace(parameters={"n": 3, "s": "a", "f": Done(2), "items": [Done(1), 4],
+                                          "by": {"k": Done("v")}})
+    assert _prefect.task_parameters(context) == {"n": 3, "s": "a", "f": 2, "items": [1, 4],
+                                                 "by": {"k": "v"}}
+    assert _prefect.task_parameters(SimpleNamespace(parameters={})) == {}
