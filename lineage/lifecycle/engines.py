@@ -36,9 +36,10 @@ from lineage.lifecycle.observers import notify
 from lineage.lifecycle.records import _cache, _instance, ensure_environment, resolve_projects
 from lineage.lifecycle.run_records import (RunFields, check_attempt, check_call, check_source,
                                            new_run)
-from lineage.lifecycle.runs import (FINAL_STATUSES, OPEN_STATUSES, _captured, _chunks, _cli_args,
-                                    _hostname, _insert_inputs, _insert_links, _relax_durability,
-                                    _resolve_parent, durable_finish, error_text, loaded_deferred)
+from lineage.lifecycle.runs import (FINAL_STATUSES, _captured, _chunks, _cli_args, _hostname,
+                                    _insert_inputs, _insert_links, _relax_durability,
+                                    _resolve_parent, durable_finish, encoded_end, error_text,
+                                    loaded_deferred, mark_end_saved, update_end)
 
 if TYPE_CHECKING:
     from lineage.db.database import Connection
@@ -196,18 +197,15 @@ class RunTemplate:
         check_attempt(external_id, attempt, status)
         instance = self.instance
         parent_run, parent_id = _resolve_parent(parent, inherit_parent, instance)
+        from lineage.lifecycle.spaces import default_space_id, run_space_id
+
         parent_space = None
-        if space is None and getattr(parent_run, "space_id", None) is not None:
-            space_id = parent_run.space_id  # as `run_space_id` gives it, without the call
-        elif space is None and parent_id is not None:
+        known_space = getattr(parent_run, "space_id", None) is not None
+        if space is None and not known_space and parent_id is not None:
             # A parent known by id only (another process's run): its space is read
             # inside the insert below, not in a transaction of its own.
-            from lineage.lifecycle.spaces import default_space_id
-
             space_id, parent_space = default_space_id(), parent_id
         else:
-            from lineage.lifecycle.spaces import run_space_id
-
             space_id = run_space_id(space, parent_run, parent_id)
         now = utcnow()
         final = status in FINAL_STATUSES
@@ -374,16 +372,10 @@ class _EngineWrite:
         run = self.run
         if run.status not in FINAL_STATUSES:
             return True
-        d = conn.dialect
-        values = [d.encode("str", run.status), d.encode("datetime", run.finished_at), run.error]
-        updated = conn.execute(
-            "UPDATE run SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status IN (?, ?)",
-            [*values, run.__dict__["id"], *OPEN_STATUSES]).rowcount
-        if updated != 1:
+        encoded = encoded_end(conn.dialect, run.status, run.finished_at, run.error)
+        if not update_end(conn, run.__dict__["id"], encoded):
             return False
-        for name, raw in zip(("status", "finished_at", "error"), values):
-            run._loaded[name] = getattr(run, name)
-            run._loaded_raw[name] = raw
+        mark_end_saved(run, encoded)
         return True
 
     def _insert_alone(self, conn: Connection) -> bool:

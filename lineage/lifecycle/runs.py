@@ -264,25 +264,19 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
     elif deferred is not None:  # the task runs a flow's tasks ended are stored before its end
         deferred.flush_quietly()
     db = getattr(run, "_db", None) or _instance().db
-    d = db.dialect
-    values = {"status": status, "finished_at": now, "error": error}
-    encoded = [d.encode("str", status), d.encode("datetime", now), error]
+    encoded = encoded_end(db.dialect, status, now, error)
 
-    def work(conn: Connection) -> int:
+    def work(conn: Connection) -> bool:
         _relax_durability(conn)
-        return conn.execute(
-            "UPDATE run SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status IN (?, ?)",
-            [*encoded, run.id, *OPEN_STATUSES]).rowcount
+        return update_end(conn, run.id, encoded)
 
     try:
-        changed = db.write(work, durable=durable_finish(run), single=True) == 1
+        changed = db.write(work, durable=durable_finish(run), single=True)
     finally:
         _active.pop(run.id, None)
     if changed:
-        for (name, value), raw in zip(values.items(), encoded):
-            run._assign(**{name: value})
-            run._loaded[name] = value
-            run._loaded_raw[name] = raw
+        run._assign(status=status, finished_at=now, error=error)
+        mark_end_saved(run, encoded)
         notify("finish", run)
     else:
         row = db.query("SELECT status FROM run WHERE id = ?", [run.id])
@@ -290,6 +284,29 @@ def finish_run(run: Run, status: str = "completed", error: str | BaseException |
             run._assign(status=row[0][0])
             run._loaded["status"] = run._loaded_raw["status"] = row[0][0]
     return changed
+
+
+#: The fields a run's end sets, in the order of `encoded_end`.
+_END_FIELDS = ("status", "finished_at", "error")
+
+
+def encoded_end(dialect: Any, status: str, finished_at: datetime, error: str | None) -> list[Any]:
+    """A run's end as the parameters of `update_end` (`_END_FIELDS`, encoded)."""
+    return [dialect.encode("str", status), dialect.encode("datetime", finished_at), error]
+
+
+def update_end(conn: Connection, run_id: int, encoded: list[Any]) -> bool:
+    """Write a run's end (`encoded_end`) if the row is still open; whether it was."""
+    return conn.execute(
+        "UPDATE run SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status IN (?, ?)",
+        [*encoded, run_id, *OPEN_STATUSES]).rowcount == 1
+
+
+def mark_end_saved(run: Run, encoded: list[Any]) -> None:
+    """Take the run's end, as `update_end` wrote it, into its loaded snapshot."""
+    for name, raw in zip(_END_FIELDS, encoded):
+        run._loaded[name] = getattr(run, name)
+        run._loaded_raw[name] = raw
 
 
 def loaded_deferred() -> Any:
