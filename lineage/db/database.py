@@ -231,32 +231,24 @@ class Database:
                 cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS[level]}")
             conn.durability = level
         self._local.ended = []
-        if single and self.is_sqlite:
-            # One statement in autocommit mode is its own transaction: it
-            # takes the write lock when it starts and commits when it ends.
-            self._local.committing = True
-            self._local.depth = 1
-            try:
-                yield conn
-            except BaseException:
-                self._local.depth = 0
-                self._end(committed=False)
-                raise
-            self._local.depth = 0
-            self._end(committed=True)
-            return
-        self._local.committing = False
-        cursor.execute("BEGIN IMMEDIATE" if (write and self.is_sqlite) else "BEGIN")
+        # One statement in autocommit mode is its own transaction: it takes
+        # the write lock when it starts and commits when it ends.
+        autocommit = single and self.is_sqlite
+        self._local.committing = autocommit
+        if not autocommit:
+            cursor.execute("BEGIN IMMEDIATE" if (write and self.is_sqlite) else "BEGIN")
         self._local.depth = 1
         try:
             yield conn
-            self._local.committing = True
-            cursor.execute("COMMIT")
+            if not autocommit:
+                self._local.committing = True
+                cursor.execute("COMMIT")
         except BaseException:
-            try:
-                cursor.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001 - the original error matters more
-                pass
+            if not autocommit:
+                try:
+                    cursor.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 - the original error matters more
+                    pass
             self._local.depth = 0
             self._end(committed=False)
             raise
