@@ -220,9 +220,10 @@ class _RunListener:
         self.instance, self.run_id = instance, run_id
 
     def __call__(self, entry: Any) -> None:
-        recorder.handle(entry, self.instance)
-        if recorder.ends_run(entry):
-            internals.unsubscribe_from_run(self.instance, self.run_id, self)
+        recorder.handle(entry, self.instance)  # never raises
+        with lifecycle.guarded(SOURCE, GUARDED):  # Dagster's private listener list, say
+            if recorder.ends_run(entry):
+                internals.unsubscribe_from_run(self.instance, self.run_id, self)
 
 
 # --- recording -----------------------------------------------------------------------

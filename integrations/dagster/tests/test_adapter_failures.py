@@ -152,3 +152,30 @@ def test_a_bug_in_the_adapter(tmp_path, instance, monkeypatch, warnings_of_the_a
     assert {name: r.status for name, r in steps.items()} == {
         "before": "completed", "during": "aborted"}
     assert "stopped recording this run after a failure of its own" in steps["during"].error
+
+
+class _ListenersThatRefuseRemoval(dict):
+    """Dagster's per-run listener lists, as a later Dagster might keep them: no ``get``."""
+
+    def __missing__(self, run_id: str) -> list:
+        self[run_id] = []
+        return self[run_id]
+
+    def get(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - dict's own signature
+        raise AttributeError("this Dagster keeps its listeners another way")
+
+
+def test_a_failing_unsubscribe_at_the_runs_end_leaves_the_run_alone(tmp_path, warnings_of_the_adapter):
+    with temporary_instance(tmp_path / "lineage"):
+        dagster_instance = dg.DagsterInstance.ephemeral(tempdir=str(tmp_path / "dagster"))
+        dagster_instance._subscribers = _ListenersThatRefuseRemoval()  # noqa: SLF001
+        resources = lineage_dagster.instrument(
+            {"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path / "store"))})
+        _cut[:] = [lambda: None]
+        result = dg.materialize([before, during, after], instance=dagster_instance,
+                                resources=resources)
+        assert result.success and result.output_for_node("after") == 12
+        (warning,) = warnings_of_the_adapter()
+        assert "this Dagster keeps its listeners another way" in warning.getMessage()
+        runs = ln.Run.filter(external_source="dagster").all()
+        assert {run.status for run in runs} == {"completed"} and len(runs) == 4
